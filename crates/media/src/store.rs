@@ -1,0 +1,269 @@
+//! Content-addressed storage of uploaded files.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use crate::error::UploadError;
+use crate::kind::FileKind;
+use crate::name::sanitize_file_name;
+use crate::ole::Ole2Scanner;
+use crate::sniff::{SNIFF_BYTES, Sniffed, sniff};
+use crate::zip::classify_zip;
+
+const TEMP_DIR: &str = "tmp";
+const ORIGINALS_DIR: &str = "originals";
+const TEMP_SUFFIX: &str = ".part";
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// File stored by [`FileStore::receive`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Storage key, `originals/<first two hex digits>/<sha256>`.
+    pub key: String,
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    pub kind: FileKind,
+    /// Client-supplied name after [`sanitize_file_name`].
+    pub original_name: String,
+}
+
+/// Content-addressed file storage under a root directory.
+///
+/// Files are stored byte for byte at `originals/<first two hex digits>/<sha256>`, so identical
+/// uploads share one file. Uploads in progress live in `tmp/` under unique names.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    root: PathBuf,
+}
+
+impl FileStore {
+    /// Opens the store at `root`, creating `root`, `root/tmp` and `root/originals` if missing.
+    pub async fn open(root: impl Into<PathBuf>) -> io::Result<FileStore> {
+        let root = root.into();
+        tokio::fs::create_dir_all(root.join(TEMP_DIR)).await?;
+        tokio::fs::create_dir_all(root.join(ORIGINALS_DIR)).await?;
+        Ok(FileStore { root })
+    }
+
+    /// Streams one upload to a temporary file while computing its SHA-256 and checking its kind and size.
+    ///
+    /// The kind is decided from the content only: the first bytes for most kinds, and the whole file
+    /// for Office documents. The size limit of the kind is enforced while reading, so an oversized
+    /// upload is rejected as soon as it passes the limit. The file is synced to disk and then moved to
+    /// `originals/<first two hex digits>/<sha256>`. If that file already exists, the new copy is
+    /// dropped. On any error, and if the returned future is dropped, the temporary file is removed.
+    pub async fn receive<S, E>(&self, file_name: &str, mut stream: S) -> Result<StoredFile, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let file_name = sanitize_file_name(file_name);
+        let read_error = |error: E| UploadError::Read {
+            file_name: file_name.clone(),
+            message: error.to_string(),
+        };
+
+        // Buffer the first bytes and decide the kind before anything touches the disk.
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        while head.len() < SNIFF_BYTES {
+            match stream.next().await {
+                Some(chunk) => head.extend_from_slice(&chunk.map_err(read_error)?),
+                None => break,
+            }
+        }
+        if head.is_empty() {
+            return Err(UploadError::Empty { file_name });
+        }
+        let Some(sniffed) = sniff(&head) else {
+            return Err(UploadError::TypeNotAllowed { file_name });
+        };
+        let (limit_kind, limit_bytes) = sniffed.limit();
+        let too_large = || UploadError::TooLarge {
+            file_name: file_name.clone(),
+            kind: limit_kind,
+            limit_bytes,
+        };
+
+        let temp = TempFile::new(self.root.join(TEMP_DIR).join(format!("{}{TEMP_SUFFIX}", uuid::Uuid::new_v4())));
+        let file = tokio::fs::File::create_new(temp.path()).await?;
+        let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
+        let mut hasher = Sha256::new();
+        let mut ole2 = (sniffed == Sniffed::Ole2).then(Ole2Scanner::new);
+        let mut size: u64 = 0;
+
+        let mut next_chunk = Some(Bytes::from(head));
+        while let Some(chunk) = next_chunk {
+            size += chunk.len() as u64;
+            if size > limit_bytes {
+                return Err(too_large());
+            }
+            hasher.update(&chunk);
+            if let Some(scanner) = ole2.as_mut() {
+                scanner.feed(&chunk);
+            }
+            writer.write_all(&chunk).await?;
+
+            next_chunk = stream.next().await.transpose().map_err(read_error)?;
+        }
+
+        writer.flush().await?;
+        let file = writer.into_inner();
+        file.sync_all().await?;
+        drop(file);
+
+        let kind = match sniffed {
+            Sniffed::Known(kind) => Some(kind),
+            Sniffed::Ole2 => ole2.as_ref().and_then(Ole2Scanner::finish),
+            Sniffed::Zip => classify_zip(temp.path(), size).await?,
+        };
+        let Some(kind) = kind else {
+            return Err(UploadError::TypeNotAllowed { file_name });
+        };
+
+        let sha256 = hex::encode(hasher.finalize());
+        let key = format!("{ORIGINALS_DIR}/{}/{sha256}", &sha256[..2]);
+        let destination = self.root.join(&key);
+        let destination_dir = destination.parent().expect("key has a parent directory");
+        tokio::fs::create_dir_all(destination_dir).await?;
+
+        if tokio::fs::try_exists(&destination).await? {
+            tracing::debug!(%key, size, "upload already stored, dropping the new copy");
+        } else {
+            tokio::fs::rename(temp.path(), &destination).await?;
+            temp.disarm();
+            sync_directory(destination_dir).await?;
+            tracing::debug!(%key, size, kind = kind.code(), "stored upload");
+        }
+
+        Ok(StoredFile {
+            key,
+            sha256,
+            size,
+            kind,
+            original_name: file_name,
+        })
+    }
+
+    /// Opens a stored file for reading. Returns `InvalidInput` for a key that [`FileStore::path_of`] rejects.
+    pub async fn read(&self, key: &str) -> io::Result<tokio::fs::File> {
+        let path = self.path_of(key).ok_or_else(|| invalid_key(key))?;
+        tokio::fs::File::open(path).await
+    }
+
+    /// Returns the path of a stored file, or `None` unless the key has the exact form
+    /// `originals/<first two hex digits>/<sha256>` that [`FileStore::receive`] returns.
+    ///
+    /// The strict form rules out `..`, absolute paths and anything outside `originals/`.
+    pub fn path_of(&self, key: &str) -> Option<PathBuf> {
+        let rest = key.strip_prefix(ORIGINALS_DIR)?.strip_prefix('/')?;
+        let (prefix, sha256) = rest.split_once('/')?;
+
+        let is_lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let valid = sha256.len() == 64 && is_lower_hex(sha256) && sha256.starts_with(prefix) && prefix.len() == 2;
+        valid.then(|| self.root.join(key))
+    }
+
+    /// Removes a stored file. A file that does not exist counts as removed.
+    pub async fn remove(&self, key: &str) -> io::Result<()> {
+        let path = self.path_of(key).ok_or_else(|| invalid_key(key))?;
+        match tokio::fs::remove_file(path).await {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            result => result,
+        }
+    }
+
+    /// Removes temporary files last modified more than `older_than` ago, left by a crash or a
+    /// killed process. Returns the number of files removed.
+    pub async fn remove_stale_temporary_files(&self, older_than: Duration) -> io::Result<usize> {
+        let now = SystemTime::now();
+        let mut entries = tokio::fs::read_dir(self.root.join(TEMP_DIR)).await?;
+        let mut removed = 0;
+
+        while let Some(entry) = entries.next_entry().await? {
+            let metadata = match entry.metadata().await {
+                Ok(metadata) => metadata,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            if !metadata.is_file() {
+                continue;
+            }
+            // A modification time in the future gives an error here and counts as fresh.
+            let age = now.duration_since(metadata.modified()?).unwrap_or_default();
+            if age <= older_than {
+                continue;
+            }
+
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => removed += 1,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+
+        if removed > 0 {
+            tracing::info!(removed, "removed stale temporary upload files");
+        }
+        Ok(removed)
+    }
+}
+
+fn invalid_key(key: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, format!("invalid file key {key:?}"))
+}
+
+/// Syncs a directory so that a rename into it survives a crash.
+async fn sync_directory(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    tokio::fs::File::open(dir).await?.sync_all().await?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Temporary file that is removed when dropped, unless it was moved away first.
+///
+/// Removal happens in `Drop` so that it also runs when the upload future is cancelled.
+struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    fn new(path: PathBuf) -> Self {
+        TempFile { path, armed: true }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Keeps the file on drop, because it has been renamed.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // A blocking call, but unlinking one file is fast and Drop cannot await.
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(path = %self.path.display(), %error, "failed to remove temporary upload file");
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Telling DOCX from XLSX (and from other ZIP files) by the central directory of a stored file.
+//!
+//! The central directory at the end of a ZIP file lists the entries of the outer archive only,
+//! so ZIP files stored inside a document (embedded objects) do not confuse the result.
+//!
+//! Rule: the archive must contain `[Content_Types].xml`, which every Office Open XML package
+//! has. Then `word/document.xml` gives `Docx` and `xl/workbook.xml` gives `Xlsx`. An archive with
+//! neither, or with both, is rejected.
+//!
+//! NOTE: the main part is found by the name that Microsoft Office, LibreOffice and common libraries
+//! give it. The package relationships (`_rels/.rels`) are compressed and not read, so a valid
+//! package that names its main part differently is rejected.
+
+use std::io::{self, SeekFrom};
+use std::path::Path;
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt, BufReader};
+
+use crate::kind::FileKind;
+
+const END_RECORD_SIGNATURE: [u8; 4] = *b"PK\x05\x06";
+const END_RECORD_BYTES: usize = 22;
+const MAX_COMMENT_BYTES: usize = u16::MAX as usize;
+
+const ZIP64_LOCATOR_SIGNATURE: [u8; 4] = *b"PK\x06\x07";
+const ZIP64_LOCATOR_BYTES: usize = 20;
+const ZIP64_END_RECORD_SIGNATURE: [u8; 4] = *b"PK\x06\x06";
+const ZIP64_END_RECORD_BYTES: usize = 56;
+
+const CENTRAL_HEADER_SIGNATURE: [u8; 4] = *b"PK\x01\x02";
+const CENTRAL_HEADER_BYTES: usize = 46;
+
+/// Location of the central directory.
+struct CentralDirectory {
+    offset: u64,
+    size: u64,
+    entries: u64,
+}
+
+/// Reads the central directory of the ZIP file at `path` (of `file_size` bytes) and applies the
+/// rule in the module documentation. Returns `Ok(None)` for a malformed archive.
+pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<Option<FileKind>> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let Some(directory) = find_central_directory(&mut file, file_size).await? else {
+        return Ok(None);
+    };
+
+    let mut has_content_types = false;
+    let mut has_word_document = false;
+    let mut has_workbook = false;
+
+    file.seek(SeekFrom::Start(directory.offset)).await?;
+    let mut reader = BufReader::new(file);
+    let mut remaining = directory.size;
+    let mut header = [0; CENTRAL_HEADER_BYTES];
+    let mut name = Vec::new();
+
+    for _ in 0..directory.entries {
+        if remaining < CENTRAL_HEADER_BYTES as u64 {
+            return Ok(None);
+        }
+        reader.read_exact(&mut header).await?;
+        if header[..4] != CENTRAL_HEADER_SIGNATURE {
+            return Ok(None);
+        }
+
+        let name_len = u64::from(read_u16(&header, 28));
+        let extra_len = u64::from(read_u16(&header, 30));
+        let comment_len = u64::from(read_u16(&header, 32));
+        let entry_len = CENTRAL_HEADER_BYTES as u64 + name_len + extra_len + comment_len;
+        if entry_len > remaining {
+            return Ok(None);
+        }
+        remaining -= entry_len;
+
+        name.resize(name_len as usize, 0);
+        reader.read_exact(&mut name).await?;
+        match name.as_slice() {
+            b"[Content_Types].xml" => has_content_types = true,
+            b"word/document.xml" => has_word_document = true,
+            b"xl/workbook.xml" => has_workbook = true,
+            _ => {}
+        }
+        reader.seek(SeekFrom::Current((extra_len + comment_len) as i64)).await?;
+    }
+
+    let kind = match (has_content_types, has_word_document, has_workbook) {
+        (true, true, false) => Some(FileKind::Docx),
+        (true, false, true) => Some(FileKind::Xlsx),
+        _ => None,
+    };
+    Ok(kind)
+}
+
+/// Finds the end of central directory record (ZIP64 if needed) and checks that the directory lies inside the file.
+async fn find_central_directory(
+    file: &mut tokio::fs::File,
+    file_size: u64,
+) -> io::Result<Option<CentralDirectory>> {
+    // The end record is the last thing in the file, followed only by a comment of up to 64 KiB.
+    let tail_len = file_size.min((END_RECORD_BYTES + MAX_COMMENT_BYTES) as u64) as usize;
+    if tail_len < END_RECORD_BYTES {
+        return Ok(None);
+    }
+    let tail_start = file_size - tail_len as u64;
+    let mut tail = vec![0; tail_len];
+    file.seek(SeekFrom::Start(tail_start)).await?;
+    file.read_exact(&mut tail).await?;
+
+    // Search backwards for a signature whose comment length reaches exactly the end of the file.
+    let end_record_pos = (0..=tail_len - END_RECORD_BYTES).rev().find(|&pos| {
+        let comment_len = usize::from(read_u16(&tail, pos + 20));
+        tail[pos..pos + 4] == END_RECORD_SIGNATURE
+            && pos + END_RECORD_BYTES + comment_len == tail_len
+    });
+    let Some(pos) = end_record_pos else {
+        return Ok(None);
+    };
+
+    let record = &tail[pos..pos + END_RECORD_BYTES];
+    let mut directory = CentralDirectory {
+        entries: u64::from(read_u16(record, 10)),
+        size: u64::from(read_u32(record, 12)),
+        offset: u64::from(read_u32(record, 16)),
+    };
+
+    let needs_zip64 = directory.entries == u64::from(u16::MAX)
+        || directory.size == u64::from(u32::MAX)
+        || directory.offset == u64::from(u32::MAX);
+    if needs_zip64 {
+        let end_record_offset = tail_start + pos as u64;
+        match read_zip64_directory(file, end_record_offset).await? {
+            Some(zip64) => directory = zip64,
+            None => return Ok(None),
+        }
+    }
+
+    let directory_end = directory.offset.checked_add(directory.size);
+    if directory_end.is_none_or(|end| end > file_size) {
+        return Ok(None);
+    }
+    Ok(Some(directory))
+}
+
+/// Reads the ZIP64 end record through the locator that sits right before the classic end record.
+async fn read_zip64_directory(
+    file: &mut tokio::fs::File,
+    end_record_offset: u64,
+) -> io::Result<Option<CentralDirectory>> {
+    let Some(locator_offset) = end_record_offset.checked_sub(ZIP64_LOCATOR_BYTES as u64) else {
+        return Ok(None);
+    };
+    let mut locator = [0; ZIP64_LOCATOR_BYTES];
+    file.seek(SeekFrom::Start(locator_offset)).await?;
+    file.read_exact(&mut locator).await?;
+    if locator[..4] != ZIP64_LOCATOR_SIGNATURE {
+        return Ok(None);
+    }
+
+    let zip64_record_offset = read_u64(&locator, 8);
+    if zip64_record_offset + ZIP64_END_RECORD_BYTES as u64 > locator_offset {
+        return Ok(None);
+    }
+    let mut record = [0; ZIP64_END_RECORD_BYTES];
+    file.seek(SeekFrom::Start(zip64_record_offset)).await?;
+    file.read_exact(&mut record).await?;
+    if record[..4] != ZIP64_END_RECORD_SIGNATURE {
+        return Ok(None);
+    }
+
+    Ok(Some(CentralDirectory {
+        entries: read_u64(&record, 32),
+        size: read_u64(&record, 40),
+        offset: read_u64(&record, 48),
+    }))
+}
+
+fn read_u16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("slice of 4 bytes"))
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("slice of 8 bytes"))
+}
