@@ -8,9 +8,9 @@ pub enum UploadError {
     #[error("file {file_name:?} is empty")]
     Empty { file_name: String },
 
-    /// The content matches none of the allowed kinds, whatever the file name says.
+    /// The content matches none of the allowed kinds. The file name plays no part in this.
     #[error(
-        "file {file_name:?} is not an allowed type; allowed types are JPEG, PNG, MP4, PDF, DOC, DOCX, XLS and XLSX"
+        "file {file_name:?} is not an allowed type. Allowed types are JPEG, PNG, MP4, PDF, DOC, DOCX, XLS and XLSX"
     )]
     TypeNotAllowed { file_name: String },
 

@@ -31,7 +31,9 @@ const OBJECT_TYPE_ROOT: u8 = 5;
 /// CLSIDs in their on-disk byte order (the first three fields are little-endian).
 const fn ms_office_clsid(first: u32) -> [u8; 16] {
     let b = first.to_le_bytes();
-    [b[0], b[1], b[2], b[3], 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46]
+    [
+        b[0], b[1], b[2], b[3], 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46,
+    ]
 }
 const WORD_CLSIDS: [[u8; 16]; 2] = [ms_office_clsid(0x0002_0906), ms_office_clsid(0x0002_0900)];
 const EXCEL_CLSIDS: [[u8; 16]; 2] = [ms_office_clsid(0x0002_0820), ms_office_clsid(0x0002_0810)];

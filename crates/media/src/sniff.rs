@@ -4,8 +4,8 @@ use crate::kind::FileKind;
 
 /// Number of leading bytes buffered before the kind is decided.
 ///
-/// The `infer` 0.22 matchers used here read at most the first 1 KiB (the PDF matcher searches that
-/// far), so 16 KiB is ample, and it leaves room for a long `ftyp` box in MP4 files.
+/// The `infer` 0.22 matchers for the allowed kinds read at most the first 1 KiB (the PDF matcher
+/// searches that far), so 16 KiB is ample, and it leaves room for a long `ftyp` box in MP4 files.
 pub(crate) const SNIFF_BYTES: usize = 16 * 1024;
 
 const OLE2_SIGNATURE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];

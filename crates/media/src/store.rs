@@ -60,7 +60,11 @@ impl FileStore {
     /// upload is rejected as soon as it passes the limit. The file is synced to disk and then moved to
     /// `originals/<first two hex digits>/<sha256>`. If that file already exists, the new copy is
     /// dropped. On any error, and if the returned future is dropped, the temporary file is removed.
-    pub async fn receive<S, E>(&self, file_name: &str, mut stream: S) -> Result<StoredFile, UploadError>
+    pub async fn receive<S, E>(
+        &self,
+        file_name: &str,
+        mut stream: S,
+    ) -> Result<StoredFile, UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
@@ -72,84 +76,72 @@ impl FileStore {
         };
 
         // Buffer the first bytes and decide the kind before anything touches the disk.
-        let mut head = Vec::with_capacity(SNIFF_BYTES);
-        while head.len() < SNIFF_BYTES {
-            match stream.next().await {
-                Some(chunk) => head.extend_from_slice(&chunk.map_err(read_error)?),
-                None => break,
-            }
-        }
+        let head = read_head(&mut stream).await.map_err(read_error)?;
         if head.is_empty() {
             return Err(UploadError::Empty { file_name });
         }
         let Some(sniffed) = sniff(&head) else {
             return Err(UploadError::TypeNotAllowed { file_name });
         };
-        let (limit_kind, limit_bytes) = sniffed.limit();
-        let too_large = || UploadError::TooLarge {
-            file_name: file_name.clone(),
-            kind: limit_kind,
-            limit_bytes,
+
+        let temp = TempFile::new(
+            self.root
+                .join(TEMP_DIR)
+                .join(format!("{}{TEMP_SUFFIX}", uuid::Uuid::new_v4())),
+        );
+        let written = write_temp_file(temp.path(), head, stream, sniffed).await;
+        let written = match written {
+            Ok(written) => written,
+            Err(WriteFailure::TooLarge) => {
+                let (kind, limit_bytes) = sniffed.limit();
+                return Err(UploadError::TooLarge {
+                    file_name,
+                    kind,
+                    limit_bytes,
+                });
+            }
+            Err(WriteFailure::Read(error)) => return Err(read_error(error)),
+            Err(WriteFailure::Storage(error)) => return Err(UploadError::Storage(error)),
         };
-
-        let temp = TempFile::new(self.root.join(TEMP_DIR).join(format!("{}{TEMP_SUFFIX}", uuid::Uuid::new_v4())));
-        let file = tokio::fs::File::create_new(temp.path()).await?;
-        let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
-        let mut hasher = Sha256::new();
-        let mut ole2 = (sniffed == Sniffed::Ole2).then(Ole2Scanner::new);
-        let mut size: u64 = 0;
-
-        let mut next_chunk = Some(Bytes::from(head));
-        while let Some(chunk) = next_chunk {
-            size += chunk.len() as u64;
-            if size > limit_bytes {
-                return Err(too_large());
-            }
-            hasher.update(&chunk);
-            if let Some(scanner) = ole2.as_mut() {
-                scanner.feed(&chunk);
-            }
-            writer.write_all(&chunk).await?;
-
-            next_chunk = stream.next().await.transpose().map_err(read_error)?;
-        }
-
-        writer.flush().await?;
-        let file = writer.into_inner();
-        file.sync_all().await?;
-        drop(file);
 
         let kind = match sniffed {
             Sniffed::Known(kind) => Some(kind),
-            Sniffed::Ole2 => ole2.as_ref().and_then(Ole2Scanner::finish),
-            Sniffed::Zip => classify_zip(temp.path(), size).await?,
+            Sniffed::Ole2 => written.ole2.as_ref().and_then(Ole2Scanner::finish),
+            Sniffed::Zip => classify_zip(temp.path(), written.size).await?,
         };
         let Some(kind) = kind else {
             return Err(UploadError::TypeNotAllowed { file_name });
         };
 
-        let sha256 = hex::encode(hasher.finalize());
+        let key = self.move_to_originals(temp, &written.sha256).await?;
+        tracing::debug!(%key, size = written.size, kind = kind.code(), "stored upload");
+
+        Ok(StoredFile {
+            key,
+            sha256: written.sha256,
+            size: written.size,
+            kind,
+            original_name: file_name,
+        })
+    }
+
+    /// Moves a complete temporary file to its content address and returns the key. Drops the
+    /// temporary file instead if a file with that SHA-256 is already stored.
+    async fn move_to_originals(&self, temp: TempFile, sha256: &str) -> io::Result<String> {
         let key = format!("{ORIGINALS_DIR}/{}/{sha256}", &sha256[..2]);
         let destination = self.root.join(&key);
         let destination_dir = destination.parent().expect("key has a parent directory");
         tokio::fs::create_dir_all(destination_dir).await?;
 
         if tokio::fs::try_exists(&destination).await? {
-            tracing::debug!(%key, size, "upload already stored, dropping the new copy");
-        } else {
-            tokio::fs::rename(temp.path(), &destination).await?;
-            temp.disarm();
-            sync_directory(destination_dir).await?;
-            tracing::debug!(%key, size, kind = kind.code(), "stored upload");
+            tracing::debug!(%key, "upload already stored, dropping the new copy");
+            return Ok(key);
         }
 
-        Ok(StoredFile {
-            key,
-            sha256,
-            size,
-            kind,
-            original_name: file_name,
-        })
+        tokio::fs::rename(temp.path(), &destination).await?;
+        temp.disarm();
+        sync_directory(destination_dir).await?;
+        Ok(key)
     }
 
     /// Opens a stored file for reading. Returns `InvalidInput` for a key that [`FileStore::path_of`] rejects.
@@ -167,7 +159,10 @@ impl FileStore {
         let (prefix, sha256) = rest.split_once('/')?;
 
         let is_lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        let valid = sha256.len() == 64 && is_lower_hex(sha256) && sha256.starts_with(prefix) && prefix.len() == 2;
+        let valid = sha256.len() == 64
+            && is_lower_hex(sha256)
+            && sha256.starts_with(prefix)
+            && prefix.len() == 2;
         valid.then(|| self.root.join(key))
     }
 
@@ -216,8 +211,95 @@ impl FileStore {
     }
 }
 
+/// Reads chunks until at least [`SNIFF_BYTES`] are buffered or the stream ends.
+async fn read_head<S, E>(stream: &mut S) -> Result<Vec<u8>, E>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    while head.len() < SNIFF_BYTES {
+        match stream.next().await {
+            Some(chunk) => head.extend_from_slice(&chunk?),
+            None => break,
+        }
+    }
+    Ok(head)
+}
+
+/// Size, hash and OLE2 findings of a temporary file written by [`write_temp_file`].
+struct Written {
+    size: u64,
+    /// SHA-256, lowercase hex.
+    sha256: String,
+    /// Directory entries seen in an OLE2 file, `None` for other kinds.
+    ole2: Option<Ole2Scanner>,
+}
+
+enum WriteFailure<E> {
+    /// The upload passed the size limit of its kind. Reading stopped there.
+    TooLarge,
+    Read(E),
+    Storage(io::Error),
+}
+
+impl<E> From<io::Error> for WriteFailure<E> {
+    fn from(error: io::Error) -> Self {
+        WriteFailure::Storage(error)
+    }
+}
+
+/// Writes `head` and the rest of `stream` to a new file at `path`, hashing the bytes and
+/// enforcing the size limit of `sniffed`, then syncs the file to disk.
+async fn write_temp_file<S, E>(
+    path: &Path,
+    head: Vec<u8>,
+    mut stream: S,
+    sniffed: Sniffed,
+) -> Result<Written, WriteFailure<E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let (_, limit_bytes) = sniffed.limit();
+    let file = tokio::fs::File::create_new(path).await?;
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
+    let mut hasher = Sha256::new();
+    let mut ole2 = (sniffed == Sniffed::Ole2).then(Ole2Scanner::new);
+    let mut size: u64 = 0;
+
+    let mut next_chunk = Some(Bytes::from(head));
+    while let Some(chunk) = next_chunk {
+        size += chunk.len() as u64;
+        if size > limit_bytes {
+            return Err(WriteFailure::TooLarge);
+        }
+        hasher.update(&chunk);
+        if let Some(scanner) = ole2.as_mut() {
+            scanner.feed(&chunk);
+        }
+        writer.write_all(&chunk).await?;
+
+        next_chunk = stream
+            .next()
+            .await
+            .transpose()
+            .map_err(WriteFailure::Read)?;
+    }
+
+    writer.flush().await?;
+    writer.into_inner().sync_all().await?;
+
+    Ok(Written {
+        size,
+        sha256: hex::encode(hasher.finalize()),
+        ole2,
+    })
+}
+
 fn invalid_key(key: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, format!("invalid file key {key:?}"))
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("invalid file key {key:?}"),
+    )
 }
 
 /// Syncs a directory so that a rename into it survives a crash.

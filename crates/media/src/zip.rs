@@ -7,9 +7,9 @@
 //! has. Then `word/document.xml` gives `Docx` and `xl/workbook.xml` gives `Xlsx`. An archive with
 //! neither, or with both, is rejected.
 //!
-//! NOTE: the main part is found by the name that Microsoft Office, LibreOffice and common libraries
-//! give it. The package relationships (`_rels/.rels`) are compressed and not read, so a valid
-//! package that names its main part differently is rejected.
+//! NOTE: the main part is found by its conventional name. The package relationships
+//! (`_rels/.rels`) that point to it are usually compressed and are not read, so a valid package
+//! whose main part has another name is rejected.
 
 use std::io::{self, SeekFrom};
 use std::path::Path;
@@ -81,7 +81,9 @@ pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<Opti
             b"xl/workbook.xml" => has_workbook = true,
             _ => {}
         }
-        reader.seek(SeekFrom::Current((extra_len + comment_len) as i64)).await?;
+        reader
+            .seek(SeekFrom::Current((extra_len + comment_len) as i64))
+            .await?;
     }
 
     let kind = match (has_content_types, has_word_document, has_workbook) {
