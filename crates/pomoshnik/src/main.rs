@@ -1,1 +1,149 @@
-fn main() {}
+//! The `pomoshnik` command: `serve` runs the service, `user add` creates accounts.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use pomoshnik::{Installation, UserRequest};
+use pomoshnik_core::role::Role;
+use pomoshnik_web::WebConfig;
+
+#[derive(Parser)]
+#[command(name = "pomoshnik", version, about = "Pomoshnik: residents' reports to city agencies")]
+struct Cli {
+    /// Directory for the SQLite database and uploaded files.
+    #[arg(long, global = true, env = "POMOSHNIK_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB. Default: SQLite in the data directory.
+    #[arg(long, global = true, env = "POMOSHNIK_DATABASE_URL")]
+    database_url: Option<String>,
+
+    /// Log format: text for a terminal, json for log collectors.
+    #[arg(long, global = true, env = "POMOSHNIK_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web service.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "POMOSHNIK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+
+        /// Public address of the service; cookies get the Secure attribute when it is https.
+        #[arg(long, env = "POMOSHNIK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
+    /// Apply database migrations and load the default catalog, then exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a confirmed account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        role: RoleArg,
+        #[arg(long)]
+        email: String,
+        /// Agency code, required for executors (see GET /api/v1/categories for the codes).
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Resident,
+    Moderator,
+    Executor,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Resident => Role::Resident,
+            RoleArg::Moderator => Role::Moderator,
+            RoleArg::Executor => Role::Executor,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POMOSHNIK_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler can be installed");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let installation = Installation::new(&cli.data_dir, cli.database_url);
+
+    match cli.command {
+        Command::Serve { listen, public_url } => {
+            let web = WebConfig { secure_cookies: public_url.starts_with("https://") };
+            let state = installation.app_state(web).await?;
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            pomoshnik::serve(listener, state, shutdown_signal()).await
+        }
+        Command::Migrate => {
+            installation.open_store().await?;
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { role, email, agency } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+
+            let store = installation.open_store().await?;
+            let user = pomoshnik::add_user(store.as_ref(), UserRequest { email, role: role.into(), agency, password }).await?;
+            println!("created user {} ({}, id {})", user.email, user.role.code(), user.id);
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,109 @@
+//! Persistence of Pomoshnik behind one [`Store`] trait, implemented for SQLite (the embedded
+//! default) and PostgreSQL (scaled-out deployments). Both implementations run the same SQL where
+//! the dialects agree and pass the same conformance suite.
 
+mod model;
+mod postgres;
+mod rows;
+mod shared;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pomoshnik_core::catalog::Catalog;
+use pomoshnik_core::number::ReportNumber;
+
+pub use model::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the record was changed by someone else; reload it and try again")]
+    Conflict,
+    #[error("a record with this {0} already exists")]
+    Duplicate(&'static str),
+    #[error("record not found")]
+    NotFound,
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    async fn migrate(&self) -> Result<()>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Loads the catalog into an empty database; returns whether it did.
+    async fn load_catalog_if_empty(&self, catalog: &Catalog) -> Result<bool>;
+    async fn catalog(&self) -> Result<Catalog>;
+
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// Returns the user with this (lowercased) e-mail and the password hash.
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>>;
+
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// Returns an unexpired session and its enabled user.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(Session, User)>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    async fn add_file(&self, file: &NewFile) -> Result<FileRecord>;
+    async fn file(&self, id: i64) -> Result<Option<FileRecord>>;
+    /// Returns the owner's uploads not yet attached to a report, among `ids`.
+    async fn pending_files(&self, owner_id: i64, ids: &[i64]) -> Result<Vec<FileRecord>>;
+    async fn report_files(&self, report_id: i64) -> Result<Vec<FileRecord>>;
+    /// Deletes uploads never attached to a report and created before `before`; returns their
+    /// storage keys so the caller can remove the content if no other record uses it.
+    async fn delete_pending_files(&self, before: DateTime<Utc>) -> Result<Vec<String>>;
+    /// Deletes the owner's listed uploads that are not attached to a report.
+    async fn delete_pending_files_by_id(&self, owner_id: i64, ids: &[i64]) -> Result<()>;
+    async fn storage_key_in_use(&self, storage_key: &str) -> Result<bool>;
+
+    /// Inserts a report with the next number of its year, attaches the files and records the
+    /// first event and the author's notification, all in one transaction.
+    async fn create_report(&self, report: &NewReport) -> Result<Created>;
+    async fn report(&self, number: &ReportNumber) -> Result<Option<Report>>;
+    async fn reports(&self, page: &ReportPage) -> Result<Vec<Report>>;
+    async fn report_events(&self, report_id: i64) -> Result<Vec<ReportEvent>>;
+    /// Applies a status change with its event and notifications in one transaction; fails with
+    /// [`StoreError::Conflict`] if the report's version is no longer `expected_version`.
+    async fn apply_status_change(&self, change: &StatusChange) -> Result<Report>;
+
+    async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>>;
+    async fn unread_notifications(&self, user_id: i64) -> Result<i64>;
+    /// Marks the user's notifications about one report as read.
+    async fn mark_notifications_read(&self, user_id: i64, report_id: i64, at: DateTime<Utc>) -> Result<()>;
+}
+
+/// Opens the store named by `url`: `sqlite://PATH` (created if missing) or `postgres://…`.
+/// Any other scheme is rejected.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

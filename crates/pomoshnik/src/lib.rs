@@ -1,0 +1,152 @@
+//! The Pomoshnik service as a library: opening an installation (database and files), serving
+//! HTTP, and the administrative commands. `main.rs` only parses the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use pomoshnik_core::calendar::Calendar;
+use pomoshnik_core::catalog::Catalog;
+use pomoshnik_core::role::Role;
+use pomoshnik_media::FileStore;
+use pomoshnik_store::{NewUser, Store, User};
+use pomoshnik_web::{AppState, WebConfig};
+use tokio::net::TcpListener;
+
+/// How long an upload may stay unattached before cleanup deletes it: a resident fixing a
+/// rejected form keeps the files accepted so far for this long.
+const PENDING_UPLOAD_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+
+/// Temporary files older than this belong to uploads that can no longer be in progress.
+const STALE_TEMPORARY_FILE_AGE: Duration = Duration::from_secs(60 * 60);
+
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(10 * 60);
+
+/// Where one installation keeps its data.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+}
+
+impl Installation {
+    /// The default database is SQLite in the data directory.
+    pub fn new(data_dir: impl Into<PathBuf>, database_url: Option<String>) -> Installation {
+        let data_dir = data_dir.into();
+        let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pomoshnik.db").display()));
+        Installation { data_dir, database_url }
+    }
+
+    /// Opens the database, applies migrations and loads Moscow's catalog into an empty database.
+    pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        let store = pomoshnik_store::connect(&self.database_url).await.context("cannot open the database")?;
+        store.migrate().await.context("database migration failed")?;
+        if store.load_catalog_if_empty(&Catalog::moscow_default()).await? {
+            tracing::info!("loaded the Moscow catalog into an empty database");
+        }
+        Ok(store)
+    }
+
+    pub async fn open_files(&self) -> anyhow::Result<Arc<FileStore>> {
+        let root = self.data_dir.join("files");
+        let files = FileStore::open(&root).await.with_context(|| format!("cannot open file storage {}", root.display()))?;
+        Ok(Arc::new(files))
+    }
+
+    pub async fn app_state(&self, web: WebConfig) -> anyhow::Result<AppState> {
+        Ok(AppState { store: self.open_store().await?, files: self.open_files().await?, calendar: Calendar::embedded(), config: Arc::new(web) })
+    }
+}
+
+/// Serves HTTP on `listener` until `shutdown` completes, then finishes requests in flight.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    let cleanup = tokio::spawn(clean_up_periodically(state.clone()));
+
+    tracing::info!(%address, "listening");
+    let app = pomoshnik_web::router(state);
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+
+    cleanup.abort();
+    tracing::info!("stopped");
+    result.context("HTTP server failed")
+}
+
+async fn clean_up_periodically(state: AppState) {
+    let mut interval = tokio::time::interval(CLEANUP_INTERVAL);
+    loop {
+        interval.tick().await;
+        clean_up(&state).await;
+    }
+}
+
+/// Removes uploads never attached to a report and temporary files of interrupted uploads.
+pub async fn clean_up(state: &AppState) {
+    match state.files.remove_stale_temporary_files(STALE_TEMPORARY_FILE_AGE).await {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(count, "removed stale temporary files"),
+        Err(error) => tracing::warn!(%error, "could not remove stale temporary files"),
+    }
+
+    let keys = match state.store.delete_pending_files(chrono::Utc::now() - PENDING_UPLOAD_LIFETIME).await {
+        Ok(keys) => keys,
+        Err(error) => {
+            tracing::warn!(%error, "could not delete abandoned uploads");
+            return;
+        }
+    };
+    for key in keys {
+        pomoshnik_web::remove_unused_content(state, &key).await;
+    }
+}
+
+/// What `pomoshnik user add` needs.
+pub struct UserRequest {
+    pub email: String,
+    pub role: Role,
+    pub agency: Option<String>,
+    pub password: String,
+}
+
+/// Creates a confirmed account: an operator who creates it vouches for the person.
+pub async fn add_user(store: &dyn Store, request: UserRequest) -> anyhow::Result<User> {
+    let email = pomoshnik_web::normalize_email(&request.email);
+    if !looks_like_email(&email) {
+        bail!("invalid e-mail address {email:?}: expected NAME@DOMAIN");
+    }
+    if request.password.chars().count() < pomoshnik_web::MIN_PASSWORD_CHARS {
+        bail!("the password must have at least {} characters", pomoshnik_web::MIN_PASSWORD_CHARS);
+    }
+
+    match (request.role, &request.agency) {
+        (Role::Executor, None) => bail!("an executor needs --agency CODE: the agency whose reports they work"),
+        (Role::Executor, Some(code)) => {
+            let catalog = store.catalog().await?;
+            if catalog.agency(code).is_none() {
+                let known: Vec<&str> = catalog.agencies.iter().map(|agency| agency.code.as_str()).collect();
+                bail!("unknown agency {code:?}; known agencies: {}", known.join(", "));
+            }
+        }
+        (role, Some(_)) => bail!("--agency applies only to executors, not to the {} role", role.code()),
+        (_, None) => {}
+    }
+
+    let password_hash = pomoshnik_web::hash_password(request.password).await?;
+    let user = NewUser { email, password_hash, role: request.role, agency: request.agency, confirmed: true, created_at: chrono::Utc::now() };
+    let created = store.create_user(&user).await.map_err(|error| match error {
+        pomoshnik_store::StoreError::Duplicate(_) => anyhow::anyhow!("a user with this e-mail address already exists"),
+        other => other.into(),
+    })?;
+    tracing::info!(user.id = created.id, role = created.role.code(), "user created");
+    Ok(created)
+}
+
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.contains(char::is_whitespace),
+        None => false,
+    }
+}

@@ -1,0 +1,237 @@
+//! Rows as both backends return them, and their conversion into model records. Every column is a
+//! type both drivers decode the same way: i64, f64, bool, String and their options.
+
+use chrono::{DateTime, TimeZone, Utc};
+use pomoshnik_core::number::ReportNumber;
+use pomoshnik_core::role::Role;
+use pomoshnik_core::status::{Decision, RejectionReason, Status};
+
+use crate::model::{FileRecord, Notification, Report, ReportEvent, Session, User};
+use crate::{Result, StoreError};
+
+pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+pub(crate) fn from_millis(millis: i64) -> Result<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(millis).single().ok_or_else(|| StoreError::Corrupt(format!("timestamp {millis} out of range")))
+}
+
+fn optional_millis(millis: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    millis.map(from_millis).transpose()
+}
+
+fn parse_code<T>(code: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
+    parse(code).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} code {code:?}")))
+}
+
+fn parse_optional_code<T>(code: Option<&str>, parse: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>> {
+    code.map(|code| parse_code(code, parse, what)).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: i64,
+    email: String,
+    role: String,
+    agency_code: Option<String>,
+    confirmed: bool,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl UserRow {
+    pub(crate) fn into_user(self) -> Result<User> {
+        Ok(User {
+            id: self.id,
+            email: self.email,
+            role: parse_code(&self.role, Role::from_code, "role")?,
+            agency: self.agency_code,
+            confirmed: self.confirmed,
+            disabled: self.disabled,
+            created_at: from_millis(self.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserWithPasswordRow {
+    #[sqlx(flatten)]
+    pub(crate) user: UserRow,
+    pub(crate) password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionUserRow {
+    token_hash: String,
+    user_id: i64,
+    csrf_token: String,
+    session_created_at: i64,
+    expires_at: i64,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl SessionUserRow {
+    pub(crate) fn into_parts(self) -> Result<(Session, User)> {
+        let session = Session {
+            token_hash: self.token_hash,
+            user_id: self.user_id,
+            csrf_token: self.csrf_token,
+            created_at: from_millis(self.session_created_at)?,
+            expires_at: from_millis(self.expires_at)?,
+        };
+        Ok((session, self.user.into_user()?))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FileRow {
+    id: i64,
+    owner_id: i64,
+    report_id: Option<i64>,
+    storage_key: String,
+    sha256: String,
+    size: i64,
+    kind: String,
+    original_name: String,
+    created_at: i64,
+}
+
+impl FileRow {
+    pub(crate) fn into_file(self) -> Result<FileRecord> {
+        Ok(FileRecord {
+            id: self.id,
+            owner_id: self.owner_id,
+            report_id: self.report_id,
+            storage_key: self.storage_key,
+            sha256: self.sha256,
+            size: self.size,
+            kind: self.kind,
+            original_name: self.original_name,
+            created_at: from_millis(self.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReportRow {
+    id: i64,
+    year: i64,
+    sequence: i64,
+    author_id: i64,
+    category_code: String,
+    category_name: String,
+    deadline_working_days: i64,
+    agency_code: Option<String>,
+    status: String,
+    status_before_info_request: Option<String>,
+    decision: Option<String>,
+    rejection_reason: Option<String>,
+    latitude: f64,
+    longitude: f64,
+    address: Option<String>,
+    occurred_at: i64,
+    description: String,
+    fields: String,
+    created_at: i64,
+    updated_at: i64,
+    dispatched_at: Option<i64>,
+    resolved_at: Option<i64>,
+    deadline_at: Option<i64>,
+    version: i64,
+}
+
+impl ReportRow {
+    pub(crate) fn into_report(self) -> Result<Report> {
+        let year = i32::try_from(self.year).map_err(|_| StoreError::Corrupt(format!("report year {}", self.year)))?;
+        let fields = serde_json::from_str(&self.fields).map_err(|error| StoreError::Corrupt(format!("report fields: {error}")))?;
+
+        Ok(Report {
+            id: self.id,
+            number: ReportNumber::new(year, self.sequence),
+            author_id: self.author_id,
+            category_code: self.category_code,
+            category_name: self.category_name,
+            deadline_working_days: u32::try_from(self.deadline_working_days).unwrap_or(0),
+            agency: self.agency_code,
+            status: parse_code(&self.status, Status::from_code, "status")?,
+            status_before_info_request: parse_optional_code(self.status_before_info_request.as_deref(), Status::from_code, "status")?,
+            decision: parse_optional_code(self.decision.as_deref(), Decision::from_code, "decision")?,
+            rejection_reason: parse_optional_code(self.rejection_reason.as_deref(), RejectionReason::from_code, "rejection reason")?,
+            latitude: self.latitude,
+            longitude: self.longitude,
+            address: self.address,
+            occurred_at: from_millis(self.occurred_at)?,
+            description: self.description,
+            fields,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
+            dispatched_at: optional_millis(self.dispatched_at)?,
+            resolved_at: optional_millis(self.resolved_at)?,
+            deadline_at: optional_millis(self.deadline_at)?,
+            version: self.version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    report_id: i64,
+    actor_id: Option<i64>,
+    actor_role: String,
+    from_status: Option<String>,
+    to_status: String,
+    comment: Option<String>,
+    decision: Option<String>,
+    rejection_reason: Option<String>,
+    agency_code: Option<String>,
+    created_at: i64,
+}
+
+impl EventRow {
+    pub(crate) fn into_event(self) -> Result<ReportEvent> {
+        Ok(ReportEvent {
+            id: self.id,
+            report_id: self.report_id,
+            actor_id: self.actor_id,
+            actor_role: parse_code(&self.actor_role, Role::from_code, "role")?,
+            from_status: parse_optional_code(self.from_status.as_deref(), Status::from_code, "status")?,
+            to_status: parse_code(&self.to_status, Status::from_code, "status")?,
+            comment: self.comment,
+            decision: parse_optional_code(self.decision.as_deref(), Decision::from_code, "decision")?,
+            rejection_reason: parse_optional_code(self.rejection_reason.as_deref(), RejectionReason::from_code, "rejection reason")?,
+            agency: self.agency_code,
+            created_at: from_millis(self.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    notification_id: i64,
+    user_id: i64,
+    year: i64,
+    sequence: i64,
+    category_name: String,
+    notification_created_at: i64,
+    read_at: Option<i64>,
+    #[sqlx(flatten)]
+    event: EventRow,
+}
+
+impl NotificationRow {
+    pub(crate) fn into_notification(self) -> Result<Notification> {
+        let year = i32::try_from(self.year).map_err(|_| StoreError::Corrupt(format!("report year {}", self.year)))?;
+        Ok(Notification {
+            id: self.notification_id,
+            user_id: self.user_id,
+            report_number: ReportNumber::new(year, self.sequence),
+            category_name: self.category_name,
+            event: self.event.into_event()?,
+            created_at: from_millis(self.notification_created_at)?,
+            read_at: optional_millis(self.read_at)?,
+        })
+    }
+}

@@ -1,0 +1,581 @@
+//! The store implementation shared by both backends.
+//!
+//! sqlx has no backend-neutral executor that keeps native types (its `Any` driver loses them), and
+//! generic code over `sqlx::Database` needs bounds longer than the queries. Since SQLite and
+//! PostgreSQL both accept `$N` parameters, `RETURNING` and `ON CONFLICT`, this macro instantiates
+//! one body of SQL for each backend's pool. What differs (connection set-up, migrations, how a
+//! write transaction starts) lives in `sqlite.rs` and `postgres.rs` as `open_write` and
+//! `run_migrations`.
+
+macro_rules! report_columns {
+    () => {
+        "reports.id, reports.year, reports.sequence, reports.author_id, reports.category_code, reports.category_name, \
+         reports.deadline_working_days, reports.agency_code, reports.status, reports.status_before_info_request, \
+         reports.decision, reports.rejection_reason, reports.latitude, reports.longitude, reports.address, \
+         reports.occurred_at, reports.description, reports.fields, reports.created_at, reports.updated_at, \
+         reports.dispatched_at, reports.resolved_at, reports.deadline_at, reports.version"
+    };
+}
+
+macro_rules! event_columns {
+    () => {
+        "report_events.id, report_events.report_id, report_events.actor_id, report_events.actor_role, \
+         report_events.from_status, report_events.to_status, report_events.comment, report_events.decision, \
+         report_events.rejection_reason, report_events.agency_code, report_events.created_at"
+    };
+}
+
+macro_rules! user_columns {
+    () => {
+        "users.id, users.email, users.role, users.agency_code, users.confirmed, users.disabled, users.created_at"
+    };
+}
+
+macro_rules! file_columns {
+    () => {
+        "id, owner_id, report_id, storage_key, sha256, size, kind, original_name, created_at"
+    };
+}
+
+pub(crate) use {event_columns, file_columns, report_columns, user_columns};
+
+macro_rules! impl_store {
+    ($store:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> $crate::Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> $crate::Result<()> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> $crate::Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn load_catalog_if_empty(&self, catalog: &pomoshnik_core::catalog::Catalog) -> $crate::Result<bool> {
+                let mut transaction = self.open_write().await?;
+                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM categories").fetch_one(&mut *transaction).await?;
+                if count > 0 {
+                    return Ok(false);
+                }
+
+                for (position, group) in catalog.groups.iter().enumerate() {
+                    sqlx::query("INSERT INTO category_groups (code, name, position) VALUES ($1, $2, $3)")
+                        .bind(&group.code)
+                        .bind(&group.name)
+                        .bind(position as i64)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                for (position, agency) in catalog.agencies.iter().enumerate() {
+                    sqlx::query("INSERT INTO agencies (code, name, short_name, position) VALUES ($1, $2, $3, $4)")
+                        .bind(&agency.code)
+                        .bind(&agency.name)
+                        .bind(&agency.short_name)
+                        .bind(position as i64)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                for (position, category) in catalog.categories.iter().enumerate() {
+                    let definition = serde_json::to_string(category).map_err(|error| $crate::StoreError::Corrupt(error.to_string()))?;
+                    sqlx::query("INSERT INTO categories (code, group_code, agency_code, position, definition) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&category.code)
+                        .bind(&category.group)
+                        .bind(&category.agency)
+                        .bind(position as i64)
+                        .bind(definition)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+
+                transaction.commit().await?;
+                Ok(true)
+            }
+
+            async fn catalog(&self) -> $crate::Result<pomoshnik_core::catalog::Catalog> {
+                use pomoshnik_core::catalog::{Agency, Category, Group};
+
+                let groups: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM category_groups ORDER BY position").fetch_all(&self.pool).await?;
+                let agencies: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT code, name, short_name FROM agencies ORDER BY position").fetch_all(&self.pool).await?;
+                let definitions: Vec<(String,)> = sqlx::query_as("SELECT definition FROM categories ORDER BY position").fetch_all(&self.pool).await?;
+
+                let mut categories = Vec::with_capacity(definitions.len());
+                for (definition,) in definitions {
+                    let category: Category = serde_json::from_str(&definition).map_err(|error| $crate::StoreError::Corrupt(format!("category definition: {error}")))?;
+                    categories.push(category);
+                }
+
+                Ok(pomoshnik_core::catalog::Catalog {
+                    groups: groups.into_iter().map(|(code, name)| Group { code, name }).collect(),
+                    agencies: agencies.into_iter().map(|(code, name, short_name)| Agency { code, name, short_name }).collect(),
+                    categories,
+                })
+            }
+
+            async fn create_user(&self, user: &$crate::NewUser) -> $crate::Result<$crate::User> {
+                let row: $crate::rows::UserRow = sqlx::query_as(concat!(
+                    "INSERT INTO users (email, password_hash, role, agency_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                    $crate::shared::user_columns!()
+                ))
+                .bind(&user.email)
+                .bind(&user.password_hash)
+                .bind(user.role.code())
+                .bind(&user.agency)
+                .bind(user.confirmed)
+                .bind($crate::rows::to_millis(user.created_at))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|error| match error {
+                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
+                    other => other.into(),
+                })?;
+                row.into_user()
+            }
+
+            async fn user(&self, id: i64) -> $crate::Result<Option<$crate::User>> {
+                let row: Option<$crate::rows::UserRow> = sqlx::query_as(concat!("SELECT ", $crate::shared::user_columns!(), " FROM users WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map($crate::rows::UserRow::into_user).transpose()
+            }
+
+            async fn user_by_email(&self, email: &str) -> $crate::Result<Option<($crate::User, String)>> {
+                let row: Option<$crate::rows::UserWithPasswordRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::user_columns!(),
+                    ", users.password_hash FROM users WHERE email = $1"
+                ))
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| Ok((row.user.into_user()?, row.password_hash))).transpose()
+            }
+
+            async fn create_session(&self, session: &$crate::Session) -> $crate::Result<()> {
+                sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&session.token_hash)
+                    .bind(session.user_id)
+                    .bind(&session.csrf_token)
+                    .bind($crate::rows::to_millis(session.created_at))
+                    .bind($crate::rows::to_millis(session.expires_at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
+                let row: Option<$crate::rows::SessionUserRow> = sqlx::query_as(concat!(
+                    "SELECT sessions.token_hash, sessions.user_id, sessions.csrf_token, sessions.created_at AS session_created_at, \
+                     sessions.expires_at, ",
+                    $crate::shared::user_columns!(),
+                    " FROM sessions JOIN users ON users.id = sessions.user_id \
+                     WHERE sessions.token_hash = $1 AND sessions.expires_at > $2 AND NOT users.disabled"
+                ))
+                .bind(token_hash)
+                .bind($crate::rows::to_millis(now))
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::SessionUserRow::into_parts).transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn add_file(&self, file: &$crate::NewFile) -> $crate::Result<$crate::FileRecord> {
+                let row: $crate::rows::FileRow = sqlx::query_as(concat!(
+                    "INSERT INTO files (owner_id, storage_key, sha256, size, kind, original_name, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                    $crate::shared::file_columns!()
+                ))
+                .bind(file.owner_id)
+                .bind(&file.storage_key)
+                .bind(&file.sha256)
+                .bind(file.size)
+                .bind(&file.kind)
+                .bind(&file.original_name)
+                .bind($crate::rows::to_millis(file.created_at))
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_file()
+            }
+
+            async fn file(&self, id: i64) -> $crate::Result<Option<$crate::FileRecord>> {
+                let row: Option<$crate::rows::FileRow> = sqlx::query_as(concat!("SELECT ", $crate::shared::file_columns!(), " FROM files WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map($crate::rows::FileRow::into_file).transpose()
+            }
+
+            async fn pending_files(&self, owner_id: i64, ids: &[i64]) -> $crate::Result<Vec<$crate::FileRecord>> {
+                let mut files = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row: Option<$crate::rows::FileRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::file_columns!(),
+                        " FROM files WHERE id = $1 AND owner_id = $2 AND report_id IS NULL"
+                    ))
+                    .bind(id)
+                    .bind(owner_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some(row) = row {
+                        files.push(row.into_file()?);
+                    }
+                }
+                Ok(files)
+            }
+
+            async fn report_files(&self, report_id: i64) -> $crate::Result<Vec<$crate::FileRecord>> {
+                let rows: Vec<$crate::rows::FileRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::file_columns!(), " FROM files WHERE report_id = $1 ORDER BY id"))
+                        .bind(report_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map($crate::rows::FileRow::into_file).collect()
+            }
+
+            async fn delete_pending_files(&self, before: chrono::DateTime<chrono::Utc>) -> $crate::Result<Vec<String>> {
+                let mut transaction = self.open_write().await?;
+                let keys: Vec<(String,)> = sqlx::query_as("DELETE FROM files WHERE report_id IS NULL AND created_at < $1 RETURNING storage_key")
+                    .bind($crate::rows::to_millis(before))
+                    .fetch_all(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+                Ok(keys.into_iter().map(|(key,)| key).collect())
+            }
+
+            async fn delete_pending_files_by_id(&self, owner_id: i64, ids: &[i64]) -> $crate::Result<()> {
+                for id in ids {
+                    sqlx::query("DELETE FROM files WHERE id = $1 AND owner_id = $2 AND report_id IS NULL")
+                        .bind(*id)
+                        .bind(owner_id)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn storage_key_in_use(&self, storage_key: &str) -> $crate::Result<bool> {
+                let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM files WHERE storage_key = $1 LIMIT 1")
+                    .bind(storage_key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn create_report(&self, report: &$crate::NewReport) -> $crate::Result<$crate::Created> {
+                if let Some(existing) = self.report_by_idempotency_key(report).await? {
+                    return Ok($crate::Created::Existing(existing));
+                }
+
+                match self.insert_report(report).await {
+                    Err($crate::StoreError::Duplicate("idempotency key")) => match self.report_by_idempotency_key(report).await? {
+                        Some(existing) => Ok($crate::Created::Existing(existing)),
+                        None => Err($crate::StoreError::Conflict),
+                    },
+                    other => other.map($crate::Created::New),
+                }
+            }
+
+            async fn report(&self, number: &pomoshnik_core::number::ReportNumber) -> $crate::Result<Option<$crate::Report>> {
+                let row: Option<$crate::rows::ReportRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::report_columns!(), " FROM reports WHERE year = $1 AND sequence = $2"))
+                        .bind(i64::from(number.year))
+                        .bind(number.sequence)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::rows::ReportRow::into_report).transpose()
+            }
+
+            async fn reports(&self, page: &$crate::ReportPage) -> $crate::Result<Vec<$crate::Report>> {
+                let before_id = page.before_id.unwrap_or(i64::MAX);
+                let query = match &page.queue {
+                    $crate::ReportQueue::Author(author_id) => sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE author_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                    ))
+                    .bind(*author_id),
+                    $crate::ReportQueue::Agency(agency) => sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE agency_code = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                    ))
+                    .bind(agency.clone()),
+                    $crate::ReportQueue::Moderation => sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE status IN ($1, 'under_review') AND id < $2 ORDER BY id DESC LIMIT $3"
+                    ))
+                    .bind("accepted".to_owned()),
+                    $crate::ReportQueue::All => sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE $1 = 1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                    ))
+                    .bind(1_i64),
+                };
+                let rows: Vec<$crate::rows::ReportRow> = query.bind(before_id).bind(page.limit).fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
+            }
+
+            async fn report_events(&self, report_id: i64) -> $crate::Result<Vec<$crate::ReportEvent>> {
+                let rows: Vec<$crate::rows::EventRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::event_columns!(),
+                    " FROM report_events WHERE report_id = $1 ORDER BY id"
+                ))
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::EventRow::into_event).collect()
+            }
+
+            async fn apply_status_change(&self, change: &$crate::StatusChange) -> $crate::Result<$crate::Report> {
+                use $crate::rows::to_millis;
+
+                let mut transaction = self.open_write().await?;
+                let updated: Option<$crate::rows::ReportRow> = sqlx::query_as(concat!(
+                    "UPDATE reports SET status = $1, agency_code = $2, status_before_info_request = $3, decision = $4, \
+                     rejection_reason = $5, dispatched_at = $6, resolved_at = $7, deadline_at = $8, updated_at = $9, \
+                     version = version + 1 WHERE id = $10 AND version = $11 AND status = $12 RETURNING ",
+                    $crate::shared::report_columns!()
+                ))
+                .bind(change.to.code())
+                .bind(&change.agency)
+                .bind(change.status_before_info_request.map(|status| status.code()))
+                .bind(change.decision.map(|decision| decision.code()))
+                .bind(change.rejection_reason.map(|reason| reason.code()))
+                .bind(change.dispatched_at.map(to_millis))
+                .bind(change.resolved_at.map(to_millis))
+                .bind(change.deadline_at.map(to_millis))
+                .bind(to_millis(change.at))
+                .bind(change.report_id)
+                .bind(change.expected_version)
+                .bind(change.from.code())
+                .fetch_optional(&mut *transaction)
+                .await?;
+                let Some(updated) = updated else {
+                    return Err($crate::StoreError::Conflict);
+                };
+
+                let event_id = insert_event(
+                    &mut *transaction,
+                    change.report_id,
+                    Some(change.actor_id),
+                    change.actor_role,
+                    Some(change.from),
+                    change,
+                )
+                .await?;
+                for user_id in &change.notify_user_ids {
+                    insert_notification(&mut *transaction, *user_id, change.report_id, event_id, change.at).await?;
+                }
+
+                transaction.commit().await?;
+                updated.into_report()
+            }
+
+            async fn notifications(&self, user_id: i64, limit: i64) -> $crate::Result<Vec<$crate::Notification>> {
+                let rows: Vec<$crate::rows::NotificationRow> = sqlx::query_as(concat!(
+                    "SELECT notifications.id AS notification_id, notifications.user_id, reports.year, reports.sequence, \
+                     reports.category_name, notifications.created_at AS notification_created_at, notifications.read_at, ",
+                    $crate::shared::event_columns!(),
+                    " FROM notifications \
+                     JOIN report_events ON report_events.id = notifications.event_id \
+                     JOIN reports ON reports.id = notifications.report_id \
+                     WHERE notifications.user_id = $1 ORDER BY notifications.id DESC LIMIT $2"
+                ))
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::NotificationRow::into_notification).collect()
+            }
+
+            async fn unread_notifications(&self, user_id: i64) -> $crate::Result<i64> {
+                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+                    .bind(user_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(count)
+            }
+
+            async fn mark_notifications_read(&self, user_id: i64, report_id: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND report_id = $3 AND read_at IS NULL")
+                    .bind($crate::rows::to_millis(at))
+                    .bind(user_id)
+                    .bind(report_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        impl $store {
+            async fn report_by_idempotency_key(&self, report: &$crate::NewReport) -> $crate::Result<Option<$crate::Report>> {
+                let Some(key) = &report.idempotency_key else {
+                    return Ok(None);
+                };
+                let row: Option<$crate::rows::ReportRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::report_columns!(),
+                    " FROM reports WHERE author_id = $1 AND idempotency_key = $2"
+                ))
+                .bind(report.author_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::ReportRow::into_report).transpose()
+            }
+
+            async fn insert_report(&self, report: &$crate::NewReport) -> $crate::Result<$crate::Report> {
+                use chrono::Datelike;
+                use $crate::rows::to_millis;
+
+                let mut transaction = self.open_write().await?;
+                let year = i64::from(report.created_at.with_timezone(&chrono_tz::Europe::Moscow).year());
+
+                let (sequence,): (i64,) = sqlx::query_as(
+                    "INSERT INTO report_counters (year, last_sequence) VALUES ($1, 1) \
+                     ON CONFLICT (year) DO UPDATE SET last_sequence = report_counters.last_sequence + 1 RETURNING last_sequence",
+                )
+                .bind(year)
+                .fetch_one(&mut *transaction)
+                .await?;
+                let number = pomoshnik_core::number::ReportNumber::new(year as i32, sequence);
+                let fields = serde_json::to_string(&report.fields).map_err(|error| $crate::StoreError::Corrupt(error.to_string()))?;
+
+                let inserted: Result<$crate::rows::ReportRow, sqlx::Error> = sqlx::query_as(concat!(
+                    "INSERT INTO reports (number, year, sequence, author_id, idempotency_key, category_code, category_name, \
+                     deadline_working_days, status, latitude, longitude, address, occurred_at, description, fields, \
+                     created_at, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9, $10, $11, $12, $13, $14, $15, $15, 1) RETURNING ",
+                    $crate::shared::report_columns!()
+                ))
+                .bind(number.to_string())
+                .bind(year)
+                .bind(sequence)
+                .bind(report.author_id)
+                .bind(&report.idempotency_key)
+                .bind(&report.category_code)
+                .bind(&report.category_name)
+                .bind(i64::from(report.deadline_working_days))
+                .bind(report.latitude)
+                .bind(report.longitude)
+                .bind(&report.address)
+                .bind(to_millis(report.occurred_at))
+                .bind(&report.description)
+                .bind(fields)
+                .bind(to_millis(report.created_at))
+                .fetch_one(&mut *transaction)
+                .await;
+                let row = match inserted {
+                    Err(sqlx::Error::Database(ref database)) if database.is_unique_violation() => {
+                        return Err($crate::StoreError::Duplicate("idempotency key"));
+                    }
+                    other => other?,
+                };
+                let created = row.into_report()?;
+
+                for file_id in &report.file_ids {
+                    let attached = sqlx::query("UPDATE files SET report_id = $1 WHERE id = $2 AND owner_id = $3 AND report_id IS NULL")
+                        .bind(created.id)
+                        .bind(*file_id)
+                        .bind(report.author_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    if attached.rows_affected() != 1 {
+                        return Err($crate::StoreError::NotFound);
+                    }
+                }
+
+                let first = $crate::StatusChange {
+                    report_id: created.id,
+                    expected_version: created.version,
+                    actor_id: report.author_id,
+                    actor_role: pomoshnik_core::role::Role::Resident,
+                    from: pomoshnik_core::status::Status::Accepted,
+                    to: pomoshnik_core::status::Status::Accepted,
+                    comment: None,
+                    decision: None,
+                    rejection_reason: None,
+                    agency: None,
+                    status_before_info_request: None,
+                    dispatched_at: None,
+                    resolved_at: None,
+                    deadline_at: None,
+                    notify_user_ids: vec![report.author_id],
+                    at: report.created_at,
+                };
+                let event_id = insert_event(&mut *transaction, created.id, Some(report.author_id), first.actor_role, None, &first).await?;
+                insert_notification(&mut *transaction, report.author_id, created.id, event_id, report.created_at).await?;
+
+                transaction.commit().await?;
+                Ok(created)
+            }
+        }
+
+        async fn insert_event(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            report_id: i64,
+            actor_id: Option<i64>,
+            actor_role: pomoshnik_core::role::Role,
+            from: Option<pomoshnik_core::status::Status>,
+            change: &$crate::StatusChange,
+        ) -> $crate::Result<i64> {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO report_events (report_id, actor_id, actor_role, from_status, to_status, comment, decision, \
+                 rejection_reason, agency_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(report_id)
+            .bind(actor_id)
+            .bind(actor_role.code())
+            .bind(from.map(|status| status.code()))
+            .bind(change.to.code())
+            .bind(&change.comment)
+            .bind(change.decision.map(|decision| decision.code()))
+            .bind(change.rejection_reason.map(|reason| reason.code()))
+            .bind(&change.agency)
+            .bind($crate::rows::to_millis(change.at))
+            .fetch_one(&mut *connection)
+            .await?;
+            Ok(id)
+        }
+
+        async fn insert_notification(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            user_id: i64,
+            report_id: i64,
+            event_id: i64,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<()> {
+            sqlx::query("INSERT INTO notifications (user_id, report_id, event_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(report_id)
+                .bind(event_id)
+                .bind($crate::rows::to_millis(at))
+                .execute(&mut *connection)
+                .await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use impl_store;
+
+/// Names the sqlx database type of a store, so the shared code can name its connection type.
+pub(crate) trait HasDatabase {
+    type Database: sqlx::Database;
+}
+
+pub(crate) type DatabaseOf<S> = <S as HasDatabase>::Database;

@@ -1,0 +1,47 @@
+//! SQLite backend: the embedded default. One file in the data directory, WAL journal, and write
+//! transactions started with `BEGIN IMMEDIATE` so that concurrent writers queue on the busy
+//! timeout instead of failing with "database is locked" when a reader upgrades.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, Transaction};
+
+use crate::Result;
+use crate::shared::{HasDatabase, impl_store};
+
+/// How long a writer waits for the lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl HasDatabase for SqliteStore {
+    type Database = Sqlite;
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn open_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+impl_store!(SqliteStore, crate::Backend::Sqlite);

@@ -1,0 +1,955 @@
+//! Conformance suite of the `Store` trait. Every scenario runs once on SQLite and once on
+//! PostgreSQL. The PostgreSQL tests need a running server: see `support::postgres_store`.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use pomoshnik_core::catalog::Catalog;
+use pomoshnik_core::number::ReportNumber;
+use pomoshnik_core::role::Role;
+use pomoshnik_core::status::{Decision, RejectionReason, Status};
+use pomoshnik_store::{
+    Created, FileRecord, NewFile, NewReport, NewUser, Report, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User,
+    connect,
+};
+
+/// Generates `<scenario>_sqlite` and `<scenario>_postgres` tests that run `scenario` on a fresh
+/// store of each backend. Extra tokens go to `#[tokio::test(...)]`, such as the runtime flavor.
+macro_rules! on_both_backends {
+    ($scenario:ident $(, $($test_argument:tt)*)?) => {
+        pastey::paste! {
+            #[tokio::test$(($($test_argument)*))?]
+            async fn [<$scenario _sqlite>]() {
+                let test_store = support::sqlite_store().await;
+                $scenario(test_store.store.clone()).await;
+            }
+
+            #[tokio::test$(($($test_argument)*))?]
+            async fn [<$scenario _postgres>]() {
+                let test_store = support::postgres_store().await;
+                $scenario(test_store.store.clone()).await;
+            }
+        }
+    };
+}
+
+on_both_backends!(catalog_loads_once);
+on_both_backends!(users_unique_email);
+on_both_backends!(sessions_expire_and_delete);
+on_both_backends!(report_numbers_by_moscow_year);
+on_both_backends!(idempotency_key_returns_first);
+on_both_backends!(numbers_unique_under_concurrency, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(idempotency_key_under_concurrency, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(files_attach_and_clean_up);
+on_both_backends!(pending_files_delete_by_id);
+on_both_backends!(status_change_checks_version);
+on_both_backends!(status_change_concurrent_conflict, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(report_lists_by_queue);
+on_both_backends!(notifications_read_per_report);
+
+#[tokio::test]
+async fn connect_rejects_unknown_scheme() {
+    let outcome = connect("mysql://x").await;
+
+    assert!(
+        matches!(&outcome, Err(StoreError::UnsupportedUrl(url)) if url == "mysql://x"),
+        "expected UnsupportedUrl, got {:?}",
+        outcome.err()
+    );
+}
+
+// Scenarios.
+
+async fn catalog_loads_once(store: Arc<dyn Store>) {
+    let catalog = Catalog::moscow_default();
+
+    store.migrate().await.expect("first migration failed");
+    store.migrate().await.expect("second migration failed");
+    store.ping().await.expect("ping failed");
+
+    let first_load = store.load_catalog_if_empty(&catalog).await.expect("first catalog load failed");
+    let second_load = store.load_catalog_if_empty(&catalog).await.expect("second catalog load failed");
+    assert!(first_load, "an empty database should take the catalog");
+    assert!(!second_load, "a database with a catalog should keep it");
+
+    let stored = store.catalog().await.expect("catalog read failed");
+    assert_eq!(stored.groups, catalog.groups);
+    assert_eq!(stored.agencies, catalog.agencies);
+    assert_eq!(stored.categories, catalog.categories);
+}
+
+async fn users_unique_email(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let agency = Catalog::moscow_default().agencies[0].code.clone();
+    let new_user = NewUser {
+        email: "ivan@example.org".to_owned(),
+        password_hash: "$argon2id$v=19$hash".to_owned(),
+        role: Role::Executor,
+        agency: Some(agency.clone()),
+        confirmed: true,
+        created_at: utc("2026-03-01T10:00:00.123Z"),
+    };
+
+    let created = store.create_user(&new_user).await.expect("user creation failed");
+    assert!(created.id > 0);
+    assert_eq!(created.email, "ivan@example.org");
+    assert_eq!(created.role, Role::Executor);
+    assert_eq!(created.agency, Some(agency));
+    assert!(created.confirmed);
+    assert!(!created.disabled);
+    assert_eq!(created.created_at, new_user.created_at);
+
+    let duplicate = store
+        .create_user(&NewUser {
+            password_hash: "other".to_owned(),
+            ..new_user.clone()
+        })
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Duplicate("email"))),
+        "expected Duplicate(\"email\"), got {duplicate:?}"
+    );
+
+    let (found, password_hash) = store
+        .user_by_email("ivan@example.org")
+        .await
+        .expect("lookup by e-mail failed")
+        .expect("user not found by e-mail");
+    assert_eq!(found, created);
+    assert_eq!(password_hash, "$argon2id$v=19$hash");
+    let missing = store.user_by_email("nobody@example.org").await.expect("lookup by e-mail failed");
+    assert!(missing.is_none());
+
+    let by_id = store.user(created.id).await.expect("lookup by id failed");
+    assert_eq!(by_id, Some(created.clone()));
+    let missing = store.user(created.id + 1000).await.expect("lookup by id failed");
+    assert!(missing.is_none());
+}
+
+async fn sessions_expire_and_delete(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let user = add_user(&store, "resident@example.org", Role::Resident).await;
+    let now = utc("2026-04-01T12:00:00Z");
+    let live = Session {
+        token_hash: "live-hash".to_owned(),
+        user_id: user.id,
+        csrf_token: "csrf-1".to_owned(),
+        created_at: now - Duration::hours(1),
+        expires_at: now + Duration::days(30),
+    };
+    let expired = Session {
+        token_hash: "expired-hash".to_owned(),
+        expires_at: now - Duration::seconds(1),
+        ..live.clone()
+    };
+    store.create_session(&live).await.expect("session creation failed");
+    store.create_session(&expired).await.expect("session creation failed");
+
+    let (session, session_user) = store
+        .session("live-hash", now)
+        .await
+        .expect("session lookup failed")
+        .expect("live session not found");
+    assert_eq!(session, live);
+    assert_eq!(session_user, user);
+
+    let expired_lookup = store.session("expired-hash", now).await.expect("session lookup failed");
+    assert!(expired_lookup.is_none(), "an expired session should not be returned");
+    let after_expiry = store.session("live-hash", live.expires_at).await.expect("session lookup failed");
+    assert!(after_expiry.is_none(), "a session should not be returned at its expiry time");
+    let unknown = store.session("unknown-hash", now).await.expect("session lookup failed");
+    assert!(unknown.is_none());
+
+    store.delete_session("live-hash").await.expect("session deletion failed");
+    let deleted = store.session("live-hash", now).await.expect("session lookup failed");
+    assert!(deleted.is_none(), "a deleted session should not be returned");
+}
+
+async fn report_numbers_by_moscow_year(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let mut new_report = report_draft(author.id, utc("2026-05-01T09:15:30.123Z"));
+    new_report.address = Some("Тверская ул., 1".to_owned());
+    new_report.fields = BTreeMap::from([("plate".to_owned(), "А123ВС777".to_owned()), ("side".to_owned(), "left".to_owned())]);
+
+    let first = new_only(store.create_report(&new_report).await.expect("first report creation failed"));
+    assert_eq!(first.number.to_string(), "2026-0000001");
+    assert_eq!(first.author_id, author.id);
+    assert_eq!(first.status, Status::Accepted);
+    assert_eq!(first.version, 1);
+    assert_eq!(first.category_code, new_report.category_code);
+    assert_eq!(first.category_name, new_report.category_name);
+    assert_eq!(first.deadline_working_days, new_report.deadline_working_days);
+    assert_eq!(first.latitude, new_report.latitude);
+    assert_eq!(first.longitude, new_report.longitude);
+    assert_eq!(first.address, new_report.address);
+    assert_eq!(first.occurred_at, new_report.occurred_at);
+    assert_eq!(first.description, new_report.description);
+    assert_eq!(first.fields, new_report.fields);
+    assert_eq!(first.created_at, new_report.created_at);
+    assert_eq!(first.updated_at, new_report.created_at);
+    assert_eq!(first.agency, None);
+    assert_eq!(first.status_before_info_request, None);
+    assert_eq!(first.decision, None);
+    assert_eq!(first.rejection_reason, None);
+    assert_eq!(first.dispatched_at, None);
+    assert_eq!(first.resolved_at, None);
+    assert_eq!(first.deadline_at, None);
+
+    let reloaded = store.report(&first.number).await.expect("report lookup failed");
+    assert_eq!(reloaded, Some(first.clone()));
+
+    let events = store.report_events(first.id).await.expect("event list failed");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].report_id, first.id);
+    assert_eq!(events[0].actor_id, Some(author.id));
+    assert_eq!(events[0].actor_role, Role::Resident);
+    assert_eq!(events[0].from_status, None);
+    assert_eq!(events[0].to_status, Status::Accepted);
+    assert_eq!(events[0].created_at, new_report.created_at);
+
+    let notifications = store.notifications(author.id, 10).await.expect("notification list failed");
+    assert_eq!(notifications.len(), 1);
+    assert_eq!(notifications[0].report_number, first.number);
+    assert_eq!(notifications[0].category_name, first.category_name);
+    assert_eq!(notifications[0].event, events[0]);
+    assert_eq!(notifications[0].read_at, None);
+    assert_eq!(store.unread_notifications(author.id).await.expect("unread count failed"), 1);
+
+    let second = new_only(
+        store
+            .create_report(&report_draft(author.id, utc("2026-05-02T10:00:00Z")))
+            .await
+            .expect("second report creation failed"),
+    );
+    assert_eq!(second.number.to_string(), "2026-0000002");
+
+    // 22:30 UTC on 31 December is 01:30 on 1 January in Moscow (UTC+3), so the number is 2027's.
+    let new_year = new_only(
+        store
+            .create_report(&report_draft(author.id, utc("2026-12-31T22:30:00Z")))
+            .await
+            .expect("new year report creation failed"),
+    );
+    assert_eq!(new_year.number, ReportNumber::new(2027, 1));
+    assert_eq!(new_year.number.to_string(), "2027-0000001");
+
+    let missing = store.report(&ReportNumber::new(2026, 3)).await.expect("report lookup failed");
+    assert!(missing.is_none());
+}
+
+async fn idempotency_key_returns_first(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let other_author = add_user(&store, "other@example.org", Role::Resident).await;
+    let mut keyed = report_draft(author.id, utc("2026-06-01T08:00:00Z"));
+    keyed.idempotency_key = Some("submission-1".to_owned());
+
+    let first = new_only(store.create_report(&keyed).await.expect("first submission failed"));
+
+    let resubmitted = store.create_report(&keyed).await.expect("resubmission failed");
+    let Created::Existing(existing) = resubmitted else {
+        panic!("a resubmission with the same key should return Created::Existing, got {resubmitted:?}");
+    };
+    assert_eq!(existing.id, first.id);
+    assert_eq!(existing.number, first.number);
+
+    let unkeyed = new_only(
+        store
+            .create_report(&report_draft(author.id, utc("2026-06-01T08:05:00Z")))
+            .await
+            .expect("report creation failed"),
+    );
+    assert_eq!(
+        unkeyed.number,
+        ReportNumber::new(2026, 2),
+        "the resubmission should not consume a number"
+    );
+
+    let mut other_keyed = keyed.clone();
+    other_keyed.author_id = other_author.id;
+    let other = new_only(store.create_report(&other_keyed).await.expect("other author's submission failed"));
+    assert_ne!(other.id, first.id);
+    assert_eq!(other.number, ReportNumber::new(2026, 3));
+
+    let own_reports = store
+        .reports(&page(ReportQueue::Author(author.id), None, 10))
+        .await
+        .expect("report list failed");
+    assert_eq!(own_reports.len(), 2);
+}
+
+async fn numbers_unique_under_concurrency(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+
+    let mut tasks = Vec::new();
+    for index in 0..40 {
+        let store = store.clone();
+        let draft = report_draft(author.id, utc("2026-07-01T08:00:00Z") + Duration::seconds(index));
+        tasks.push(tokio::spawn(async move { store.create_report(&draft).await }));
+    }
+    let mut sequences = BTreeSet::new();
+    for task in tasks {
+        let report = new_only(
+            task.await
+                .expect("report task panicked")
+                .expect("concurrent report creation failed"),
+        );
+        assert_eq!(report.number.year, 2026);
+        sequences.insert(report.number.sequence);
+    }
+
+    let expected: BTreeSet<i64> = (1..=40).collect();
+    assert_eq!(sequences, expected);
+}
+
+async fn idempotency_key_under_concurrency(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let mut keyed = report_draft(author.id, utc("2026-07-01T08:00:00Z"));
+    keyed.idempotency_key = Some("double-click".to_owned());
+
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        let draft = keyed.clone();
+        tasks.push(tokio::spawn(async move { store.create_report(&draft).await }));
+    }
+    let mut new_count = 0;
+    let mut report_ids = BTreeSet::new();
+    for task in tasks {
+        let created = task.await.expect("report task panicked").expect("concurrent submission failed");
+        if matches!(created, Created::New(_)) {
+            new_count += 1;
+        }
+        report_ids.insert(created.report().id);
+    }
+    assert_eq!(new_count, 1, "exactly one submission should create the report");
+    assert_eq!(report_ids.len(), 1, "every submission should return the same report");
+
+    let all = store.reports(&page(ReportQueue::All, None, 100)).await.expect("report list failed");
+    assert_eq!(all.len(), 1);
+
+    let next = new_only(
+        store
+            .create_report(&report_draft(author.id, utc("2026-07-01T09:00:00Z")))
+            .await
+            .expect("report creation failed"),
+    );
+    assert_eq!(
+        next.number,
+        ReportNumber::new(2026, 2),
+        "the repeated submissions should not consume numbers"
+    );
+}
+
+async fn files_attach_and_clean_up(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let owner = add_user(&store, "owner@example.org", Role::Resident).await;
+    let stranger = add_user(&store, "stranger@example.org", Role::Resident).await;
+    let old = utc("2026-08-01T08:00:00Z");
+    let recent = utc("2026-08-02T08:00:00Z");
+    let cutoff = utc("2026-08-01T20:00:00Z");
+
+    let photo = add_file(&store, owner.id, "key-photo", old).await;
+    assert_eq!(photo.owner_id, owner.id);
+    assert_eq!(photo.report_id, None);
+    assert_eq!(photo.storage_key, "key-photo");
+    assert_eq!(photo.sha256, "sha-key-photo");
+    assert_eq!(photo.size, 1024);
+    assert_eq!(photo.kind, "jpeg");
+    assert_eq!(photo.original_name, "key-photo.jpg");
+    assert_eq!(photo.created_at, old);
+    assert_eq!(store.file(photo.id).await.expect("file lookup failed"), Some(photo.clone()));
+
+    let video = add_file(&store, owner.id, "key-video", old).await;
+    let old_pending = add_file(&store, owner.id, "key-old-pending", old).await;
+    let recent_pending = add_file(&store, owner.id, "key-recent-pending", recent).await;
+    let strangers_file = add_file(&store, stranger.id, "key-stranger", old).await;
+    // Two records of the same content share a storage key.
+    let shared_attached = add_file(&store, owner.id, "key-shared", old).await;
+    let shared_pending = add_file(&store, stranger.id, "key-shared", old).await;
+
+    let pending = store
+        .pending_files(owner.id, &[photo.id, video.id, strangers_file.id])
+        .await
+        .expect("pending file list failed");
+    assert_eq!(
+        ids(&pending),
+        vec![photo.id, video.id],
+        "only the owner's files should be pending for the owner"
+    );
+
+    let mut with_files = report_draft(owner.id, utc("2026-08-01T09:00:00Z"));
+    with_files.file_ids = vec![photo.id, video.id, shared_attached.id];
+    let report = new_only(store.create_report(&with_files).await.expect("report with files failed"));
+    let attached = store.report_files(report.id).await.expect("report file list failed");
+    assert_eq!(ids(&attached), vec![photo.id, video.id, shared_attached.id]);
+    assert!(
+        attached.iter().all(|file| file.report_id == Some(report.id)),
+        "attached files should name their report: {attached:?}"
+    );
+    let still_pending = store
+        .pending_files(owner.id, &[photo.id, video.id])
+        .await
+        .expect("pending file list failed");
+    assert!(
+        still_pending.is_empty(),
+        "attached files should no longer be pending: {still_pending:?}"
+    );
+
+    let mut with_strangers_file = report_draft(owner.id, utc("2026-08-01T10:00:00Z"));
+    with_strangers_file.file_ids = vec![old_pending.id, strangers_file.id];
+    let rejected = store.create_report(&with_strangers_file).await;
+    assert!(
+        matches!(rejected, Err(StoreError::NotFound)),
+        "attaching another owner's file should fail with NotFound, got {rejected:?}"
+    );
+    let all = store.reports(&page(ReportQueue::All, None, 100)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&all), vec![report.id], "the failed report should leave no record");
+    let old_pending_after = store.file(old_pending.id).await.expect("file lookup failed");
+    assert_eq!(
+        old_pending_after.map(|file| file.report_id),
+        Some(None),
+        "the failed report should leave its files unattached"
+    );
+    let next = new_only(
+        store
+            .create_report(&report_draft(owner.id, utc("2026-08-01T11:00:00Z")))
+            .await
+            .expect("report creation failed"),
+    );
+    assert_eq!(
+        next.number,
+        ReportNumber::new(2026, 2),
+        "the failed report should not consume a number"
+    );
+
+    let mut deleted_keys = store.delete_pending_files(cutoff).await.expect("pending file deletion failed");
+    deleted_keys.sort();
+    assert_eq!(
+        deleted_keys,
+        vec!["key-old-pending".to_owned(), "key-shared".to_owned(), "key-stranger".to_owned()]
+    );
+    assert_eq!(store.file(old_pending.id).await.expect("file lookup failed"), None);
+    assert_eq!(store.file(strangers_file.id).await.expect("file lookup failed"), None);
+    assert_eq!(store.file(shared_pending.id).await.expect("file lookup failed"), None);
+    assert!(
+        store.file(recent_pending.id).await.expect("file lookup failed").is_some(),
+        "a recent pending file should be kept"
+    );
+    assert!(
+        store.file(photo.id).await.expect("file lookup failed").is_some(),
+        "an attached file should be kept"
+    );
+
+    assert!(store.storage_key_in_use("key-photo").await.expect("storage key check failed"));
+    assert!(
+        store.storage_key_in_use("key-shared").await.expect("storage key check failed"),
+        "the attached copy still uses the key"
+    );
+    assert!(!store.storage_key_in_use("key-old-pending").await.expect("storage key check failed"));
+    assert!(
+        !store
+            .storage_key_in_use("key-never-stored")
+            .await
+            .expect("storage key check failed")
+    );
+}
+
+async fn pending_files_delete_by_id(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let owner = add_user(&store, "owner@example.org", Role::Resident).await;
+    let stranger = add_user(&store, "stranger@example.org", Role::Resident).await;
+    let at = utc("2026-08-01T08:00:00Z");
+    let own_pending = add_file(&store, owner.id, "key-own-pending", at).await;
+    let own_attached = add_file(&store, owner.id, "key-own-attached", at).await;
+    let strangers_pending = add_file(&store, stranger.id, "key-stranger", at).await;
+    let mut with_file = report_draft(owner.id, at);
+    with_file.file_ids = vec![own_attached.id];
+    create_report_only(&store, &with_file).await;
+
+    store
+        .delete_pending_files_by_id(
+            owner.id,
+            &[own_pending.id, own_attached.id, strangers_pending.id, own_pending.id + 1000],
+        )
+        .await
+        .expect("pending file deletion by id failed");
+
+    assert_eq!(
+        store.file(own_pending.id).await.expect("file lookup failed"),
+        None,
+        "the owner's pending file should be deleted"
+    );
+    assert!(
+        store.file(own_attached.id).await.expect("file lookup failed").is_some(),
+        "an attached file should be kept"
+    );
+    assert!(
+        store.file(strangers_pending.id).await.expect("file lookup failed").is_some(),
+        "another owner's file should be kept"
+    );
+}
+
+async fn status_change_checks_version(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let agency = Catalog::moscow_default().agencies[0].code.clone();
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let executor = add_user(&store, "executor@example.org", Role::Executor).await;
+    let report = new_only(
+        store
+            .create_report(&report_draft(author.id, utc("2026-09-01T08:00:00Z")))
+            .await
+            .expect("report creation failed"),
+    );
+
+    let mut dispatch = change(&report, moderator.id, Status::Dispatched, utc("2026-09-01T09:00:00.250Z"));
+    dispatch.actor_role = Role::Moderator;
+    dispatch.comment = Some("Передано в инспекцию".to_owned());
+    dispatch.decision = Some(Decision::Confirmed);
+    dispatch.agency = Some(agency.clone());
+    dispatch.dispatched_at = Some(dispatch.at);
+    dispatch.deadline_at = Some(utc("2026-09-02T21:00:00Z"));
+    dispatch.notify_user_ids = vec![author.id, executor.id];
+
+    let dispatched = store.apply_status_change(&dispatch).await.expect("status change failed");
+    assert_eq!(dispatched.version, 2);
+    assert_eq!(dispatched.status, Status::Dispatched);
+    assert_eq!(dispatched.agency, Some(agency.clone()));
+    assert_eq!(dispatched.decision, Some(Decision::Confirmed));
+    assert_eq!(dispatched.dispatched_at, dispatch.dispatched_at);
+    assert_eq!(dispatched.deadline_at, dispatch.deadline_at);
+    assert_eq!(dispatched.updated_at, dispatch.at);
+    assert_eq!(dispatched.created_at, report.created_at);
+    assert_eq!(
+        store.report(&report.number).await.expect("report lookup failed"),
+        Some(dispatched.clone())
+    );
+
+    let events = store.report_events(report.id).await.expect("event list failed");
+    assert_eq!(events.len(), 2);
+    let event = &events[1];
+    assert_eq!(event.actor_id, Some(moderator.id));
+    assert_eq!(event.actor_role, Role::Moderator);
+    assert_eq!(event.from_status, Some(Status::Accepted));
+    assert_eq!(event.to_status, Status::Dispatched);
+    assert_eq!(event.comment, dispatch.comment);
+    assert_eq!(event.decision, Some(Decision::Confirmed));
+    assert_eq!(event.rejection_reason, None);
+    assert_eq!(event.agency, Some(agency.clone()));
+    assert_eq!(event.created_at, dispatch.at);
+
+    let author_notifications = store.notifications(author.id, 10).await.expect("notification list failed");
+    assert_eq!(author_notifications.len(), 2);
+    assert_eq!(author_notifications[0].event, *event);
+    let executor_notifications = store.notifications(executor.id, 10).await.expect("notification list failed");
+    assert_eq!(executor_notifications.len(), 1);
+    assert_eq!(executor_notifications[0].event, *event);
+    assert_eq!(executor_notifications[0].created_at, dispatch.at);
+    let moderator_notifications = store.notifications(moderator.id, 10).await.expect("notification list failed");
+    assert!(moderator_notifications.is_empty(), "only the listed users should be notified");
+
+    let mut stale = change(&report, moderator.id, Status::Rejected, utc("2026-09-01T10:00:00Z"));
+    stale.rejection_reason = Some(RejectionReason::Duplicate);
+    stale.notify_user_ids = vec![author.id];
+    let stale_outcome = store.apply_status_change(&stale).await;
+    assert!(
+        matches!(stale_outcome, Err(StoreError::Conflict)),
+        "a stale version should fail with Conflict, got {stale_outcome:?}"
+    );
+
+    let mut wrong_status = stale.clone();
+    wrong_status.expected_version = 2;
+    let wrong_status_outcome = store.apply_status_change(&wrong_status).await;
+    assert!(
+        matches!(wrong_status_outcome, Err(StoreError::Conflict)),
+        "a change from a status the report no longer has should fail with Conflict, got {wrong_status_outcome:?}"
+    );
+
+    assert_eq!(
+        store.report(&report.number).await.expect("report lookup failed"),
+        Some(dispatched.clone()),
+        "a rejected change should leave the report as it was"
+    );
+    assert_eq!(
+        store.report_events(report.id).await.expect("event list failed").len(),
+        2,
+        "a rejected change should record no event"
+    );
+    assert_eq!(
+        store.unread_notifications(author.id).await.expect("unread count failed"),
+        2,
+        "a rejected change should notify nobody"
+    );
+
+    let mut reject = change(&dispatched, executor.id, Status::Rejected, utc("2026-09-01T11:00:00Z"));
+    reject.actor_role = Role::Executor;
+    reject.agency = Some(agency.clone());
+    reject.rejection_reason = Some(RejectionReason::NotAViolation);
+    reject.resolved_at = Some(reject.at);
+    let rejected = store.apply_status_change(&reject).await.expect("second status change failed");
+    assert_eq!(rejected.version, 3);
+    assert_eq!(rejected.rejection_reason, Some(RejectionReason::NotAViolation));
+    assert_eq!(rejected.resolved_at, Some(reject.at));
+    let last_event = store
+        .report_events(report.id)
+        .await
+        .expect("event list failed")
+        .pop()
+        .expect("no events");
+    assert_eq!(last_event.rejection_reason, Some(RejectionReason::NotAViolation));
+    assert_eq!(last_event.from_status, Some(Status::Dispatched));
+}
+
+async fn status_change_concurrent_conflict(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+
+    // Several rounds make it likely that the two changes really overlap at least once.
+    for round in 0..5 {
+        let created_at = utc("2026-09-01T08:00:00Z") + Duration::minutes(round);
+        let report = new_only(
+            store
+                .create_report(&report_draft(author.id, created_at))
+                .await
+                .expect("report creation failed"),
+        );
+
+        let review = change(&report, moderator.id, Status::UnderReview, created_at + Duration::seconds(1));
+        let mut reject = change(&report, moderator.id, Status::Rejected, created_at + Duration::seconds(2));
+        reject.rejection_reason = Some(RejectionReason::Abusive);
+        let review_task = tokio::spawn({
+            let store = store.clone();
+            async move { store.apply_status_change(&review).await }
+        });
+        let reject_task = tokio::spawn({
+            let store = store.clone();
+            async move { store.apply_status_change(&reject).await }
+        });
+        let outcomes = [
+            review_task.await.expect("status change task panicked"),
+            reject_task.await.expect("status change task panicked"),
+        ];
+
+        let applied: Vec<&Report> = outcomes.iter().filter_map(|outcome| outcome.as_ref().ok()).collect();
+        let conflicts = outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, Err(StoreError::Conflict)))
+            .count();
+        assert_eq!(
+            applied.len(),
+            1,
+            "round {round}: exactly one change should succeed, got {outcomes:?}"
+        );
+        assert_eq!(
+            conflicts, 1,
+            "round {round}: the other change should fail with Conflict, got {outcomes:?}"
+        );
+        assert_eq!(applied[0].version, 2);
+
+        let stored = store
+            .report(&report.number)
+            .await
+            .expect("report lookup failed")
+            .expect("report not found");
+        assert_eq!(&stored, applied[0], "round {round}: the stored report should be the applied change");
+        let events = store.report_events(report.id).await.expect("event list failed");
+        assert_eq!(events.len(), 2, "round {round}: only the applied change should record an event");
+    }
+}
+
+async fn report_lists_by_queue(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let catalog = Catalog::moscow_default();
+    let first_agency = catalog.agencies[0].code.clone();
+    let second_agency = catalog.agencies[1].code.clone();
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let boris = add_user(&store, "boris@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let start = utc("2026-10-01T08:00:00Z");
+
+    // Created in this order, so ids increase from alice_dispatched to alice_accepted.
+    let alice_dispatched = create(&store, alice.id, start).await;
+    let boris_dispatched = create(&store, boris.id, start + Duration::minutes(1)).await;
+    let alice_reviewed = create(&store, alice.id, start + Duration::minutes(2)).await;
+    let boris_rejected = create(&store, boris.id, start + Duration::minutes(3)).await;
+    let alice_accepted = create(&store, alice.id, start + Duration::minutes(4)).await;
+
+    let at = start + Duration::hours(1);
+    let mut to_first_agency = change(&alice_dispatched, moderator.id, Status::Dispatched, at);
+    to_first_agency.agency = Some(first_agency.clone());
+    let mut to_second_agency = change(&boris_dispatched, moderator.id, Status::Dispatched, at);
+    to_second_agency.agency = Some(second_agency.clone());
+    let mut rejection = change(&boris_rejected, moderator.id, Status::Rejected, at);
+    rejection.rejection_reason = Some(RejectionReason::OutsideCity);
+    for status_change in [
+        to_first_agency,
+        to_second_agency,
+        change(&alice_reviewed, moderator.id, Status::UnderReview, at),
+        rejection,
+    ] {
+        store.apply_status_change(&status_change).await.expect("status change failed");
+    }
+
+    let list = |queue: ReportQueue, before: Option<&Report>, limit: i64| {
+        let store = store.clone();
+        let before_id = before.map(|report| report.id);
+        async move { ids_of_reports(&store.reports(&page(queue, before_id, limit)).await.expect("report list failed")) }
+    };
+
+    assert_eq!(
+        list(ReportQueue::Author(alice.id), None, 10).await,
+        ids_of_reports(&[&alice_accepted, &alice_reviewed, &alice_dispatched])
+    );
+    assert_eq!(
+        list(ReportQueue::Author(alice.id), None, 2).await,
+        ids_of_reports(&[&alice_accepted, &alice_reviewed])
+    );
+    assert_eq!(
+        list(ReportQueue::Author(alice.id), Some(&alice_reviewed), 2).await,
+        ids_of_reports(&[&alice_dispatched])
+    );
+    assert_eq!(
+        list(ReportQueue::Author(alice.id), Some(&alice_dispatched), 2).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        list(ReportQueue::Author(boris.id), None, 10).await,
+        ids_of_reports(&[&boris_rejected, &boris_dispatched])
+    );
+    assert_eq!(list(ReportQueue::Author(moderator.id), None, 10).await, Vec::<i64>::new());
+
+    assert_eq!(
+        list(ReportQueue::Moderation, None, 10).await,
+        ids_of_reports(&[&alice_accepted, &alice_reviewed])
+    );
+    assert_eq!(
+        list(ReportQueue::Moderation, Some(&alice_accepted), 10).await,
+        ids_of_reports(&[&alice_reviewed])
+    );
+
+    assert_eq!(
+        list(ReportQueue::Agency(first_agency.clone()), None, 10).await,
+        ids_of_reports(&[&alice_dispatched])
+    );
+    assert_eq!(
+        list(ReportQueue::Agency(second_agency.clone()), None, 10).await,
+        ids_of_reports(&[&boris_dispatched])
+    );
+    assert_eq!(
+        list(ReportQueue::Agency(catalog.agencies[2].code.clone()), None, 10).await,
+        Vec::<i64>::new()
+    );
+
+    let everything = [
+        &alice_accepted,
+        &boris_rejected,
+        &alice_reviewed,
+        &boris_dispatched,
+        &alice_dispatched,
+    ];
+    assert_eq!(list(ReportQueue::All, None, 10).await, ids_of_reports(&everything));
+    assert_eq!(
+        list(ReportQueue::All, Some(&boris_rejected), 2).await,
+        ids_of_reports(&[&alice_reviewed, &boris_dispatched])
+    );
+
+    let listed = store.reports(&page(ReportQueue::All, None, 1)).await.expect("report list failed");
+    let newest = store.report(&alice_accepted.number).await.expect("report lookup failed");
+    assert_eq!(
+        listed.first(),
+        newest.as_ref(),
+        "a listed report should equal the report looked up by number"
+    );
+}
+
+async fn notifications_read_per_report(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let start = utc("2026-11-01T08:00:00Z");
+    let first = create(&store, author.id, start).await;
+    let second = create(&store, author.id, start + Duration::minutes(1)).await;
+
+    let mut review = change(&first, moderator.id, Status::UnderReview, start + Duration::minutes(2));
+    review.notify_user_ids = vec![author.id, moderator.id];
+    store.apply_status_change(&review).await.expect("status change failed");
+
+    let notifications = store.notifications(author.id, 10).await.expect("notification list failed");
+    let order: Vec<(ReportNumber, Status)> = notifications
+        .iter()
+        .map(|notification| (notification.report_number, notification.event.to_status))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (first.number, Status::UnderReview),
+            (second.number, Status::Accepted),
+            (first.number, Status::Accepted)
+        ],
+        "newest first"
+    );
+    assert!(notifications.iter().all(|notification| notification.user_id == author.id));
+    assert_eq!(notifications[0].created_at, review.at);
+
+    let limited = store.notifications(author.id, 2).await.expect("notification list failed");
+    assert_eq!(limited, notifications[..2].to_vec());
+
+    assert_eq!(store.unread_notifications(author.id).await.expect("unread count failed"), 3);
+    assert_eq!(store.unread_notifications(moderator.id).await.expect("unread count failed"), 1);
+
+    let read_at = start + Duration::hours(1);
+    store
+        .mark_notifications_read(author.id, first.id, read_at)
+        .await
+        .expect("marking notifications read failed");
+
+    assert_eq!(store.unread_notifications(author.id).await.expect("unread count failed"), 1);
+    assert_eq!(
+        store.unread_notifications(moderator.id).await.expect("unread count failed"),
+        1,
+        "another user's notifications should stay unread"
+    );
+    for notification in store.notifications(author.id, 10).await.expect("notification list failed") {
+        let expected_read_at = if notification.report_number == first.number {
+            Some(read_at)
+        } else {
+            None
+        };
+        assert_eq!(
+            notification.read_at, expected_read_at,
+            "notification {} about {}",
+            notification.id, notification.report_number
+        );
+    }
+
+    // Marking again keeps the first read time.
+    store
+        .mark_notifications_read(author.id, first.id, read_at + Duration::hours(1))
+        .await
+        .expect("marking notifications read failed");
+    let reread = store.notifications(author.id, 10).await.expect("notification list failed");
+    assert_eq!(reread[0].read_at, Some(read_at));
+}
+
+// Fixtures.
+
+async fn prepare(store: &Arc<dyn Store>) {
+    store.migrate().await.expect("migration failed");
+    store
+        .load_catalog_if_empty(&Catalog::moscow_default())
+        .await
+        .expect("catalog load failed");
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap_or_else(|error| panic!("invalid test time {text:?}: {error}"))
+}
+
+async fn add_user(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
+    let agency = (role == Role::Executor).then(|| Catalog::moscow_default().agencies[0].code.clone());
+    let new_user = NewUser {
+        email: email.to_owned(),
+        password_hash: format!("hash-of-{email}"),
+        role,
+        agency,
+        confirmed: true,
+        created_at: utc("2026-01-15T12:00:00Z"),
+    };
+    store
+        .create_user(&new_user)
+        .await
+        .unwrap_or_else(|error| panic!("failed to create user {email}: {error}"))
+}
+
+async fn add_file(store: &Arc<dyn Store>, owner_id: i64, storage_key: &str, created_at: DateTime<Utc>) -> FileRecord {
+    let new_file = NewFile {
+        owner_id,
+        storage_key: storage_key.to_owned(),
+        sha256: format!("sha-{storage_key}"),
+        size: 1024,
+        kind: "jpeg".to_owned(),
+        original_name: format!("{storage_key}.jpg"),
+        created_at,
+    };
+    store
+        .add_file(&new_file)
+        .await
+        .unwrap_or_else(|error| panic!("failed to add file {storage_key}: {error}"))
+}
+
+fn report_draft(author_id: i64, created_at: DateTime<Utc>) -> NewReport {
+    let category = Catalog::moscow_default().categories[0].clone();
+    NewReport {
+        author_id,
+        idempotency_key: None,
+        category_code: category.code,
+        category_name: category.name,
+        deadline_working_days: category.deadline_working_days,
+        latitude: 55.757_864,
+        longitude: 37.611_576,
+        address: None,
+        occurred_at: created_at - Duration::minutes(30),
+        description: "Автомобиль на тротуаре".to_owned(),
+        fields: BTreeMap::from([("plate".to_owned(), "А123ВС777".to_owned())]),
+        file_ids: Vec::new(),
+        created_at,
+    }
+}
+
+async fn create(store: &Arc<dyn Store>, author_id: i64, created_at: DateTime<Utc>) -> Report {
+    create_report_only(store, &report_draft(author_id, created_at)).await
+}
+
+async fn create_report_only(store: &Arc<dyn Store>, new_report: &NewReport) -> Report {
+    new_only(store.create_report(new_report).await.expect("report creation failed"))
+}
+
+/// Returns the report of a `Created::New`, failing the test on `Created::Existing`.
+fn new_only(created: Created) -> Report {
+    match created {
+        Created::New(report) => report,
+        Created::Existing(report) => panic!("expected a new report, got the existing report {}", report.number),
+    }
+}
+
+/// Builds a change of `report` from its current status and version to `to` that notifies no user.
+fn change(report: &Report, actor_id: i64, to: Status, at: DateTime<Utc>) -> StatusChange {
+    StatusChange {
+        report_id: report.id,
+        expected_version: report.version,
+        actor_id,
+        actor_role: Role::Moderator,
+        from: report.status,
+        to,
+        comment: None,
+        decision: None,
+        rejection_reason: None,
+        agency: report.agency.clone(),
+        status_before_info_request: None,
+        dispatched_at: report.dispatched_at,
+        resolved_at: report.resolved_at,
+        deadline_at: report.deadline_at,
+        notify_user_ids: Vec::new(),
+        at,
+    }
+}
+
+fn page(queue: ReportQueue, before_id: Option<i64>, limit: i64) -> ReportPage {
+    ReportPage { queue, before_id, limit }
+}
+
+fn ids(files: &[FileRecord]) -> Vec<i64> {
+    files.iter().map(|file| file.id).collect()
+}
+
+fn ids_of_reports<R: std::borrow::Borrow<Report>>(reports: &[R]) -> Vec<i64> {
+    reports.iter().map(|report| report.borrow().id).collect()
+}

@@ -1,0 +1,230 @@
+## Общие элементы страниц
+
+service-name = Помощник города
+skip-to-content = Перейти к содержанию
+nav-label = Основное меню
+nav-new-report = Подать обращение
+nav-my-reports = Мои обращения
+nav-queue = Очередь обращений
+nav-notifications = Уведомления
+nav-logout = Выйти
+nav-login = Войти
+unread-count = { $count ->
+    [one] { $count } непрочитанное уведомление
+    [few] { $count } непрочитанных уведомления
+   *[many] { $count } непрочитанных уведомлений
+}
+footer-text = Помощник города — сервис обращений жителей Москвы в городские ведомства.
+list-next-page = Следующая страница
+
+## Главная и вход
+
+home-title = Главная
+home-heading = Сообщите о проблеме в городе
+home-lead = Неправильная парковка, мусор, сломанная скамейка, незаконная торговля — отправьте обращение с фото и местом, а ответственное ведомство рассмотрит его в установленный срок.
+home-how-heading = Как это работает
+home-step-1 = Выберите тему обращения и укажите место на карте или адрес.
+home-step-2 = Опишите проблему и приложите фото или видео.
+home-step-3 = Следите за рассмотрением в разделе «Мои обращения».
+login-title = Вход
+login-email = Электронная почта
+login-password = Пароль
+login-submit = Войти
+
+## Подача обращения
+
+categories-title = Выберите тему обращения
+categories-lead = Тема определяет ведомство, которое рассмотрит обращение, и срок ответа.
+categories-deadline = Срок рассмотрения
+deadline-working-days = { $count ->
+    [one] { $count } рабочий день
+    [few] { $count } рабочих дня
+   *[many] { $count } рабочих дней
+}
+form-back-to-categories = ← Все темы
+form-errors-heading = Обращение не отправлено. Исправьте, пожалуйста:
+form-location-legend = Место
+form-location-hint = Укажите адрес и координаты места: широту и долготу в градусах, например 55.7558 и 37.6173.
+form-address = Адрес или ориентир
+form-latitude = Широта
+form-longitude = Долгота
+form-use-my-location = Определить моё местоположение
+form-location-found = Координаты определены.
+form-location-failed = Не удалось определить местоположение. Введите координаты вручную.
+form-occurred-at = Дата и время, когда вы заметили нарушение (московское время)
+form-description = Описание
+form-description-hint = От 20 до 5000 символов: что произошло и где именно.
+form-choose = — выберите —
+form-files-legend = Фото, видео и документы
+form-files-hint = { $count ->
+    [one] Можно приложить { $count } файл
+    [few] Можно приложить до { $count } файлов
+   *[many] Можно приложить до { $count } файлов
+}: фото JPEG или PNG до 10 МБ, видео MP4 до 50 МБ, документы PDF, DOC, DOCX, XLS, XLSX до 10 МБ.
+form-min-photos = { $count ->
+    [one] Для этой темы нужна хотя бы { $count } фотография.
+    [few] Для этой темы нужны хотя бы { $count } фотографии.
+   *[many] Для этой темы нужны хотя бы { $count } фотографий.
+}
+form-kept-files = Уже загруженные файлы (снимите отметку, чтобы не прикладывать):
+form-files-input = Добавить файлы
+form-submit = Отправить обращение
+plate-hint = Например, А123ВС77 или A123BC777; латинские буквы заменятся русскими.
+
+## Мои обращения, очередь, уведомления
+
+my-reports-title = Мои обращения
+my-reports-empty = Вы ещё не подавали обращений.
+column-number = Номер
+column-category = Тема
+column-date = Дата подачи
+column-status = Статус
+column-deadline = Срок
+queue-title = Очередь обращений
+queue-empty = Обращений в очереди нет.
+queue-agency-heading = Обращения ведомства: { $agency }
+queue-moderation-heading = Обращения на модерации
+queue-all-heading = Все обращения
+notifications-title = Уведомления
+notifications-empty = Уведомлений пока нет.
+notification-line = Обращение № { $number }: { $status }
+notification-unread = не прочитано
+
+## Карточка обращения
+
+card-title = Обращение № { $number }
+card-heading = Обращение
+card-filed-notice = Обращение принято и зарегистрировано под номером { $number }. Следите за его рассмотрением в разделе «Мои обращения».
+card-category = Тема
+card-agency = Ведомство
+card-agency-not-assigned = ещё не назначено
+card-filed-at = Подано
+card-occurred-at = Время нарушения
+card-address = Место
+card-deadline = Срок ответа
+card-description = Описание
+card-files = Файлы
+card-photo-alt = Фото:
+card-actions = Действия
+card-chronology = Ход рассмотрения
+file-size-kb = { $size } КБ
+working-days-left = { $count ->
+    [one] остался { $count } рабочий день
+    [few] осталось { $count } рабочих дня
+   *[many] осталось { $count } рабочих дней
+}
+deadline-overdue = { $count ->
+    [one] просрочено на { $count } рабочий день
+    [few] просрочено на { $count } рабочих дня
+   *[many] просрочено на { $count } рабочих дней
+}
+
+action-agency = Ведомство
+action-decision = Решение
+action-reason = Причина
+action-comment = Комментарий
+action-answer = Ответить
+action-redirect = Перенаправить в другое ведомство
+action-under_review = Взять на проверку
+action-dispatched = Передать в ведомство
+action-in_progress = Взять в работу
+action-info_requested = Запросить уточнение у автора
+action-resolved = Вынести решение
+action-rejected = Отклонить
+action-closed = Завершить
+action-reopened = Вопрос не решён
+
+## Статусы, решения, причины отклонения
+
+status-accepted = Принято
+status-under_review = На проверке
+status-dispatched = Передано в ведомство
+status-in_progress = В работе
+status-info_requested = Требуется уточнение
+status-resolved = Рассмотрено
+status-rejected = Отклонено
+status-reopened = Повторно направлено
+status-closed = Завершено
+decision-confirmed = Нарушение подтверждено
+decision-not_confirmed = Нарушение не подтверждено
+decision-fixed = Нарушение устранено
+reason-duplicate = Дубликат другого обращения
+reason-not_a_violation = Не является нарушением
+reason-insufficient_evidence = Недостаточно материалов
+reason-outside_city = Место находится за пределами Москвы
+reason-abusive = Оскорбительное содержание
+
+## Ошибки
+
+error-title = Ошибка
+error-home-link = На главную
+error-not_found = Страница или обращение не найдены. Проверьте адрес или номер обращения.
+error-unauthorized = Войдите в сервис, чтобы продолжить.
+error-forbidden = Это действие вам недоступно.
+error-internal = Произошла внутренняя ошибка. Попробуйте ещё раз через несколько минут; введённые данные сохранены на странице.
+error-invalid = Данные заполнены неверно.
+error-conflict = Обращение уже изменил другой сотрудник. Обновите страницу и повторите действие.
+error-duplicate_email = Пользователь с такой электронной почтой уже зарегистрирован.
+error-duplicate_idempotency_key = Это обращение уже отправлено.
+error-invalid_credentials = Неверная электронная почта или пароль. Проверьте раскладку клавиатуры и попробуйте ещё раз.
+error-account_not_confirmed = Учётная запись не подтверждена. Подтвердите телефон или электронную почту, чтобы подавать обращения.
+error-csrf_failed = Форма устарела или отправлена с другого сайта. Обновите страницу и отправьте её ещё раз.
+error-multipart_invalid = Форма передана не полностью. Проверьте соединение и отправьте её ещё раз.
+error-field_too_large = Одно из полей формы слишком длинное.
+error-invalid_utf8 = Текст формы передан в неверной кодировке. Отправьте форму ещё раз.
+error-too_many_files = Файл «{ $file }» не принят: к одному обращению можно приложить не более { $limit } файлов.
+error-file_empty = Файл «{ $file }» пустой. Выберите другой файл.
+error-file_type_not_allowed = Файл «{ $file }» не принят: по содержимому это не фото JPEG или PNG, не видео MP4 и не документ PDF, DOC, DOCX, XLS или XLSX. Сохраните его в одном из этих форматов; фото с iPhone в формате HEIC можно отправить как JPEG (Настройки → Камера → Форматы → «Наиболее совместимый»).
+error-file_too_large = Файл «{ $file }» слишком большой: для этого типа файлов предел — { $limit } МБ. Уменьшите файл и приложите его снова.
+error-file_read_failed = Файл «{ $file }» передан не полностью. Приложите его ещё раз.
+error-storage_failed = Не удалось сохранить файл. Попробуйте ещё раз позже.
+error-report_part_missing = В запросе нет части «report» с данными обращения.
+error-report_part_invalid = Часть «report» не является корректным JSON с данными обращения.
+error-occurred_at_invalid = Не удалось распознать дату и время нарушения. Укажите их в формате ДД.ММ.ГГГГ ЧЧ:ММ.
+error-idempotency_key_invalid = Заголовок Idempotency-Key должен содержать от 1 до 200 символов.
+error-status_unknown = Неизвестный статус.
+error-decision_unknown = Неизвестное решение.
+error-reason_unknown = Неизвестная причина отклонения.
+error-agency_unknown = Такого ведомства нет в справочнике.
+error-category_unknown = Такой темы обращения нет. Выберите тему из списка.
+error-only_residents_file_reports = Обращения подают жители; сотрудники работают с ними в очереди.
+error-transition_not_allowed = Из текущего статуса обращение нельзя перевести в выбранный. Обновите страницу: возможно, статус уже изменился.
+error-transition_forbidden = У вас нет права на это действие с обращением.
+error-decision_required = Выберите решение по обращению.
+error-reason_required = Выберите причину отклонения.
+error-comment_required = Напишите комментарий: для этого действия он обязателен.
+error-comment_too_long = Комментарий длиннее 5000 символов. Сократите его.
+error-agency_required = Выберите ведомство.
+error-same_agency = Обращение уже находится в этом ведомстве. Выберите другое.
+error-reopen_window_closed = Вернуть обращение на рассмотрение можно в течение 30 дней после ответа. Этот срок прошёл — подайте новое обращение.
+error-description_too_short = Описание слишком короткое. Минимальная длина — { $min } { $min ->
+    [one] символ
+    [few] символа
+   *[many] символов
+}, сейчас — { $actual }.
+error-description_too_long = Описание слишком длинное. Максимальная длина — { $max } { $max ->
+    [one] символ
+    [few] символа
+   *[many] символов
+}, сейчас — { $actual }.
+error-location_required = Укажите место нарушения: широту и долготу.
+error-location_invalid = Координаты указаны неверно: широта должна быть от −90 до 90, долгота — от −180 до 180.
+error-occurred_at_required = Укажите дату и время нарушения.
+error-occurred_at_in_future = Дата и время нарушения ещё не наступили. Укажите время, когда вы его заметили.
+error-occurred_at_too_old = Нарушение произошло слишком давно: принимаются обращения о событиях за последние { $days } { $days ->
+    [one] день
+    [few] дня
+   *[many] дней
+}.
+error-address_too_long = Адрес слишком длинный: не больше { $max } символов.
+error-field_required = Заполните поле «{ $label }».
+error-field_too_long = Поле «{ $label }» слишком длинное: не больше { $max } символов.
+error-field_not_a_number = В поле «{ $label }» должно быть число.
+error-field_not_a_datetime = В поле «{ $label }» должны быть дата и время.
+error-field_value_not_allowed = В поле «{ $label }» выберите значение из списка.
+error-plate_empty = Укажите государственный номер в поле «{ $label }».
+error-plate_invalid_character = Государственный номер в поле «{ $label }» может содержать только цифры и буквы А, В, Е, К, М, Н, О, Р, С, Т, У, Х.
+error-plate_unknown_format = Государственный номер в поле «{ $label }» не похож на российский. Укажите его полностью, с кодом региона, например А123ВС77.
+error-plate_invalid_region = В государственном номере в поле «{ $label }» неверный код региона.
+error-photos_too_few = Для этой темы нужно приложить не меньше фотографий: требуется { $min }, приложено { $actual }.
+error-media_required = Для этой темы нужно приложить фото или видео нарушения.

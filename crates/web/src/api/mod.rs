@@ -1,0 +1,34 @@
+//! The JSON API under `/api/v1`, for mobile apps and agency systems. Its contract is the OpenAPI
+//! document served at `/api/v1/openapi.json`.
+
+mod categories;
+mod notifications;
+mod reports;
+mod session;
+
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The OpenAPI 3.1 document, kept by hand beside the handlers it describes.
+const OPENAPI_DOCUMENT: &str = include_str!("../../openapi.json");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/session", post(session::create).delete(session::delete))
+        .route("/categories", get(categories::list))
+        .route("/reports", get(reports::list).post(reports::create))
+        .route("/reports/{number}", get(reports::show))
+        .route("/reports/{number}/transitions", post(reports::transition))
+        .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_api))
+        .route("/notifications", get(notifications::list))
+        .fallback(|| async { crate::error::ApiError::not_found() })
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI_DOCUMENT)
+}

@@ -1,0 +1,213 @@
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use pomoshnik_core::status::{Decision, RejectionReason, Status};
+use pomoshnik_core::transition::TransitionRequest;
+use pomoshnik_core::validation::ReportDraft;
+use pomoshnik_store::{Created, ReportPage};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::ApiUser;
+use crate::error::{ApiError, Problem};
+use crate::i18n::Tr;
+use crate::reports::{self, Submission};
+use crate::state::AppState;
+use crate::upload::{self, read_multipart};
+use crate::views::ReportView;
+
+/// Longest accepted `Idempotency-Key` header.
+const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
+const DEFAULT_PAGE_SIZE: i64 = 50;
+const MAX_PAGE_SIZE: i64 = 200;
+
+/// The `report` part of a submission.
+#[derive(Deserialize)]
+struct ReportInput {
+    category: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: Option<String>,
+    occurred_at: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    fields: BTreeMap<String, serde_json::Value>,
+}
+
+fn problem(code: &str, field: &str) -> Problem {
+    Problem { code: code.to_owned(), message: Tr.error(code, &[]), field: Some(field.to_owned()) }
+}
+
+fn parse_report_part(text: Option<&str>) -> Result<(String, ReportDraft), ApiError> {
+    let Some(text) = text else {
+        return Err(ApiError::unprocessable(vec![problem("report_part_missing", "report")]));
+    };
+    let input: ReportInput = serde_json::from_str(text).map_err(|_| ApiError::unprocessable(vec![problem("report_part_invalid", "report")]))?;
+
+    let occurred_at = match input.occurred_at.as_deref() {
+        None => None,
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(time) => Some(time.with_timezone(&Utc)),
+            Err(_) => return Err(ApiError::unprocessable(vec![problem("occurred_at_invalid", "occurred_at")])),
+        },
+    };
+    let fields = input
+        .fields
+        .into_iter()
+        .map(|(code, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            (code, text)
+        })
+        .collect();
+
+    let draft = ReportDraft { latitude: input.lat, longitude: input.lon, address: input.address, occurred_at, description: input.description, fields, photos: 0, videos: 0 };
+    Ok((input.category, draft))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| ApiError::bad_request("idempotency_key_invalid"))?.trim();
+    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+        return Err(ApiError::bad_request("idempotency_key_invalid"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Rejected uploads get the status of their rule (413, 415) when they are the only problem.
+fn upload_failure(problems: Vec<Problem>) -> ApiError {
+    let status = match problems.as_slice() {
+        [only] if only.code == "file_too_large" => Some(StatusCode::PAYLOAD_TOO_LARGE),
+        [only] if only.code == "file_type_not_allowed" => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        _ => None,
+    };
+    let mut error = ApiError::unprocessable(problems);
+    if let Some(status) = status {
+        error.status = status;
+    }
+    error
+}
+
+pub async fn create(State(state): State<AppState>, ApiUser(signed): ApiUser, headers: HeaderMap, multipart: Multipart) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    let key = idempotency_key(&headers)?;
+    let intake = read_multipart(&state, &signed.user, multipart, 0).await?;
+
+    if !intake.problems.is_empty() {
+        upload::discard(&state, &intake.files).await;
+        return Err(upload_failure(intake.problems));
+    }
+    let (category, draft) = match parse_report_part(intake.field("report")) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            upload::discard(&state, &intake.files).await;
+            return Err(error);
+        }
+    };
+
+    let submission = Submission { category, draft, files: intake.files.clone(), idempotency_key: key };
+    let created = match reports::submit(&state, &signed.user, submission).await {
+        Ok(created) => created,
+        Err(error) => {
+            upload::discard(&state, &intake.files).await;
+            return Err(error);
+        }
+    };
+
+    let status = match &created {
+        Created::New(_) => StatusCode::CREATED,
+        Created::Existing(_) => {
+            // The first submission already holds its own copies of the files.
+            upload::discard(&state, &intake.files).await;
+            StatusCode::OK
+        }
+    };
+    let view = full_view(&state, created.report()).await?;
+    Ok((status, Json(view)))
+}
+
+async fn full_view(state: &AppState, report: &pomoshnik_store::Report) -> Result<ReportView, ApiError> {
+    let catalog = state.store.catalog().await?;
+    let events = state.store.report_events(report.id).await?;
+    let files = state.store.report_files(report.id).await?;
+    Ok(ReportView::full(state, report, &catalog, &events, &files))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct ReportList {
+    reports: Vec<ReportView>,
+    /// Pass as `before` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_before: Option<i64>,
+}
+
+pub async fn list(State(state): State<AppState>, ApiUser(signed): ApiUser, Query(query): Query<ListQuery>) -> Result<Json<ReportList>, ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let page = ReportPage { queue: crate::pages::queue_of(&signed.user), before_id: query.before, limit };
+    let reports = state.store.reports(&page).await?;
+    let catalog = state.store.catalog().await?;
+
+    let next_before = if reports.len() as i64 == limit { reports.last().map(|report| report.id) } else { None };
+    let reports = reports.iter().map(|report| ReportView::summary(&state, report, &catalog)).collect();
+    Ok(Json(ReportList { reports, next_before }))
+}
+
+pub async fn show(State(state): State<AppState>, ApiUser(signed): ApiUser, Path(number): Path<String>) -> Result<Json<ReportView>, ApiError> {
+    let report = reports::visible_report(&state, &signed.user, &number).await?;
+    if report.author_id == signed.user.id {
+        state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
+    }
+    Ok(Json(full_view(&state, &report).await?))
+}
+
+#[derive(Deserialize)]
+pub struct TransitionInput {
+    to: String,
+    comment: Option<String>,
+    decision: Option<String>,
+    reason: Option<String>,
+    agency: Option<String>,
+    /// The report version the client saw; a change made since is reported as a conflict.
+    version: Option<i64>,
+}
+
+fn parse_code<T>(code: Option<&str>, parse: fn(&str) -> Option<T>, field: &str) -> Result<Option<T>, ApiError> {
+    match code {
+        None | Some("") => Ok(None),
+        Some(code) => parse(code).map(Some).ok_or_else(|| ApiError::unprocessable(vec![problem(&format!("{field}_unknown"), field)])),
+    }
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    ApiUser(signed): ApiUser,
+    Path(number): Path<String>,
+    Json(input): Json<TransitionInput>,
+) -> Result<Json<ReportView>, ApiError> {
+    let report = reports::visible_report(&state, &signed.user, &number).await?;
+
+    let Some(to) = Status::from_code(&input.to) else {
+        return Err(ApiError::unprocessable(vec![problem("status_unknown", "to")]));
+    };
+    let request = TransitionRequest {
+        to,
+        comment: input.comment,
+        decision: parse_code(input.decision.as_deref(), Decision::from_code, "decision")?,
+        reason: parse_code(input.reason.as_deref(), RejectionReason::from_code, "reason")?,
+        agency: input.agency.filter(|agency| !agency.is_empty()),
+    };
+    let updated = reports::change_status(&state, &signed.user, &report, request, input.version).await?;
+    Ok(Json(full_view(&state, &updated).await?))
+}

@@ -1,0 +1,222 @@
+//! Sign-in, sessions and who is asking. The web UI keeps a session token in an HttpOnly cookie;
+//! API clients send the same kind of token as `Authorization: Bearer`. Only the token's SHA-256
+//! is stored, so a copy of the database does not let anyone sign in.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, Utc};
+use pomoshnik_store::{Session, User};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "pomoshnik_session";
+
+/// How long a web session lasts after sign-in.
+pub const SESSION_LIFETIME: Duration = Duration::days(14);
+
+/// A password hash nobody can match, verified when the login is unknown so that the answer takes
+/// as long as for a wrong password and does not reveal which logins exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5eNqRs0NuQ9zT3mU2GkdE5yTz5aNLbQmrBGuO0Ej2lY";
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+pub async fn hash_password(password: String) -> Result<String, HashError> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt_bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt_bytes);
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(|error| HashError(error.to_string()))?;
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| HashError(error.to_string()))
+    })
+    .await
+    .map_err(|error| HashError(error.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&hash) else { return false };
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// E-mail addresses are logins; compare them without case and surrounding spaces.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks the login and password and opens a session; returns the user and the session token.
+pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<(User, String), ApiError> {
+    let found = state.store.user_by_email(&normalize_email(login)).await?;
+    let hash = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let password_matches = verify_password(password.to_owned(), hash).await;
+
+    let user = match found {
+        Some((user, _)) if password_matches && !user.disabled => user,
+        _ => {
+            tracing::info!("sign-in rejected");
+            return Err(ApiError::unauthorized().with_field("login").with_code("invalid_credentials"));
+        }
+    };
+    if !user.confirmed {
+        return Err(ApiError::forbidden().with_code("account_not_confirmed"));
+    }
+
+    let token = random_token();
+    let now = Utc::now();
+    let session = Session { token_hash: token_hash(&token), user_id: user.id, csrf_token: random_token(), created_at: now, expires_at: now + SESSION_LIFETIME };
+    state.store.create_session(&session).await?;
+    tracing::info!(user.id = user.id, "signed in");
+    Ok((user, token))
+}
+
+pub fn session_cookie(state: &AppState, token: &str) -> String {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_LIFETIME.num_seconds())
+}
+
+pub fn expired_session_cookie(state: &AppState) -> String {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Cookie,
+    Bearer,
+}
+
+/// The signed-in person making the request.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub user: User,
+    pub session: Session,
+    pub credential: Credential,
+}
+
+impl Signed {
+    /// Checks a form's CSRF token against the session's; bearer requests carry no ambient
+    /// credential and need none.
+    pub fn check_csrf(&self, form_token: Option<&str>) -> Result<(), ApiError> {
+        if self.credential == Credential::Bearer {
+            return Ok(());
+        }
+        let expected = self.session.csrf_token.as_bytes();
+        let matches = form_token.is_some_and(|token| constant_time_eq(token.as_bytes(), expected));
+        if matches { Ok(()) } else { Err(ApiError::forbidden().with_code("csrf_failed")) }
+    }
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len() && left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
+}
+
+fn presented_token(parts: &Parts) -> Option<(String, Credential)> {
+    if let Some(header) = parts.headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok()) {
+        return header.strip_prefix("Bearer ").map(|token| (token.trim().to_owned(), Credential::Bearer));
+    }
+    let cookies = parts.headers.get_all(COOKIE).iter().filter_map(|value| value.to_str().ok());
+    for pair in cookies.flat_map(|header| header.split(';')) {
+        if let Some((name, value)) = pair.trim().split_once('=') {
+            if name == SESSION_COOKIE && !value.is_empty() {
+                return Some((value.to_owned(), Credential::Cookie));
+            }
+        }
+    }
+    None
+}
+
+/// Resolves the request's session, if any.
+pub async fn current(parts: &Parts, state: &AppState) -> Result<Option<Signed>, ApiError> {
+    let Some((token, credential)) = presented_token(parts) else {
+        return Ok(None);
+    };
+    let found = state.store.session(&token_hash(&token), Utc::now()).await?;
+    Ok(found.map(|(session, user)| Signed { user, session, credential }))
+}
+
+/// The signed-in person, for API routes: a missing or expired session is a 401.
+pub struct ApiUser(pub Signed);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        current(parts, state).await?.map(ApiUser).ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// The signed-in person, for pages: without a session the browser goes to the sign-in page and
+/// comes back afterwards.
+pub struct PageUser(pub Signed);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match current(parts, state).await {
+            Ok(Some(signed)) => Ok(PageUser(signed)),
+            Ok(None) => {
+                let next = parts.uri.path_and_query().map(|path| path.as_str()).unwrap_or("/");
+                let target = format!("/login?next={}", urlencode(next));
+                Err(Redirect::to(&target).into_response())
+            }
+            Err(error) => Err(crate::pages::error_page(error)),
+        }
+    }
+}
+
+/// The signed-in person or nobody, for pages that show something to both.
+pub struct MaybeUser(pub Option<Signed>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        current(parts, state).await.map(MaybeUser).map_err(crate::pages::error_page)
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => encoded.push(byte as char),
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
+/// Accepts only a local path as the place to return to after sign-in, so a crafted link cannot
+/// send the resident to another site.
+pub fn safe_return_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}

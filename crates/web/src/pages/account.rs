@@ -1,0 +1,88 @@
+//! The home page, sign-in and sign-out.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::response::{IntoResponse, Redirect, Response};
+use pomoshnik_core::role::Role;
+use serde::Deserialize;
+
+use super::{Layout, render};
+use crate::auth::{self, MaybeUser, PageUser, safe_return_path};
+use crate::i18n::Tr;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    t: Tr,
+}
+
+pub async fn home(State(state): State<AppState>, MaybeUser(signed): MaybeUser) -> Response {
+    match signed {
+        Some(signed) if signed.user.role.is_staff() => Redirect::to("/staff/queue").into_response(),
+        Some(signed) => render(&HomePage { layout: Layout::for_user(&state, &signed, Tr.t("home-title")).await, t: Tr }),
+        None => render(&HomePage { layout: Layout::anonymous(Tr.t("home-title")), t: Tr }),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    t: Tr,
+    login: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(Query(query): Query<NextQuery>) -> Response {
+    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next: safe_return_path(query.next.as_deref()), error: None };
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_return_path(form.next.as_deref());
+    match auth::sign_in(&state, &form.login, &form.password).await {
+        Ok((user, token)) => {
+            let target = if next == "/" && user.role != Role::Resident { "/staff/queue".to_owned() } else { next };
+            ([(SET_COOKIE, auth::session_cookie(&state, &token))], Redirect::to(&target)).into_response()
+        }
+        Err(error) => {
+            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()) };
+            let mut response = render(&page);
+            *response.status_mut() = error.status;
+            response
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+pub async fn logout(State(state): State<AppState>, PageUser(signed): PageUser, Form(form): Form<CsrfForm>) -> Response {
+    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        return super::error_page(error);
+    }
+    if let Err(error) = state.store.delete_session(&signed.session.token_hash).await {
+        return super::error_page(error.into());
+    }
+    ([(SET_COOKIE, auth::expired_session_cookie(&state))], Redirect::to("/")).into_response()
+}
+

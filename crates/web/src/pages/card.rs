@@ -1,0 +1,181 @@
+//! The report card: details, chronology, files, deadline, and the status changes the viewer may
+//! make, each as its own small form.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use pomoshnik_core::catalog::Catalog;
+use pomoshnik_core::status::{Decision, RejectionReason, Status};
+use pomoshnik_core::transition::{Actor, ReportState, TransitionRequest, check_transition, next_statuses};
+use pomoshnik_store::{Report, User};
+use serde::Deserialize;
+
+use super::{Layout, error_page, render};
+use crate::auth::{PageUser, Signed};
+use crate::error::ApiError;
+use crate::i18n::Tr;
+use crate::reports::{self, visible_report};
+use crate::state::AppState;
+use crate::views::ReportView;
+
+/// A status change offered on the card.
+pub struct ActionView {
+    pub to: String,
+    pub label: String,
+    pub comment_required: bool,
+    pub decisions: Vec<(String, String)>,
+    pub reasons: Vec<(String, String)>,
+    pub agencies: Vec<(String, String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "report_card.html")]
+struct CardPage {
+    layout: Layout,
+    t: Tr,
+    report: ReportView,
+    agency_name: String,
+    actions: Vec<ActionView>,
+    filed_notice: Option<String>,
+    error: Option<String>,
+}
+
+/// The statuses the user could move the report to now, found by asking the transition rules
+/// with a request that carries every optional part.
+fn available_actions(user: &User, report: &Report, catalog: &Catalog) -> Vec<ActionView> {
+    let actor = Actor { user_id: user.id, role: user.role, agency: user.agency.clone() };
+    let state = ReportState {
+        status: report.status,
+        author_id: report.author_id,
+        agency: report.agency.clone(),
+        status_before_info_request: report.status_before_info_request,
+        resolved_at: report.resolved_at,
+    };
+    let default_agency = catalog.category(&report.category_code).map(|category| category.agency.clone());
+    let other_agency = catalog.agencies.iter().map(|agency| agency.code.clone()).find(|code| Some(code) != report.agency.as_ref());
+
+    let targets: Vec<Status> = match report.status {
+        Status::InfoRequested => report.status_before_info_request.into_iter().collect(),
+        status => next_statuses(status).to_vec(),
+    };
+
+    let mut actions = Vec::new();
+    for to in targets {
+        let redirect = to == Status::Dispatched && report.status == Status::Dispatched;
+        let probe = TransitionRequest {
+            to,
+            comment: Some("-".into()),
+            decision: Some(Decision::Confirmed),
+            reason: Some(RejectionReason::Duplicate),
+            agency: if redirect { other_agency.clone() } else { default_agency.clone() },
+        };
+        if check_transition(&state, &actor, &probe, Utc::now()).is_err() {
+            continue;
+        }
+
+        let label_id = if report.status == Status::InfoRequested {
+            "action-answer".to_owned()
+        } else if redirect {
+            "action-redirect".to_owned()
+        } else {
+            format!("action-{}", to.code())
+        };
+        let selected_agency = if redirect { None } else { default_agency.as_deref() };
+        let agencies = if to == Status::Dispatched && report.status != Status::InfoRequested {
+            catalog
+                .agencies
+                .iter()
+                .filter(|agency| !redirect || Some(&agency.code) != report.agency.as_ref())
+                .map(|agency| (agency.code.clone(), agency.name.clone(), Some(agency.code.as_str()) == selected_agency))
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        actions.push(ActionView {
+            to: to.code().to_owned(),
+            label: Tr.t(&label_id),
+            comment_required: matches!(to, Status::Resolved | Status::InfoRequested | Status::Reopened) || redirect || report.status == Status::InfoRequested,
+            decisions: if to == Status::Resolved { Decision::ALL.iter().map(|d| (d.code().to_owned(), Tr.decision(*d))).collect() } else { Vec::new() },
+            reasons: if to == Status::Rejected { RejectionReason::ALL.iter().map(|r| (r.code().to_owned(), Tr.reason(*r))).collect() } else { Vec::new() },
+            agencies,
+        });
+    }
+    actions
+}
+
+#[derive(Deserialize)]
+pub struct CardQuery {
+    filed: Option<String>,
+}
+
+async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_filed: bool, error: Option<String>) -> Result<Response, ApiError> {
+    let catalog = state.store.catalog().await?;
+    let events = state.store.report_events(report.id).await?;
+    let files = state.store.report_files(report.id).await?;
+    if report.author_id == signed.user.id {
+        state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
+    }
+
+    let view = ReportView::full(state, report, &catalog, &events, &files);
+    let agency_name = view.agency.as_ref().map(|agency| agency.name.clone()).unwrap_or_else(|| Tr.t("card-agency-not-assigned"));
+    let actions = available_actions(&signed.user, report, &catalog);
+    let title = Tr.t_with("card-title", &[("number", view.number.clone().into())]);
+    let filed_notice = just_filed.then(|| Tr.t_with("card-filed-notice", &[("number", view.number.clone().into())]));
+    let layout = Layout::for_user(state, signed, title).await;
+    Ok(render(&CardPage { layout, t: Tr, report: view, agency_name, actions, filed_notice, error }))
+}
+
+pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {
+    let report = match visible_report(&state, &signed.user, &number).await {
+        Ok(report) => report,
+        Err(error) => return error_page(error),
+    };
+    card_page(&state, &signed, &report, query.filed.is_some(), None).await.unwrap_or_else(error_page)
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    csrf_token: Option<String>,
+    to: String,
+    version: Option<i64>,
+    comment: Option<String>,
+    decision: Option<String>,
+    reason: Option<String>,
+    agency: Option<String>,
+}
+
+pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Form(form): Form<TransitionForm>) -> Response {
+    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        return error_page(error);
+    }
+    let report = match visible_report(&state, &signed.user, &number).await {
+        Ok(report) => report,
+        Err(error) => return error_page(error),
+    };
+    let Some(to) = Status::from_code(&form.to) else {
+        return error_page(ApiError::bad_request("status_unknown"));
+    };
+
+    let request = TransitionRequest {
+        to,
+        comment: form.comment,
+        decision: form.decision.as_deref().and_then(Decision::from_code),
+        reason: form.reason.as_deref().and_then(RejectionReason::from_code),
+        agency: form.agency.filter(|agency| !agency.is_empty()),
+    };
+    match reports::change_status(&state, &signed.user, &report, request, form.version).await {
+        // An executor who redirected the report to another agency no longer sees it.
+        Ok(updated) if reports::can_view(&signed.user, &updated) => Redirect::to(&format!("/reports/{}", updated.number)).into_response(),
+        Ok(_) => Redirect::to("/staff/queue").into_response(),
+        Err(error) if error.status.is_client_error() && error.status != axum::http::StatusCode::NOT_FOUND => {
+            let status = error.status;
+            let mut response = card_page(&state, &signed, &report, false, Some(error.problem.message)).await.unwrap_or_else(error_page);
+            *response.status_mut() = status;
+            response
+        }
+        Err(error) => error_page(error),
+    }
+}

@@ -1,0 +1,270 @@
+//! Filing a report: choosing a category, then its form. A rejected submission shows every
+//! problem beside its field and keeps what was entered, including files already accepted.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use pomoshnik_core::catalog::{Category, FieldType};
+use pomoshnik_core::deadline::CITY_TIME_ZONE;
+use pomoshnik_core::validation::ReportDraft;
+use pomoshnik_media::MAX_FILES_PER_SUBMISSION;
+use pomoshnik_store::{Created, FileRecord};
+
+use super::{Layout, error_page, render};
+use crate::auth::PageUser;
+use crate::error::{ApiError, Problem};
+use crate::i18n::Tr;
+use crate::reports::{self, Submission};
+use crate::state::AppState;
+use crate::upload::read_multipart;
+use crate::views::FileView;
+
+pub struct GroupView {
+    pub name: String,
+    pub categories: Vec<CategoryLink>,
+}
+
+pub struct CategoryLink {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub deadline_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "categories.html")]
+struct CategoriesPage {
+    layout: Layout,
+    t: Tr,
+    groups: Vec<GroupView>,
+}
+
+pub async fn categories(State(state): State<AppState>, PageUser(signed): PageUser) -> Response {
+    let catalog = match state.store.catalog().await {
+        Ok(catalog) => catalog,
+        Err(error) => return error_page(error.into()),
+    };
+    let groups = catalog
+        .groups
+        .iter()
+        .map(|group| GroupView {
+            name: group.name.clone(),
+            categories: catalog
+                .categories
+                .iter()
+                .filter(|category| category.group == group.code)
+                .map(|category| CategoryLink {
+                    code: category.code.clone(),
+                    name: category.name.clone(),
+                    description: category.description.clone(),
+                    deadline_text: Tr.count("deadline-working-days", i64::from(category.deadline_working_days)),
+                })
+                .collect(),
+        })
+        .filter(|group| !group.categories.is_empty())
+        .collect();
+
+    let layout = Layout::for_user(&state, &signed, Tr.t("categories-title")).await;
+    render(&CategoriesPage { layout, t: Tr, groups })
+}
+
+/// One extra field of the category's form, ready to render.
+pub struct FieldInput {
+    pub name: String,
+    pub label: String,
+    pub required: bool,
+    pub value: String,
+    pub is_select: bool,
+    pub is_textarea: bool,
+    pub input_type: &'static str,
+    pub options: Vec<(String, String, bool)>,
+    pub error: Option<String>,
+    pub hint: Option<String>,
+}
+
+/// What the resident entered, as text, to put back into the form.
+#[derive(Default)]
+pub struct FormValues {
+    pub address: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub occurred_at: String,
+    pub description: String,
+    pub fields: BTreeMap<String, String>,
+    pub idempotency_key: String,
+}
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+struct FormPage {
+    layout: Layout,
+    t: Tr,
+    category: Category,
+    values: FormValues,
+    fields: Vec<FieldInput>,
+    kept_files: Vec<FileView>,
+    problems: Vec<Problem>,
+    max_files: usize,
+    now_local: String,
+}
+
+impl FormPage {
+    fn error_for(&self, field: &str) -> Option<String> {
+        let messages: Vec<&str> = self.problems.iter().filter(|problem| problem.field.as_deref() == Some(field)).map(|problem| problem.message.as_str()).collect();
+        if messages.is_empty() { None } else { Some(messages.join(" ")) }
+    }
+}
+
+fn field_inputs(category: &Category, values: &FormValues, problems: &[Problem]) -> Vec<FieldInput> {
+    category
+        .fields
+        .iter()
+        .map(|definition| {
+            let value = values.fields.get(&definition.code).cloned().unwrap_or_default();
+            let field = format!("fields.{}", definition.code);
+            let error = problems.iter().find(|problem| problem.field.as_deref() == Some(field.as_str())).map(|problem| problem.message.clone());
+            let is_select = matches!(definition.datatype, FieldType::Singlevaluelist | FieldType::Multivaluelist);
+            let options = definition.values.iter().map(|allowed| (allowed.key.clone(), allowed.name.clone(), allowed.key == value)).collect();
+            let input_type = match definition.datatype {
+                FieldType::Number => "number",
+                FieldType::Datetime => "datetime-local",
+                _ => "text",
+            };
+            let hint = definition.format.map(|_| Tr.t("plate-hint"));
+            FieldInput {
+                name: format!("field_{}", definition.code),
+                label: definition.label.clone(),
+                required: definition.required,
+                value,
+                is_select,
+                is_textarea: definition.datatype == FieldType::Text,
+                input_type,
+                options,
+                error,
+                hint,
+            }
+        })
+        .collect()
+}
+
+/// A random key for the form, so a second press of «Отправить» files nothing new.
+fn new_idempotency_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn now_local() -> String {
+    Utc::now().with_timezone(&CITY_TIME_ZONE).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+async fn find_category(state: &AppState, code: &str) -> Result<Category, ApiError> {
+    let catalog = state.store.catalog().await?;
+    catalog.category(code).cloned().ok_or_else(ApiError::not_found)
+}
+
+pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Path(code): Path<String>) -> Response {
+    let category = match find_category(&state, &code).await {
+        Ok(category) => category,
+        Err(error) => return error_page(error),
+    };
+    let values = FormValues { occurred_at: now_local(), idempotency_key: new_idempotency_key(), ..FormValues::default() };
+    let fields = field_inputs(&category, &values, &[]);
+    let layout = Layout::for_user(&state, &signed, category.name.clone()).await;
+    render(&FormPage { layout, t: Tr, category, values, fields, kept_files: Vec::new(), problems: Vec::new(), max_files: MAX_FILES_PER_SUBMISSION, now_local: now_local() })
+}
+
+fn parse_coordinate(text: &str) -> Option<f64> {
+    text.trim().replace(',', ".").parse().ok()
+}
+
+/// Reads the datetime-local value, which is Moscow time without an offset.
+fn parse_local_time(text: &str) -> Option<chrono::DateTime<Utc>> {
+    let text = text.trim();
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")).ok()?;
+    CITY_TIME_ZONE.from_local_datetime(&naive).earliest().map(|time| time.with_timezone(&Utc))
+}
+
+pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, Path(code): Path<String>, multipart: Multipart) -> Response {
+    let category = match find_category(&state, &code).await {
+        Ok(category) => category,
+        Err(error) => return error_page(error),
+    };
+    let intake = match read_multipart(&state, &signed.user, multipart, 0).await {
+        Ok(intake) => intake,
+        Err(error) => return error_page(error),
+    };
+    if let Err(error) = signed.check_csrf(intake.field("csrf_token")) {
+        crate::upload::discard(&state, &intake.files).await;
+        return error_page(error);
+    }
+
+    let text = |name: &str| intake.field(name).unwrap_or_default().to_owned();
+    let values = FormValues {
+        address: text("address"),
+        latitude: text("latitude"),
+        longitude: text("longitude"),
+        occurred_at: text("occurred_at"),
+        description: text("description"),
+        fields: category.fields.iter().map(|definition| (definition.code.clone(), text(&format!("field_{}", definition.code)))).collect(),
+        idempotency_key: intake.field("idempotency_key").filter(|key| !key.is_empty() && key.len() <= 64).map(str::to_owned).unwrap_or_else(new_idempotency_key),
+    };
+
+    // Files accepted on an earlier attempt of this form and kept by the resident.
+    let kept_ids: Vec<i64> = intake.all("kept_file").filter_map(|id| id.parse().ok()).collect();
+    let kept = match state.store.pending_files(signed.user.id, &kept_ids).await {
+        Ok(kept) => kept,
+        Err(error) => return error_page(error.into()),
+    };
+    let mut files: Vec<FileRecord> = kept;
+    files.extend(intake.files.iter().cloned());
+    let mut problems = intake.problems.clone();
+    if files.len() > MAX_FILES_PER_SUBMISSION {
+        let message = Tr.error("too_many_files", &[("file", files[MAX_FILES_PER_SUBMISSION].original_name.clone()), ("limit", MAX_FILES_PER_SUBMISSION.to_string())]);
+        problems.push(Problem { code: "too_many_files".into(), message, field: Some("files".into()) });
+        files.truncate(MAX_FILES_PER_SUBMISSION);
+    }
+
+    let mut draft = ReportDraft {
+        latitude: parse_coordinate(&values.latitude),
+        longitude: parse_coordinate(&values.longitude),
+        address: Some(values.address.clone()),
+        occurred_at: parse_local_time(&values.occurred_at),
+        description: values.description.clone(),
+        fields: values.fields.clone(),
+        photos: 0,
+        videos: 0,
+    };
+    if draft.occurred_at.is_none() && !values.occurred_at.trim().is_empty() {
+        problems.push(Problem { code: "occurred_at_invalid".into(), message: Tr.error("occurred_at_invalid", &[]), field: Some("occurred_at".into()) });
+    }
+    if draft.latitude.is_none() != draft.longitude.is_none() || (draft.latitude.is_none() && !values.latitude.trim().is_empty()) {
+        draft.latitude = None;
+    }
+
+    if problems.is_empty() {
+        let submission = Submission { category: category.code.clone(), draft, files: files.clone(), idempotency_key: Some(values.idempotency_key.clone()) };
+        match reports::submit(&state, &signed.user, submission).await {
+            Ok(Created::New(report)) | Ok(Created::Existing(report)) => {
+                return Redirect::to(&format!("/reports/{}?filed=1", report.number)).into_response();
+            }
+            Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => problems.extend(error.problems),
+            Err(error) => return error_page(error),
+        }
+    } else if let Err(error) = reports::check_draft(&signed.user, &category, &draft, &files) {
+        // Show the form's own problems together with the rejected files.
+        problems.extend(error.problems);
+    }
+
+    let fields = field_inputs(&category, &values, &problems);
+    let kept_files = files.iter().map(|file| FileView::new("", file)).collect();
+    let layout = Layout::for_user(&state, &signed, category.name.clone()).await;
+    let page = FormPage { layout, t: Tr, category, values, fields, kept_files, problems, max_files: MAX_FILES_PER_SUBMISSION, now_local: now_local() };
+    let mut response = render(&page);
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}

@@ -1,0 +1,107 @@
+//! Server-rendered pages in Russian. Every core flow works without JavaScript: plain forms, full
+//! page loads, redirects after each successful POST.
+
+mod account;
+mod cabinet;
+mod card;
+mod filing;
+mod queue;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use pomoshnik_core::role::Role;
+use pomoshnik_store::{ReportQueue, User};
+
+use crate::auth::Signed;
+use crate::error::ApiError;
+use crate::i18n::Tr;
+use crate::state::AppState;
+
+const STYLESHEET: &str = include_str!("../../static/style.css");
+const FORM_SCRIPT: &str = include_str!("../../static/form.js");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(account::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/reports/new", get(filing::categories))
+        .route("/reports/new/{category}", get(filing::form).post(filing::submit))
+        .route("/my/reports", get(cabinet::my_reports))
+        .route("/notifications", get(cabinet::notifications))
+        .route("/reports/{number}", get(card::show))
+        .route("/reports/{number}/transitions", post(card::transition))
+        .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))
+        .route("/staff/queue", get(queue::show))
+        .route("/static/style.css", get(|| async { ([(CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }))
+        .route("/static/form.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], FORM_SCRIPT) }))
+        .fallback(|| async { error_page(ApiError::not_found()) })
+}
+
+/// Which reports a person's list shows.
+pub fn queue_of(user: &User) -> ReportQueue {
+    match user.role {
+        Role::Resident => ReportQueue::Author(user.id),
+        Role::Moderator => ReportQueue::Moderation,
+        Role::Executor => ReportQueue::Agency(user.agency.clone().unwrap_or_default()),
+        Role::Admin => ReportQueue::All,
+    }
+}
+
+/// The header of every page: who is signed in and what they can open.
+pub struct Layout {
+    pub title: String,
+    pub signed_in: bool,
+    pub is_resident: bool,
+    pub is_staff: bool,
+    pub unread: i64,
+    pub csrf_token: String,
+}
+
+impl Layout {
+    pub fn anonymous(title: String) -> Layout {
+        Layout { title, signed_in: false, is_resident: false, is_staff: false, unread: 0, csrf_token: String::new() }
+    }
+
+    pub async fn for_user(state: &AppState, signed: &Signed, title: String) -> Layout {
+        let unread = state.store.unread_notifications(signed.user.id).await.unwrap_or(0);
+        Layout {
+            title,
+            signed_in: true,
+            is_resident: signed.user.role == Role::Resident,
+            is_staff: signed.user.role.is_staff(),
+            unread,
+            csrf_token: signed.session.csrf_token.clone(),
+        }
+    }
+}
+
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "page rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Tr.error("internal", &[])).into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    t: Tr,
+    message: String,
+}
+
+/// A page for a failed request, with the status of the error.
+pub fn error_page(error: ApiError) -> Response {
+    let page = ErrorPage { layout: Layout::anonymous(Tr.t("error-title")), t: Tr, message: error.problem.message.clone() };
+    let mut response = render(&page);
+    *response.status_mut() = error.status;
+    response
+}

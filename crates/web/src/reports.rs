@@ -1,0 +1,211 @@
+//! Filing reports and changing their status: the steps shared by the pages and the JSON API.
+//! The rules themselves are in `pomoshnik_core`; this module loads what they need, applies them
+//! and stores the result.
+
+use chrono::{DateTime, Utc};
+use pomoshnik_core::deadline::{Pause, deadline_with_pauses};
+use pomoshnik_core::number::ReportNumber;
+use pomoshnik_core::role::Role;
+use pomoshnik_core::status::Status;
+use pomoshnik_core::transition::{Actor, ReportState, TransitionRequest, check_transition};
+use pomoshnik_core::catalog::Category;
+use pomoshnik_core::validation::{FieldError, ReportDraft, ValidReport, validate_report};
+use pomoshnik_media::FileKind;
+use pomoshnik_store::{Created, FileRecord, NewReport, Report, ReportEvent, StatusChange, User};
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// A report as submitted, with the uploads already stored as pending files of the author.
+pub struct Submission {
+    pub category: String,
+    pub draft: ReportDraft,
+    pub files: Vec<FileRecord>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Checks a draft against its category without storing anything.
+pub fn check_draft(user: &User, category: &Category, draft: &ReportDraft, files: &[FileRecord]) -> Result<ValidReport, ApiError> {
+    if user.role != Role::Resident {
+        return Err(ApiError::forbidden().with_code("only_residents_file_reports"));
+    }
+
+    let mut draft = draft.clone();
+    let kinds = files.iter().filter_map(|file| FileKind::from_code(&file.kind));
+    draft.photos = kinds.clone().filter(|kind| kind.is_image()).count() as u32;
+    draft.videos = kinds.filter(|kind| *kind == FileKind::Mp4).count() as u32;
+
+    validate_report(&draft, category, Utc::now()).map_err(|errors| ApiError::unprocessable(errors.iter().map(Problem::from_field_error).collect()))
+}
+
+/// Checks and stores a new report. Validation problems come back all at once.
+pub async fn submit(state: &AppState, user: &User, submission: Submission) -> Result<Created, ApiError> {
+    let catalog = state.store.catalog().await?;
+    let Some(category) = catalog.category(&submission.category) else {
+        return Err(ApiError::unprocessable(vec![Problem::from_field_error(&FieldError {
+            field: "category".into(),
+            code: "category_unknown",
+            args: vec![],
+        })]));
+    };
+    let valid = check_draft(user, category, &submission.draft, &submission.files)?;
+
+    let report = NewReport {
+        author_id: user.id,
+        idempotency_key: submission.idempotency_key,
+        category_code: category.code.clone(),
+        category_name: category.name.clone(),
+        deadline_working_days: category.deadline_working_days,
+        latitude: valid.latitude,
+        longitude: valid.longitude,
+        address: valid.address,
+        occurred_at: valid.occurred_at,
+        description: valid.description,
+        fields: valid.fields,
+        file_ids: submission.files.iter().map(|file| file.id).collect(),
+        created_at: Utc::now(),
+    };
+    let created = state.store.create_report(&report).await?;
+    if let Created::New(report) = &created {
+        tracing::info!(report.number = %report.number, user.id = user.id, category = %report.category_code, "report filed");
+    }
+    Ok(created)
+}
+
+/// Whether the user may see the report: residents their own, executors their agency's,
+/// moderators and administrators all.
+pub fn can_view(user: &User, report: &Report) -> bool {
+    match user.role {
+        Role::Resident => report.author_id == user.id,
+        Role::Executor => user.agency.is_some() && report.agency == user.agency,
+        Role::Moderator | Role::Admin => true,
+    }
+}
+
+/// Loads a report the user may see. A report that exists but is not theirs is reported as
+/// missing, so that numbers of other people's reports cannot be probed.
+pub async fn visible_report(state: &AppState, user: &User, number: &str) -> Result<Report, ApiError> {
+    let number: ReportNumber = number.parse().map_err(|_| ApiError::not_found())?;
+    match state.store.report(&number).await? {
+        Some(report) if can_view(user, &report) => Ok(report),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// Spans during which the report waited for the resident, from its chronology.
+pub fn pauses(events: &[ReportEvent]) -> Vec<Pause> {
+    let mut pauses: Vec<Pause> = Vec::new();
+    for event in events {
+        if event.to_status == Status::InfoRequested {
+            pauses.push(Pause { since: event.created_at, until: None });
+        } else if event.from_status == Some(Status::InfoRequested) {
+            if let Some(open) = pauses.last_mut().filter(|pause| pause.until.is_none()) {
+                open.until = Some(event.created_at);
+            }
+        }
+    }
+    pauses
+}
+
+/// Applies a status change on behalf of `user`. `expected_version` is the version the user saw;
+/// if the report changed since, the change is refused with a conflict instead of overwriting.
+pub async fn change_status(
+    state: &AppState,
+    user: &User,
+    report: &Report,
+    mut request: TransitionRequest,
+    expected_version: Option<i64>,
+) -> Result<Report, ApiError> {
+    let now = Utc::now();
+    let catalog = state.store.catalog().await?;
+
+    if request.to == Status::Dispatched && request.agency.is_none() && report.status != Status::Dispatched {
+        request.agency = catalog.category(&report.category_code).map(|category| category.agency.clone());
+    }
+    if let Some(agency) = &request.agency {
+        if catalog.agency(agency).is_none() {
+            return Err(ApiError::unprocessable(vec![Problem { code: "agency_unknown".into(), message: crate::i18n::Tr.error("agency_unknown", &[]), field: Some("agency".into()) }]));
+        }
+    }
+    if let Some(version) = expected_version {
+        if version != report.version {
+            return Err(ApiError::from(pomoshnik_store::StoreError::Conflict));
+        }
+    }
+
+    let actor = Actor { user_id: user.id, role: user.role, agency: user.agency.clone() };
+    let report_state = ReportState {
+        status: report.status,
+        author_id: report.author_id,
+        agency: report.agency.clone(),
+        status_before_info_request: report.status_before_info_request,
+        resolved_at: report.resolved_at,
+    };
+    check_transition(&report_state, &actor, &request, now)?;
+
+    let events = state.store.report_events(report.id).await?;
+    let change = build_change(state, report, &events, user, &request, now);
+    let updated = state.store.apply_status_change(&change).await?;
+    tracing::info!(report.number = %updated.number, user.id = user.id, from = report.status.code(), to = updated.status.code(), "report status changed");
+    Ok(updated)
+}
+
+fn build_change(
+    state: &AppState,
+    report: &Report,
+    events: &[ReportEvent],
+    user: &User,
+    request: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> StatusChange {
+    let to = request.to;
+    let mut change = StatusChange {
+        report_id: report.id,
+        expected_version: report.version,
+        actor_id: user.id,
+        actor_role: user.role,
+        from: report.status,
+        to,
+        comment: request.comment.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(str::to_owned),
+        decision: report.decision,
+        rejection_reason: report.rejection_reason,
+        agency: report.agency.clone(),
+        status_before_info_request: None,
+        dispatched_at: report.dispatched_at,
+        resolved_at: report.resolved_at,
+        deadline_at: report.deadline_at,
+        notify_user_ids: if user.id == report.author_id { Vec::new() } else { vec![report.author_id] },
+        at: now,
+    };
+
+    match to {
+        Status::Dispatched if report.status != Status::InfoRequested => {
+            change.agency = request.agency.clone();
+            change.dispatched_at = Some(now);
+            change.deadline_at = Some(deadline_with_pauses(state.calendar, now, report.deadline_working_days, &[]).unwrap_or(now));
+        }
+        Status::InfoRequested => change.status_before_info_request = Some(report.status),
+        Status::Resolved => {
+            change.decision = request.decision;
+            change.resolved_at = Some(now);
+        }
+        Status::Rejected => change.rejection_reason = request.reason,
+        Status::Reopened => {
+            change.decision = None;
+            change.resolved_at = None;
+        }
+        _ => {}
+    }
+
+    // The resident answered: the clock that stopped while the report waited resumes.
+    if report.status == Status::InfoRequested {
+        if let Some(dispatched_at) = report.dispatched_at {
+            let mut pauses = pauses(events);
+            if let Some(open) = pauses.last_mut().filter(|pause| pause.until.is_none()) {
+                open.until = Some(now);
+            }
+            change.deadline_at = deadline_with_pauses(state.calendar, dispatched_at, report.deadline_working_days, &pauses);
+        }
+    }
+    change
+}

@@ -1,0 +1,251 @@
+//! Reports as people and programs see them: codes for programs, Russian labels for people,
+//! times in Moscow. The JSON API serialises these views and the pages render them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use pomoshnik_core::catalog::Catalog;
+use pomoshnik_core::deadline::{CITY_TIME_ZONE, working_days_left};
+use pomoshnik_media::FileKind;
+use pomoshnik_store::{FileRecord, Notification, Report, ReportEvent};
+use serde::Serialize;
+
+use crate::i18n::Tr;
+use crate::state::AppState;
+
+/// A time as shown on pages: `04.12.2026 15:30` in Moscow time.
+pub fn moscow_time(time: DateTime<Utc>) -> String {
+    time.with_timezone(&CITY_TIME_ZONE).format("%d.%m.%Y %H:%M").to_string()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Named {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineView {
+    pub at: DateTime<Utc>,
+    /// Working days left; negative when overdue.
+    pub working_days_left: i64,
+    pub overdue: bool,
+    #[serde(skip)]
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub size: i64,
+    pub sha256: String,
+    pub url: String,
+    #[serde(skip)]
+    pub is_image: bool,
+    #[serde(skip)]
+    pub size_text: String,
+}
+
+impl FileView {
+    pub fn new(report_number: &str, file: &FileRecord) -> FileView {
+        let is_image = FileKind::from_code(&file.kind).is_some_and(FileKind::is_image);
+        let size_text = Tr.t_text_args("file-size-kb", &[("size", ((file.size + 1023) / 1024).to_string())]);
+        FileView {
+            id: file.id,
+            name: file.original_name.clone(),
+            kind: file.kind.clone(),
+            size: file.size,
+            sha256: file.sha256.clone(),
+            url: format!("/reports/{report_number}/files/{}", file.id),
+            is_image,
+            size_text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub to: String,
+    pub to_name: String,
+    pub actor_role: String,
+    pub comment: Option<String>,
+    pub decision: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub agency: Option<String>,
+    #[serde(skip)]
+    pub at_text: String,
+    #[serde(skip)]
+    pub detail: Option<String>,
+}
+
+impl EventView {
+    fn new(event: &ReportEvent, catalog: &Catalog) -> EventView {
+        let detail = if let Some(decision) = event.decision.filter(|_| event.to_status == pomoshnik_core::status::Status::Resolved) {
+            Some(Tr.decision(decision))
+        } else if let Some(reason) = event.rejection_reason.filter(|_| event.to_status == pomoshnik_core::status::Status::Rejected) {
+            Some(Tr.reason(reason))
+        } else if event.to_status == pomoshnik_core::status::Status::Dispatched {
+            event.agency.as_deref().and_then(|code| catalog.agency(code)).map(|agency| agency.name.clone())
+        } else {
+            None
+        };
+
+        EventView {
+            at: event.created_at,
+            from: event.from_status.map(|status| status.code().to_owned()),
+            to: event.to_status.code().to_owned(),
+            to_name: Tr.status(event.to_status),
+            actor_role: event.actor_role.code().to_owned(),
+            comment: event.comment.clone(),
+            decision: event.decision.map(|decision| decision.code().to_owned()),
+            rejection_reason: event.rejection_reason.map(|reason| reason.code().to_owned()),
+            agency: event.agency.clone(),
+            at_text: moscow_time(event.created_at),
+            detail,
+        }
+    }
+}
+
+/// A report with everything its card shows. `events` and `files` are filled only for a single
+/// report, not in lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub number: String,
+    pub status: String,
+    pub status_name: String,
+    pub category: Named,
+    pub agency: Option<Named>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub address: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub description: String,
+    pub fields: BTreeMap<String, String>,
+    pub decision: Option<String>,
+    pub decision_name: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub rejection_reason_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deadline: Option<DeadlineView>,
+    pub version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileView>>,
+    #[serde(skip)]
+    pub created_text: String,
+    #[serde(skip)]
+    pub occurred_text: String,
+    /// Extra fields as label and shown value, in the category's order.
+    #[serde(skip)]
+    pub field_rows: Vec<(String, String)>,
+}
+
+impl ReportView {
+    pub fn summary(state: &AppState, report: &Report, catalog: &Catalog) -> ReportView {
+        let agency = report.agency.as_deref().map(|code| Named {
+            code: code.to_owned(),
+            name: catalog.agency(code).map(|agency| agency.name.clone()).unwrap_or_else(|| code.to_owned()),
+        });
+        let deadline = report.deadline_at.filter(|_| report.status.is_open()).map(|at| {
+            let left = working_days_left(state.calendar, at, Utc::now());
+            let overdue = Utc::now() >= at;
+            let text = if overdue {
+                Tr.count("deadline-overdue", -left.min(-1))
+            } else {
+                Tr.count("working-days-left", left)
+            };
+            DeadlineView { at, working_days_left: left, overdue, text }
+        });
+
+        ReportView {
+            number: report.number.to_string(),
+            status: report.status.code().to_owned(),
+            status_name: Tr.status(report.status),
+            category: Named { code: report.category_code.clone(), name: report.category_name.clone() },
+            agency,
+            latitude: report.latitude,
+            longitude: report.longitude,
+            address: report.address.clone(),
+            occurred_at: report.occurred_at,
+            description: report.description.clone(),
+            fields: report.fields.clone(),
+            decision: report.decision.map(|decision| decision.code().to_owned()),
+            decision_name: report.decision.map(|decision| Tr.decision(decision)),
+            rejection_reason: report.rejection_reason.map(|reason| reason.code().to_owned()),
+            rejection_reason_name: report.rejection_reason.map(|reason| Tr.reason(reason)),
+            created_at: report.created_at,
+            updated_at: report.updated_at,
+            deadline,
+            version: report.version,
+            events: None,
+            files: None,
+            created_text: moscow_time(report.created_at),
+            occurred_text: moscow_time(report.occurred_at),
+            field_rows: field_rows(report, catalog),
+        }
+    }
+
+    pub fn full(state: &AppState, report: &Report, catalog: &Catalog, events: &[ReportEvent], files: &[FileRecord]) -> ReportView {
+        let mut view = ReportView::summary(state, report, catalog);
+        view.events = Some(events.iter().map(|event| EventView::new(event, catalog)).collect());
+        view.files = Some(files.iter().map(|file| FileView::new(&view.number, file)).collect());
+        view
+    }
+}
+
+fn field_rows(report: &Report, catalog: &Catalog) -> Vec<(String, String)> {
+    let Some(category) = catalog.category(&report.category_code) else {
+        return report.fields.iter().map(|(code, value)| (code.clone(), value.clone())).collect();
+    };
+    category
+        .fields
+        .iter()
+        .filter_map(|definition| {
+            let value = report.fields.get(&definition.code)?;
+            let shown = definition.values.iter().find(|allowed| &allowed.key == value).map(|allowed| allowed.name.clone()).unwrap_or_else(|| value.clone());
+            Some((definition.label.clone(), shown))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationView {
+    pub id: i64,
+    pub report_number: String,
+    pub category_name: String,
+    pub status: String,
+    pub status_name: String,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+    #[serde(skip)]
+    pub created_text: String,
+    #[serde(skip)]
+    pub line: String,
+}
+
+impl NotificationView {
+    pub fn new(notification: &Notification) -> NotificationView {
+        NotificationView {
+            id: notification.id,
+            report_number: notification.report_number.to_string(),
+            category_name: notification.category_name.clone(),
+            status: notification.event.to_status.code().to_owned(),
+            status_name: Tr.status(notification.event.to_status),
+            comment: notification.event.comment.clone(),
+            created_at: notification.created_at,
+            read: notification.read_at.is_some(),
+            created_text: moscow_time(notification.created_at),
+            line: Tr.t_with(
+                "notification-line",
+                &[("number", notification.report_number.to_string().into()), ("status", Tr.status(notification.event.to_status).into())],
+            ),
+        }
+    }
+}
