@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod number;
 pub mod plate;
 pub mod role;
+pub mod search;
 pub mod status;
 pub mod transition;
 pub mod validation;
