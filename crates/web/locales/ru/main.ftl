@@ -36,6 +36,13 @@ login-submit = Войти
 categories-title = Выберите тему обращения
 categories-lead = Тема определяет ведомство, которое рассмотрит обращение, и срок ответа.
 categories-deadline = Срок рассмотрения
+categories-search-label = Поиск темы
+categories-search-submit = Найти
+categories-search-hint = Например: парковка, мусор, скамейка, торговля.
+categories-search-results = Найденные темы
+categories-search-empty = Ничего не найдено. Попробуйте другое слово или
+categories-show-all = посмотрите все темы.
+categories-search-found = Найдено тем:
 deadline-working-days = { $count ->
     [one] { $count } рабочий день
     [few] { $count } рабочих дня

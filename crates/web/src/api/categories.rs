@@ -1,7 +1,8 @@
 use axum::Json;
-use axum::extract::State;
-use pomoshnik_core::catalog::{EvidenceRule, FieldDefinition};
-use serde::Serialize;
+use axum::extract::{Query, State};
+use pomoshnik_core::catalog::{Category, EvidenceRule, FieldDefinition};
+use pomoshnik_core::search::CategoryIndex;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,11 +26,20 @@ pub struct CategoryList {
     categories: Vec<CategoryView>,
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<CategoryList>, ApiError> {
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    /// Words to search for; the result is then ordered by relevance.
+    q: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, Query(search): Query<SearchQuery>) -> Result<Json<CategoryList>, ApiError> {
     let catalog = state.store.catalog().await?;
-    let categories = catalog
-        .categories
-        .iter()
+    let selected: Vec<&Category> = match search.q.as_deref().map(str::trim).filter(|query| !query.is_empty()) {
+        Some(query) => CategoryIndex::new(&catalog).search(query, catalog.categories.len()).into_iter().filter_map(|code| catalog.category(code)).collect(),
+        None => catalog.categories.iter().collect(),
+    };
+    let categories = selected
+        .into_iter()
         .map(|category| {
             let group = catalog.group(&category.group).map(|group| group.name.clone()).unwrap_or_default();
             let agency = catalog.agency(&category.agency).map(|agency| agency.name.clone()).unwrap_or_default();

@@ -4,14 +4,16 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use pomoshnik_core::catalog::{Category, FieldType};
 use pomoshnik_core::deadline::CITY_TIME_ZONE;
+use pomoshnik_core::search::CategoryIndex;
 use pomoshnik_core::validation::ReportDraft;
 use pomoshnik_media::MAX_FILES_PER_SUBMISSION;
 use pomoshnik_store::{Created, FileRecord};
+use serde::Deserialize;
 
 use super::{Layout, error_page, render};
 use crate::auth::PageUser;
@@ -39,36 +41,51 @@ pub struct CategoryLink {
 struct CategoriesPage {
     layout: Layout,
     t: Tr,
+    query: String,
     groups: Vec<GroupView>,
 }
 
-pub async fn categories(State(state): State<AppState>, PageUser(signed): PageUser) -> Response {
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+fn category_link(category: &Category) -> CategoryLink {
+    CategoryLink {
+        code: category.code.clone(),
+        name: category.name.clone(),
+        description: category.description.clone(),
+        deadline_text: Tr.count("deadline-working-days", i64::from(category.deadline_working_days)),
+    }
+}
+
+/// Lists categories by service area, or, for a search, the matching ones best first in a
+/// group of their own. The search works without JavaScript: it is a plain GET form.
+pub async fn categories(State(state): State<AppState>, PageUser(signed): PageUser, Query(search): Query<SearchQuery>) -> Response {
     let catalog = match state.store.catalog().await {
         Ok(catalog) => catalog,
         Err(error) => return error_page(error.into()),
     };
-    let groups = catalog
-        .groups
-        .iter()
-        .map(|group| GroupView {
-            name: group.name.clone(),
-            categories: catalog
-                .categories
-                .iter()
-                .filter(|category| category.group == group.code)
-                .map(|category| CategoryLink {
-                    code: category.code.clone(),
-                    name: category.name.clone(),
-                    description: category.description.clone(),
-                    deadline_text: Tr.count("deadline-working-days", i64::from(category.deadline_working_days)),
-                })
-                .collect(),
-        })
-        .filter(|group| !group.categories.is_empty())
-        .collect();
+    let query = search.q.unwrap_or_default().trim().to_owned();
+
+    let groups = if query.is_empty() {
+        catalog
+            .groups
+            .iter()
+            .map(|group| GroupView {
+                name: group.name.clone(),
+                categories: catalog.categories.iter().filter(|category| category.group == group.code).map(category_link).collect(),
+            })
+            .filter(|group| !group.categories.is_empty())
+            .collect()
+    } else {
+        let index = CategoryIndex::new(&catalog);
+        let found = index.search(&query, catalog.categories.len()).into_iter().filter_map(|code| catalog.category(code)).map(category_link).collect();
+        vec![GroupView { name: Tr.t("categories-search-results"), categories: found }]
+    };
 
     let layout = Layout::for_user(&state, &signed, Tr.t("categories-title")).await;
-    render(&CategoriesPage { layout, t: Tr, groups })
+    render(&CategoriesPage { layout, t: Tr, query, groups })
 }
 
 /// One extra field of the category's form, ready to render.

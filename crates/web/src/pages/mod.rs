@@ -23,6 +23,7 @@ use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/style.css");
 const FORM_SCRIPT: &str = include_str!("../../static/form.js");
+const CATEGORIES_SCRIPT: &str = include_str!("../../static/categories.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/queue", get(queue::show))
         .route("/static/style.css", get(|| async { ([(CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }))
         .route("/static/form.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], FORM_SCRIPT) }))
+        .route("/static/categories.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], CATEGORIES_SCRIPT) }))
         .fallback(|| async { error_page(ApiError::not_found()) })
 }
 
