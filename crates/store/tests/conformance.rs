@@ -1,5 +1,6 @@
 //! Conformance suite of the `Store` trait. Every scenario runs once on SQLite and once on
-//! PostgreSQL. The PostgreSQL tests need a running server: see `support::postgres_store`.
+//! PostgreSQL. The PostgreSQL tests need a running server: see
+//! `pomoshnik_test_support::TestDatabase::postgres`.
 
 mod support;
 
@@ -15,40 +16,22 @@ use pomoshnik_store::{
     Created, FileRecord, NewFile, NewReport, NewUser, Report, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User,
     connect,
 };
+use pomoshnik_test_support::on_both_backends;
+use support::with_store;
 
-/// Generates `<scenario>_sqlite` and `<scenario>_postgres` tests that run `scenario` on a fresh
-/// store of each backend. Extra tokens go to `#[tokio::test(...)]`, such as the runtime flavor.
-macro_rules! on_both_backends {
-    ($scenario:ident $(, $($test_argument:tt)*)?) => {
-        pastey::paste! {
-            #[tokio::test$(($($test_argument)*))?]
-            async fn [<$scenario _sqlite>]() {
-                let test_store = support::sqlite_store().await;
-                $scenario(test_store.store.clone()).await;
-            }
-
-            #[tokio::test$(($($test_argument)*))?]
-            async fn [<$scenario _postgres>]() {
-                let test_store = support::postgres_store().await;
-                $scenario(test_store.store.clone()).await;
-            }
-        }
-    };
-}
-
-on_both_backends!(catalog_loads_once);
-on_both_backends!(users_unique_email);
-on_both_backends!(sessions_expire_and_delete);
-on_both_backends!(report_numbers_by_moscow_year);
-on_both_backends!(idempotency_key_returns_first);
-on_both_backends!(numbers_unique_under_concurrency, flavor = "multi_thread", worker_threads = 4);
-on_both_backends!(idempotency_key_under_concurrency, flavor = "multi_thread", worker_threads = 4);
-on_both_backends!(files_attach_and_clean_up);
-on_both_backends!(pending_files_delete_by_id);
-on_both_backends!(status_change_checks_version);
-on_both_backends!(status_change_concurrent_conflict, flavor = "multi_thread", worker_threads = 4);
-on_both_backends!(report_lists_by_queue);
-on_both_backends!(notifications_read_per_report);
+on_both_backends!(with_store => catalog_loads_once);
+on_both_backends!(with_store => users_unique_email);
+on_both_backends!(with_store => sessions_expire_and_delete);
+on_both_backends!(with_store => report_numbers_by_moscow_year);
+on_both_backends!(with_store => idempotency_key_returns_first);
+on_both_backends!(with_store => numbers_unique_under_concurrency, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(with_store => idempotency_key_under_concurrency, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(with_store => files_attach_and_clean_up);
+on_both_backends!(with_store => pending_files_delete_by_id);
+on_both_backends!(with_store => status_change_checks_version);
+on_both_backends!(with_store => status_change_concurrent_conflict, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(with_store => report_lists_by_queue);
+on_both_backends!(with_store => notifications_read_per_report);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {

@@ -13,15 +13,16 @@ use crate::error::ApiError;
 use crate::reports::visible_report;
 use crate::state::AppState;
 
-pub async fn download_for_api(State(state): State<AppState>, ApiUser(signed): ApiUser, Path((number, file_id)): Path<(String, i64)>) -> Result<Response, ApiError> {
-    serve(&state, &signed.user, &number, file_id).await
+pub async fn download_for_api(State(state): State<AppState>, ApiUser(signed): ApiUser, Path((number, file_id)): Path<(String, String)>) -> Result<Response, ApiError> {
+    serve(&state, &signed.user, &number, &file_id).await
 }
 
-pub async fn download_for_page(State(state): State<AppState>, PageUser(signed): PageUser, Path((number, file_id)): Path<(String, i64)>) -> Response {
-    serve(&state, &signed.user, &number, file_id).await.unwrap_or_else(crate::pages::error_page)
+pub async fn download_for_page(State(state): State<AppState>, PageUser(signed): PageUser, Path((number, file_id)): Path<(String, String)>) -> Response {
+    serve(&state, &signed.user, &number, &file_id).await.unwrap_or_else(crate::pages::error_page)
 }
 
-async fn serve(state: &AppState, user: &User, number: &str, file_id: i64) -> Result<Response, ApiError> {
+async fn serve(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<Response, ApiError> {
+    let file_id: i64 = file_id.parse().map_err(|_| ApiError::not_found())?;
     let report = visible_report(state, user, number).await?;
     let file = match state.store.file(file_id).await? {
         Some(file) if file.report_id == Some(report.id) => file,

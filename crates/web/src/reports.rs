@@ -40,6 +40,9 @@ pub fn check_draft(user: &User, category: &Category, draft: &ReportDraft, files:
 
 /// Checks and stores a new report. Validation problems come back all at once.
 pub async fn submit(state: &AppState, user: &User, submission: Submission) -> Result<Created, ApiError> {
+    if user.role != Role::Resident {
+        return Err(ApiError::forbidden().with_code("only_residents_file_reports"));
+    }
     let catalog = state.store.catalog().await?;
     let Some(category) = catalog.category(&submission.category) else {
         return Err(ApiError::unprocessable(vec![Problem::from_field_error(&FieldError {

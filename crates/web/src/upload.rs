@@ -46,7 +46,7 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
     let mut intake = Intake::default();
     let mut file_count = already_attached;
 
-    while let Some(field) = multipart.next_field().await.map_err(|_| ApiError::bad_request("multipart_invalid"))? {
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
 
         if name != FILE_PART {
@@ -94,11 +94,20 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
     Ok(intake)
 }
 
+/// A body over the size limit is reported as such (413); anything else is a malformed form.
+fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "request_too_large")
+    } else {
+        ApiError::bad_request("multipart_invalid")
+    }
+}
+
 async fn read_text(mut field: Field<'_>) -> Result<String, ApiError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut bytes = Vec::new();
     while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("multipart_invalid"))?;
+        let chunk = chunk.map_err(multipart_error)?;
         if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
             return Err(ApiError::bad_request("field_too_large").with_field(&name));
         }
@@ -109,7 +118,7 @@ async fn read_text(mut field: Field<'_>) -> Result<String, ApiError> {
 
 async fn drain(mut field: Field<'_>) -> Result<(), ApiError> {
     while let Some(chunk) = field.next().await {
-        chunk.map_err(|_| ApiError::bad_request("multipart_invalid"))?;
+        chunk.map_err(multipart_error)?;
     }
     Ok(())
 }

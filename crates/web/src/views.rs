@@ -191,10 +191,21 @@ impl ReportView {
         }
     }
 
-    pub fn full(state: &AppState, report: &Report, catalog: &Catalog, events: &[ReportEvent], files: &[FileRecord]) -> ReportView {
+    /// The whole card. `url_prefix` is prepended to file URLs: empty for pages, `/api/v1` for
+    /// the API, so each client downloads through the route that authenticates it.
+    pub fn full(state: &AppState, report: &Report, catalog: &Catalog, events: &[ReportEvent], files: &[FileRecord], url_prefix: &str) -> ReportView {
         let mut view = ReportView::summary(state, report, catalog);
         view.events = Some(events.iter().map(|event| EventView::new(event, catalog)).collect());
-        view.files = Some(files.iter().map(|file| FileView::new(&view.number, file)).collect());
+        view.files = Some(
+            files
+                .iter()
+                .map(|file| {
+                    let mut file_view = FileView::new(&view.number, file);
+                    file_view.url = format!("{url_prefix}{}", file_view.url);
+                    file_view
+                })
+                .collect(),
+        );
         view
     }
 }

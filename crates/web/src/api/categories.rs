@@ -1,9 +1,10 @@
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use pomoshnik_core::catalog::{Category, EvidenceRule, FieldDefinition};
 use pomoshnik_core::search::CategoryIndex;
 use serde::{Deserialize, Serialize};
 
+use super::extract::ApiQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::Named;
@@ -32,7 +33,7 @@ pub struct SearchQuery {
     q: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, Query(search): Query<SearchQuery>) -> Result<Json<CategoryList>, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiQuery(search): ApiQuery<SearchQuery>) -> Result<Json<CategoryList>, ApiError> {
     let catalog = state.store.catalog().await?;
     let selected: Vec<&Category> = match search.q.as_deref().map(str::trim).filter(|query| !query.is_empty()) {
         Some(query) => CategoryIndex::new(&catalog).search(query, catalog.categories.len()).into_iter().filter_map(|code| catalog.category(code)).collect(),

@@ -2,6 +2,7 @@
 //! document served at `/api/v1/openapi.json`.
 
 mod categories;
+mod extract;
 mod notifications;
 mod reports;
 mod session;

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
@@ -10,6 +10,7 @@ use pomoshnik_core::validation::ReportDraft;
 use pomoshnik_store::{Created, ReportPage};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{ApiJson, ApiQuery};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem};
 use crate::i18n::Tr;
@@ -51,7 +52,7 @@ fn parse_report_part(text: Option<&str>) -> Result<(String, ReportDraft), ApiErr
         None => None,
         Some(text) => match DateTime::parse_from_rfc3339(text) {
             Ok(time) => Some(time.with_timezone(&Utc)),
-            Err(_) => return Err(ApiError::unprocessable(vec![problem("occurred_at_invalid", "occurred_at")])),
+            Err(_) => return Err(ApiError::unprocessable(vec![problem("occurred_at_not_rfc3339", "occurred_at")])),
         },
     };
     let fields = input
@@ -136,7 +137,7 @@ async fn full_view(state: &AppState, report: &pomoshnik_store::Report) -> Result
     let catalog = state.store.catalog().await?;
     let events = state.store.report_events(report.id).await?;
     let files = state.store.report_files(report.id).await?;
-    Ok(ReportView::full(state, report, &catalog, &events, &files))
+    Ok(ReportView::full(state, report, &catalog, &events, &files, "/api/v1"))
 }
 
 #[derive(Deserialize)]
@@ -153,7 +154,7 @@ pub struct ReportList {
     next_before: Option<i64>,
 }
 
-pub async fn list(State(state): State<AppState>, ApiUser(signed): ApiUser, Query(query): Query<ListQuery>) -> Result<Json<ReportList>, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiUser(signed): ApiUser, ApiQuery(query): ApiQuery<ListQuery>) -> Result<Json<ReportList>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = ReportPage { queue: crate::pages::queue_of(&signed.user), before_id: query.before, limit };
     let reports = state.store.reports(&page).await?;
@@ -194,7 +195,7 @@ pub async fn transition(
     State(state): State<AppState>,
     ApiUser(signed): ApiUser,
     Path(number): Path<String>,
-    Json(input): Json<TransitionInput>,
+    ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Json<ReportView>, ApiError> {
     let report = reports::visible_report(&state, &signed.user, &number).await?;
 

@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use super::extract::ApiJson;
 use crate::auth::{self, ApiUser};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,7 +26,7 @@ struct UserInfo {
     agency: Option<String>,
 }
 
-pub async fn create(State(state): State<AppState>, Json(credentials): Json<Credentials>) -> Result<Json<SessionCreated>, ApiError> {
+pub async fn create(State(state): State<AppState>, ApiJson(credentials): ApiJson<Credentials>) -> Result<Json<SessionCreated>, ApiError> {
     let (user, token) = auth::sign_in(&state, &credentials.login, &credentials.password).await?;
     let user = UserInfo { id: user.id, role: user.role.code(), agency: user.agency };
     Ok(Json(SessionCreated { token, user }))

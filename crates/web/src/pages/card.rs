@@ -119,7 +119,7 @@ async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_file
         state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
     }
 
-    let view = ReportView::full(state, report, &catalog, &events, &files);
+    let view = ReportView::full(state, report, &catalog, &events, &files, "");
     let agency_name = view.agency.as_ref().map(|agency| agency.name.clone()).unwrap_or_else(|| Tr.t("card-agency-not-assigned"));
     let actions = available_actions(&signed.user, report, &catalog);
     let title = Tr.t_with("card-title", &[("number", view.number.clone().into())]);
