@@ -21,6 +21,17 @@ pub enum UploadError {
         limit_bytes: u64,
     },
 
+    /// A DOCX or XLSX whose entries would unpack to more than 200 MiB, or to more than 100
+    /// times the compressed size once past 10 MiB (a zip bomb).
+    #[error(
+        "file {file_name:?} unpacks to {uncompressed_bytes} bytes from {compressed_bytes} compressed bytes, which is more than a document may contain"
+    )]
+    ArchiveExpandsTooMuch {
+        file_name: String,
+        uncompressed_bytes: u64,
+        compressed_bytes: u64,
+    },
+
     /// The request body stream failed, for example because the client disconnected.
     #[error("failed to read file {file_name:?} from the request: {message}")]
     Read { file_name: String, message: String },
@@ -36,6 +47,7 @@ impl UploadError {
             UploadError::Empty { file_name }
             | UploadError::TypeNotAllowed { file_name }
             | UploadError::TooLarge { file_name, .. }
+            | UploadError::ArchiveExpandsTooMuch { file_name, .. }
             | UploadError::Read { file_name, .. } => Some(file_name),
             UploadError::Storage(_) => None,
         }
@@ -47,6 +59,7 @@ impl UploadError {
             UploadError::Empty { .. } => "file_empty",
             UploadError::TypeNotAllowed { .. } => "file_type_not_allowed",
             UploadError::TooLarge { .. } => "file_too_large",
+            UploadError::ArchiveExpandsTooMuch { .. } => "file_archive_too_large",
             UploadError::Read { .. } => "file_read_failed",
             UploadError::Storage(_) => "storage_failed",
         }

@@ -2,17 +2,32 @@
 //!
 //! Uploads are evidence, so their kind is decided from the bytes (magic numbers and container
 //! structure), never from the file name or the declared content type. Files are streamed to disk,
-//! stored byte for byte and addressed by their SHA-256.
+//! stored byte for byte and addressed by their SHA-256. Stored photos and videos can then be
+//! verified ([`verify_image`]), have their metadata read ([`read_metadata`]) and get
+//! metadata-free previews ([`derive_images`]).
 
+mod decode;
+mod derive;
 mod error;
+mod evidence;
 mod kind;
+mod metadata;
 mod name;
 mod ole;
 mod sniff;
 mod store;
+mod verify;
 mod zip;
 
+pub use decode::DEFAULT_MAX_PIXELS;
+pub use derive::{
+    DeriveError, DeriveOptions, Derived, DerivedImage, PREVIEW_FILE_NAME, THUMBNAIL_FILE_NAME,
+    derive_images, derive_images_with, fit_within,
+};
 pub use error::UploadError;
+pub use evidence::{Evidence, EvidenceError, process_evidence};
 pub use kind::{FileKind, MAX_FILE_BYTES, MAX_FILES_PER_SUBMISSION};
+pub use metadata::{GpsPoint, Metadata, read_metadata};
 pub use name::sanitize_file_name;
 pub use store::{FileStore, StoredFile};
+pub use verify::{VerifyError, verify_image};

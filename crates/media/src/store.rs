@@ -14,10 +14,12 @@ use crate::kind::FileKind;
 use crate::name::sanitize_file_name;
 use crate::ole::Ole2Scanner;
 use crate::sniff::{SNIFF_BYTES, Sniffed, sniff};
-use crate::zip::classify_zip;
+use crate::zip::{ZipVerdict, classify_zip};
 
 const TEMP_DIR: &str = "tmp";
 const ORIGINALS_DIR: &str = "originals";
+/// Metadata-free previews and thumbnails, one directory per original.
+const DERIVED_DIR: &str = "derived";
 const TEMP_SUFFIX: &str = ".part";
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
@@ -107,7 +109,20 @@ impl FileStore {
         let kind = match sniffed {
             Sniffed::Known(kind) => Some(kind),
             Sniffed::Ole2 => written.ole2.as_ref().and_then(Ole2Scanner::finish),
-            Sniffed::Zip => classify_zip(temp.path(), written.size).await?,
+            Sniffed::Zip => match classify_zip(temp.path(), written.size).await? {
+                ZipVerdict::Allowed(kind) => Some(kind),
+                ZipVerdict::NotAllowed => None,
+                ZipVerdict::ExpandsTooMuch {
+                    uncompressed_bytes,
+                    compressed_bytes,
+                } => {
+                    return Err(UploadError::ArchiveExpandsTooMuch {
+                        file_name,
+                        uncompressed_bytes,
+                        compressed_bytes,
+                    });
+                }
+            },
         };
         let Some(kind) = kind else {
             return Err(UploadError::TypeNotAllowed { file_name });
@@ -166,10 +181,33 @@ impl FileStore {
         valid.then(|| self.root.join(key))
     }
 
+    /// Returns the directory for the derived images of a stored original,
+    /// `derived/<first two hex digits>/<sha256>`, or `None` for a key [`FileStore::path_of`]
+    /// rejects.
+    pub fn derived_dir_of(&self, key: &str) -> Option<PathBuf> {
+        self.path_of(key)?;
+        let rest = key.strip_prefix(ORIGINALS_DIR)?;
+        Some(self.root.join(DERIVED_DIR).join(rest.trim_start_matches('/')))
+    }
+
+    /// Opens one derived image (`preview.jpg` or `thumbnail.jpg`) of a stored original.
+    pub async fn read_derived(&self, key: &str, name: &str) -> io::Result<tokio::fs::File> {
+        if name != crate::PREVIEW_FILE_NAME && name != crate::THUMBNAIL_FILE_NAME {
+            return Err(invalid_key(name));
+        }
+        let directory = self.derived_dir_of(key).ok_or_else(|| invalid_key(key))?;
+        tokio::fs::File::open(directory.join(name)).await
+    }
+
     /// Removes a stored file. A file that does not exist counts as removed.
     pub async fn remove(&self, key: &str) -> io::Result<()> {
         let path = self.path_of(key).ok_or_else(|| invalid_key(key))?;
         match tokio::fs::remove_file(path).await {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            result => result?,
+        }
+        let derived = self.derived_dir_of(key).ok_or_else(|| invalid_key(key))?;
+        match tokio::fs::remove_dir_all(derived).await {
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
             result => result,
         }

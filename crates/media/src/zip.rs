@@ -7,6 +7,12 @@
 //! has. Then `word/document.xml` gives `Docx` and `xl/workbook.xml` gives `Xlsx`. An archive with
 //! neither, or with both, is rejected.
 //!
+//! Zip bombs: the sizes in the central directory are added up, and an archive is rejected when
+//! its entries would expand to more than [`MAX_UNCOMPRESSED_BYTES`], or to more than
+//! [`MAX_COMPRESSION_RATIO`] times the compressed size once they pass
+//! [`RATIO_CHECK_MIN_BYTES`]. The declared sizes are what an unpacker would allocate for, so a
+//! later reader of the document should still enforce its own limits while inflating.
+//!
 //! NOTE: the main part is found by its conventional name. The package relationships
 //! (`_rels/.rels`) that point to it are usually compressed and are not read, so a valid package
 //! whose main part has another name is rejected.
@@ -29,6 +35,29 @@ const ZIP64_END_RECORD_BYTES: usize = 56;
 
 const CENTRAL_HEADER_SIGNATURE: [u8; 4] = *b"PK\x01\x02";
 const CENTRAL_HEADER_BYTES: usize = 46;
+const ZIP64_EXTRA_FIELD_ID: u16 = 0x0001;
+
+/// Maximum total uncompressed size of the entries of a DOCX or XLSX, 200 MiB.
+pub(crate) const MAX_UNCOMPRESSED_BYTES: u64 = 200 * 1024 * 1024;
+/// Maximum ratio of total uncompressed to compressed size. Office XML usually compresses
+/// 5-20 times, so 100 leaves room for repetitive spreadsheets.
+pub(crate) const MAX_COMPRESSION_RATIO: u64 = 100;
+/// Archives that expand to less than 10 MiB are not checked for their ratio, since they are
+/// harmless whatever it is.
+pub(crate) const RATIO_CHECK_MIN_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Result of [`classify_zip`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ZipVerdict {
+    Allowed(FileKind),
+    /// Not an Office Open XML package of an allowed kind, or a malformed archive.
+    NotAllowed,
+    /// The entries would expand beyond the limits in the module documentation.
+    ExpandsTooMuch {
+        uncompressed_bytes: u64,
+        compressed_bytes: u64,
+    },
+}
 
 /// Location of the central directory.
 struct CentralDirectory {
@@ -38,11 +67,11 @@ struct CentralDirectory {
 }
 
 /// Reads the central directory of the ZIP file at `path` (of `file_size` bytes) and applies the
-/// rule in the module documentation. Returns `Ok(None)` for a malformed archive.
-pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<Option<FileKind>> {
+/// rules in the module documentation.
+pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<ZipVerdict> {
     let mut file = tokio::fs::File::open(path).await?;
     let Some(directory) = find_central_directory(&mut file, file_size).await? else {
-        return Ok(None);
+        return Ok(ZipVerdict::NotAllowed);
     };
 
     let mut has_content_types = false;
@@ -54,14 +83,17 @@ pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<Opti
     let mut remaining = directory.size;
     let mut header = [0; CENTRAL_HEADER_BYTES];
     let mut name = Vec::new();
+    let mut extra = Vec::new();
+    let mut uncompressed_bytes: u64 = 0;
+    let mut compressed_bytes: u64 = 0;
 
     for _ in 0..directory.entries {
         if remaining < CENTRAL_HEADER_BYTES as u64 {
-            return Ok(None);
+            return Ok(ZipVerdict::NotAllowed);
         }
         reader.read_exact(&mut header).await?;
         if header[..4] != CENTRAL_HEADER_SIGNATURE {
-            return Ok(None);
+            return Ok(ZipVerdict::NotAllowed);
         }
 
         let name_len = u64::from(read_u16(&header, 28));
@@ -69,7 +101,7 @@ pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<Opti
         let comment_len = u64::from(read_u16(&header, 32));
         let entry_len = CENTRAL_HEADER_BYTES as u64 + name_len + extra_len + comment_len;
         if entry_len > remaining {
-            return Ok(None);
+            return Ok(ZipVerdict::NotAllowed);
         }
         remaining -= entry_len;
 
@@ -81,17 +113,60 @@ pub(crate) async fn classify_zip(path: &Path, file_size: u64) -> io::Result<Opti
             b"xl/workbook.xml" => has_workbook = true,
             _ => {}
         }
-        reader
-            .seek(SeekFrom::Current((extra_len + comment_len) as i64))
-            .await?;
+        extra.resize(extra_len as usize, 0);
+        reader.read_exact(&mut extra).await?;
+        let (uncompressed, compressed) = entry_sizes(&header, &extra);
+        uncompressed_bytes = uncompressed_bytes.saturating_add(uncompressed);
+        compressed_bytes = compressed_bytes.saturating_add(compressed);
+        reader.seek(SeekFrom::Current(comment_len as i64)).await?;
     }
 
-    let kind = match (has_content_types, has_word_document, has_workbook) {
-        (true, true, false) => Some(FileKind::Docx),
-        (true, false, true) => Some(FileKind::Xlsx),
-        _ => None,
+    if expands_too_much(uncompressed_bytes, compressed_bytes) {
+        return Ok(ZipVerdict::ExpandsTooMuch {
+            uncompressed_bytes,
+            compressed_bytes,
+        });
+    }
+    let verdict = match (has_content_types, has_word_document, has_workbook) {
+        (true, true, false) => ZipVerdict::Allowed(FileKind::Docx),
+        (true, false, true) => ZipVerdict::Allowed(FileKind::Xlsx),
+        _ => ZipVerdict::NotAllowed,
     };
-    Ok(kind)
+    Ok(verdict)
+}
+
+fn expands_too_much(uncompressed_bytes: u64, compressed_bytes: u64) -> bool {
+    if uncompressed_bytes > MAX_UNCOMPRESSED_BYTES {
+        return true;
+    }
+    uncompressed_bytes > RATIO_CHECK_MIN_BYTES
+        && uncompressed_bytes > compressed_bytes.saturating_mul(MAX_COMPRESSION_RATIO)
+}
+
+/// Returns the uncompressed and compressed size of a central directory entry. A 32-bit field
+/// set to 0xFFFFFFFF means the real value is in the ZIP64 extra field, which holds only the
+/// overflowing values, uncompressed size first.
+fn entry_sizes(header: &[u8], extra: &[u8]) -> (u64, u64) {
+    let mut uncompressed = u64::from(read_u32(header, 24));
+    let mut compressed = u64::from(read_u32(header, 20));
+
+    let mut pos = 0;
+    while pos + 4 <= extra.len() {
+        let id = read_u16(extra, pos);
+        let len = usize::from(read_u16(extra, pos + 2));
+        let end = (pos + 4 + len).min(extra.len());
+        if id == ZIP64_EXTRA_FIELD_ID {
+            let mut field = pos + 4;
+            for value in [&mut uncompressed, &mut compressed] {
+                if *value == u64::from(u32::MAX) && field + 8 <= end {
+                    *value = read_u64(extra, field);
+                    field += 8;
+                }
+            }
+        }
+        pos = end;
+    }
+    (uncompressed, compressed)
 }
 
 /// Finds the end of central directory record (ZIP64 if needed) and checks that the directory lies inside the file.

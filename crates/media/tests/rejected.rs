@@ -326,3 +326,64 @@ async fn cancelled_upload_removes_temp_file() {
     assert!(temp_files(dir.path()).is_empty());
     assert!(stored_files(dir.path()).is_empty());
 }
+
+/// Builds a DOCX with one extra deflated entry of `zeros` zero bytes.
+fn docx_with_zeros(zeros: u32) -> Vec<u8> {
+    let document =
+        br#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>"#;
+    let stored = |name, data: &[u8]| ZipEntry {
+        name,
+        method: 0,
+        data: data.to_vec(),
+        crc: crc32(data),
+        uncompressed_size: data.len() as u32,
+    };
+    zip_archive(&[
+        stored("[Content_Types].xml", CONTENT_TYPES_XML.as_bytes()),
+        stored("word/document.xml", document),
+        ZipEntry {
+            name: "word/media/padding.bin",
+            method: 8,
+            data: deflate_zeros(zeros),
+            crc: crc32fast::hash(&vec![0; zeros as usize]),
+            uncompressed_size: zeros,
+        },
+    ])
+}
+
+#[tokio::test]
+async fn docx_zip_bomb_rejected() {
+    // 64 MiB of zeros deflate to about 400 KiB, a ratio of about 150:1.
+    let (dir, store) = open_store().await;
+    let zeros = 64 * 1024 * 1024;
+    let bomb = docx_with_zeros(zeros);
+    assert!(bomb.len() < 1024 * 1024, "bomb is {} bytes", bomb.len());
+
+    let result = store.receive("report.docx", chunked(&bomb)).await;
+    match result {
+        Err(UploadError::ArchiveExpandsTooMuch {
+            file_name,
+            uncompressed_bytes,
+            compressed_bytes,
+        }) => {
+            assert_eq!(file_name, "report.docx");
+            assert!(uncompressed_bytes >= u64::from(zeros));
+            assert!(compressed_bytes < 1024 * 1024);
+        }
+        other => panic!("expected ArchiveExpandsTooMuch, got {other:?}"),
+    }
+    assert!(temp_files(dir.path()).is_empty());
+    assert!(stored_files(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn docx_with_small_compressible_entry_accepted() {
+    // 4 MiB of zeros is far past 100:1 but below the 10 MiB size where the ratio is checked.
+    let (_dir, store) = open_store().await;
+    let docx = docx_with_zeros(4 * 1024 * 1024);
+    let stored = store
+        .receive("report.docx", chunked(&docx))
+        .await
+        .expect("small DOCX accepted");
+    assert_eq!(stored.kind, FileKind::Docx);
+}

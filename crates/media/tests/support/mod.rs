@@ -101,24 +101,48 @@ pub fn crc32(data: &[u8]) -> u32 {
 
 /// Builds a ZIP archive whose entries are stored without compression.
 pub fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let entries: Vec<ZipEntry> = entries
+        .iter()
+        .map(|(name, data)| ZipEntry {
+            name,
+            method: 0,
+            data: data.to_vec(),
+            crc: crc32(data),
+            uncompressed_size: data.len() as u32,
+        })
+        .collect();
+    zip_archive(&entries)
+}
+
+/// One entry of [`zip_archive`]. `data` is already compressed with `method` (0 stored, 8 deflate).
+pub struct ZipEntry<'a> {
+    pub name: &'a str,
+    pub method: u16,
+    pub data: Vec<u8>,
+    pub crc: u32,
+    pub uncompressed_size: u32,
+}
+
+pub fn zip_archive(entries: &[ZipEntry]) -> Vec<u8> {
     let mut archive = Vec::new();
     let mut central = Vec::new();
 
-    for (name, data) in entries {
+    for entry in entries {
+        let (name, data, crc, method) = (entry.name, &entry.data, entry.crc, entry.method);
         let offset = archive.len() as u32;
-        let crc = crc32(data);
         let size = data.len() as u32;
+        let uncompressed_size = entry.uncompressed_size;
         let name_len = name.len() as u16;
 
         archive.extend_from_slice(b"PK\x03\x04");
         archive.extend_from_slice(&20u16.to_le_bytes()); // version needed to extract
         archive.extend_from_slice(&0u16.to_le_bytes()); // flags
-        archive.extend_from_slice(&0u16.to_le_bytes()); // method: stored
+        archive.extend_from_slice(&method.to_le_bytes());
         archive.extend_from_slice(&0u16.to_le_bytes()); // time
         archive.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
         archive.extend_from_slice(&crc.to_le_bytes());
         archive.extend_from_slice(&size.to_le_bytes()); // compressed size
-        archive.extend_from_slice(&size.to_le_bytes()); // uncompressed size
+        archive.extend_from_slice(&uncompressed_size.to_le_bytes());
         archive.extend_from_slice(&name_len.to_le_bytes());
         archive.extend_from_slice(&0u16.to_le_bytes()); // extra field length
         archive.extend_from_slice(name.as_bytes());
@@ -128,12 +152,12 @@ pub fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
         central.extend_from_slice(&20u16.to_le_bytes()); // version made by
         central.extend_from_slice(&20u16.to_le_bytes()); // version needed to extract
         central.extend_from_slice(&0u16.to_le_bytes()); // flags
-        central.extend_from_slice(&0u16.to_le_bytes()); // method
+        central.extend_from_slice(&method.to_le_bytes());
         central.extend_from_slice(&0u16.to_le_bytes()); // time
         central.extend_from_slice(&0x21u16.to_le_bytes()); // date
         central.extend_from_slice(&crc.to_le_bytes());
         central.extend_from_slice(&size.to_le_bytes());
-        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&uncompressed_size.to_le_bytes());
         central.extend_from_slice(&name_len.to_le_bytes());
         central.extend_from_slice(&0u16.to_le_bytes()); // extra field length
         central.extend_from_slice(&0u16.to_le_bytes()); // comment length
@@ -157,6 +181,56 @@ pub fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
     archive.extend_from_slice(&central_offset.to_le_bytes());
     archive.extend_from_slice(&0u16.to_le_bytes()); // comment length
     archive
+}
+
+/// Returns a raw deflate stream (one block with the fixed Huffman code) that inflates to `len`
+/// zero bytes: one literal zero, then back-references of length 258 at distance 1, then literals.
+/// Each back-reference costs 13 bits, so the ratio is about 150:1.
+pub fn deflate_zeros(len: u32) -> Vec<u8> {
+    struct BitWriter {
+        bytes: Vec<u8>,
+        bit: u32,
+    }
+    impl BitWriter {
+        /// Writes `count` bits of `value`, least significant first (headers and extra bits).
+        fn bits(&mut self, value: u32, count: u32) {
+            for i in 0..count {
+                if self.bit.is_multiple_of(8) {
+                    self.bytes.push(0);
+                }
+                let last = self.bytes.len() - 1;
+                self.bytes[last] |= (((value >> i) & 1) as u8) << (self.bit % 8);
+                self.bit += 1;
+            }
+        }
+        /// Writes a Huffman code, most significant bit first.
+        fn code(&mut self, code: u32, count: u32) {
+            for i in (0..count).rev() {
+                self.bits((code >> i) & 1, 1);
+            }
+        }
+    }
+
+    let mut writer = BitWriter {
+        bytes: Vec::new(),
+        bit: 0,
+    };
+    writer.bits(1, 1); // BFINAL
+    writer.bits(1, 2); // BTYPE = fixed Huffman codes
+    let literal_zero = |writer: &mut BitWriter| writer.code(0b0011_0000, 8);
+    if len > 0 {
+        literal_zero(&mut writer);
+        let rest = len - 1;
+        for _ in 0..rest / 258 {
+            writer.code(0b1100_0101, 8); // length code 285: 258 bytes
+            writer.code(0, 5); // distance code 0: distance 1
+        }
+        for _ in 0..rest % 258 {
+            literal_zero(&mut writer);
+        }
+    }
+    writer.code(0, 7); // end of block (code 256)
+    writer.bytes
 }
 
 /// Builds a DOCX with the entry order Microsoft Word uses, which `infer` also recognises.
