@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use pomoshnik_core::calendar::Calendar;
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::role::Role;
+use pomoshnik_geo::{CityMap, Gazetteer, Geocoder, NominatimConfig, NominatimGeocoder};
 use pomoshnik_media::FileStore;
 use pomoshnik_store::{NewUser, Store, User};
 use pomoshnik_web::{AppState, WebConfig};
@@ -56,8 +57,26 @@ impl Installation {
         Ok(Arc::new(files))
     }
 
-    pub async fn app_state(&self, web: WebConfig) -> anyhow::Result<AppState> {
-        Ok(AppState { store: self.open_store().await?, files: self.open_files().await?, calendar: Calendar::embedded(), config: Arc::new(web) })
+    /// Builds everything the HTTP layer shares. `geocoder_url` selects a Nominatim service
+    /// instead of the embedded gazetteer.
+    pub async fn app_state(&self, web: WebConfig, geocoder_url: Option<&str>) -> anyhow::Result<AppState> {
+        let city = Arc::new(CityMap::moscow().context("cannot load the embedded city boundaries")?);
+        let geocoder: Arc<dyn Geocoder> = match geocoder_url {
+            Some(url) => {
+                let config = NominatimConfig::new(url, concat!("pomoshnik/", env!("CARGO_PKG_VERSION")));
+                Arc::new(NominatimGeocoder::new(config).context("invalid geocoder configuration")?.with_city_map(city.clone()))
+            }
+            None => Arc::new(Gazetteer::new(city.clone()).context("cannot load the embedded address list")?),
+        };
+
+        Ok(AppState {
+            store: self.open_store().await?,
+            files: self.open_files().await?,
+            calendar: Calendar::embedded(),
+            city,
+            geocoder,
+            config: Arc::new(web),
+        })
     }
 }
 
@@ -149,4 +168,20 @@ fn looks_like_email(email: &str) -> bool {
         Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.contains(char::is_whitespace),
         None => false,
     }
+}
+
+/// Creates an Open311 client: its resident account and its API key. The returned key is the
+/// only copy; the database keeps its SHA-256.
+pub async fn add_api_key(store: &dyn Store, name: &str) -> anyhow::Result<pomoshnik_web::open311::clients::IssuedKey> {
+    Ok(pomoshnik_web::open311::clients::create_client(store, name).await?)
+}
+
+/// Revokes the API key of the client `name`. The client account and its reports stay.
+pub async fn revoke_api_key(store: &dyn Store, name: &str) -> anyhow::Result<pomoshnik_store::ApiKey> {
+    let key = store.revoke_api_key(name, chrono::Utc::now()).await.map_err(|error| match error {
+        pomoshnik_store::StoreError::NotFound => anyhow::anyhow!("no API key named {name:?}; `pomoshnik api-key list` shows the names"),
+        other => other.into(),
+    })?;
+    tracing::info!(api_key.id = key.id, "API key revoked");
+    Ok(key)
 }

@@ -46,6 +46,16 @@ enum Command {
         /// Public address of the service; cookies get the Secure attribute when it is https.
         #[arg(long, env = "POMOSHNIK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
         public_url: String,
+
+        /// Map tile URL template, e.g. https://tiles.example/{z}/{x}/{y}.png. Without it the
+        /// report form has no map and offers address search and coordinates.
+        #[arg(long, env = "POMOSHNIK_TILE_URL")]
+        tile_url: Option<String>,
+
+        /// Base URL of a Nominatim-compatible geocoder. Without it the embedded Moscow address
+        /// list answers address searches.
+        #[arg(long, env = "POMOSHNIK_GEOCODER_URL")]
+        geocoder_url: Option<String>,
     },
     /// Apply database migrations and load the default catalog, then exit.
     Migrate,
@@ -53,6 +63,28 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage the API keys of Open311 clients (GeoReport v2 under /open311/v2).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a client account and its key; the key is printed once to standard output.
+    Add {
+        /// Client name: lowercase Latin letters, digits and dashes, such as city-app.
+        #[arg(long)]
+        name: String,
+    },
+    /// List every key with its state.
+    List,
+    /// Revoke the key of a client; the reports it filed stay.
+    Revoke {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -125,9 +157,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url);
 
     match cli.command {
-        Command::Serve { listen, public_url } => {
-            let web = WebConfig { secure_cookies: public_url.starts_with("https://") };
-            let state = installation.app_state(web).await?;
+        Command::Serve { listen, public_url, tile_url, geocoder_url } => {
+            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url };
+            let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             pomoshnik::serve(listener, state, shutdown_signal()).await
         }
@@ -145,5 +177,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created user {} ({}, id {})", user.email, user.role.code(), user.id);
             Ok(())
         }
+        Command::ApiKey { command } => {
+            let store = installation.open_store().await?;
+            run_api_key_command(store.as_ref(), command).await
+        }
     }
+}
+
+async fn run_api_key_command(store: &dyn pomoshnik_store::Store, command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Add { name } => {
+            let issued = pomoshnik::add_api_key(store, &name).await?;
+            eprintln!(
+                "created Open311 client {} with account {} (id {}); the key below is shown only once",
+                issued.api_key.name, issued.account.email, issued.account.id
+            );
+            println!("{}", issued.key);
+        }
+        ApiKeyCommand::List => {
+            for key in store.list_api_keys().await? {
+                let state = key.revoked_at.map_or_else(|| "active".to_owned(), |at| format!("revoked {}", at.to_rfc3339()));
+                println!("{}\t{}\tcreated {}\taccount id {}", key.name, state, key.created_at.to_rfc3339(), key.user_id);
+            }
+        }
+        ApiKeyCommand::Revoke { name } => {
+            let key = pomoshnik::revoke_api_key(store, &name).await?;
+            let revoked_at = key.revoked_at.map(|at| at.to_rfc3339()).unwrap_or_default();
+            println!("API key {} revoked {revoked_at}", key.name);
+        }
+    }
+    Ok(())
 }

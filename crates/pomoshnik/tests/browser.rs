@@ -53,9 +53,9 @@ fn start_chromedriver() -> (Driver, u16) {
     (driver, port)
 }
 
-async fn start_service(data_dir: &Path) -> (String, oneshot::Sender<()>) {
+async fn start_service(data_dir: &Path, tile_url: Option<String>) -> (String, oneshot::Sender<()>) {
     let installation = Installation::new(data_dir, None);
-    let state = installation.app_state(WebConfig { secure_cookies: false }).await.unwrap();
+    let state = installation.app_state(WebConfig { secure_cookies: false, tile_url }, None).await.unwrap();
     let request = UserRequest { email: RESIDENT_EMAIL.into(), role: Role::Resident, agency: None, password: RESIDENT_PASSWORD.into() };
     pomoshnik::add_user(state.store.as_ref(), request).await.unwrap();
 
@@ -103,12 +103,50 @@ async fn wait_for_path(browser: &WebDriver, prefix: &str) -> String {
     }
 }
 
-async fn file_report(browser: &WebDriver, base: &str) -> String {
+async fn sign_in(browser: &WebDriver, base: &str) {
     browser.goto(format!("{base}/login")).await.unwrap();
     browser.find(By::Id("login")).await.unwrap().send_keys(RESIDENT_EMAIL).await.unwrap();
     browser.find(By::Id("password")).await.unwrap().send_keys(RESIDENT_PASSWORD).await.unwrap();
-    browser.find(By::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    browser.find(By::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for_path(browser, "/").await;
+}
+
+/// Waits until an input has a non-empty value, as a script fills it.
+async fn wait_for_value(browser: &WebDriver, id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = browser.find(By::Id(id)).await.unwrap().value().await.unwrap().unwrap_or_default();
+        if !value.is_empty() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "#{id} stayed empty");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn submit_report_form(browser: &WebDriver) -> String {
+    let description = "Во дворе третий день не вывозят мусор, контейнеры переполнены";
+    browser.find(By::Id("description")).await.unwrap().send_keys(description).await.unwrap();
+    browser.find(By::Css("#report-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_path(browser, "/reports/2").await;
+    browser.find(By::Id("report-number")).await.unwrap().text().await.unwrap()
+}
+
+/// A tile server on loopback that answers every tile with the same small PNG.
+async fn start_tile_server() -> String {
+    const TILE: &[u8] = include_bytes!("../../web/static/vendor/leaflet/images/layers.png");
+    let app = axum::Router::new().route(
+        "/{z}/{x}/{y}",
+        axum::routing::get(|| async { ([(axum::http::header::CONTENT_TYPE, "image/png")], TILE) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/{{z}}/{{x}}/{{y}}.png")
+}
+
+async fn file_report(browser: &WebDriver, base: &str) -> String {
+    sign_in(browser, base).await;
 
     browser.goto(format!("{base}/reports/new")).await.unwrap();
     browser.find(By::LinkText("Неубранный мусор или снег")).await.unwrap().click().await.unwrap();
@@ -139,7 +177,7 @@ async fn save_screenshot(browser: &WebDriver, name: &str) -> Vec<u8> {
 async fn resident_files_report_in_chromium() {
     let data_dir = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let (base, stop) = start_service(data_dir.path()).await;
+    let (base, stop) = start_service(data_dir.path(), None).await;
     let (_driver, port) = start_chromedriver();
     let browser = open_browser(port, profile.path()).await;
 
@@ -161,4 +199,97 @@ async fn resident_files_report_in_chromium() {
     assert!(table.contains(&number), "«Мои обращения» does not list {number}: {table}");
     assert!(table.contains("Неубранный мусор или снег"));
     assert!(screenshot.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_located_by_address_search() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (base, stop) = start_service(data_dir.path(), None).await;
+    let (_driver, port) = start_chromedriver();
+    let browser = open_browser(port, profile.path()).await;
+
+    sign_in(&browser, &base).await;
+    browser.goto(format!("{base}/reports/new/uncleaned_litter_snow")).await.unwrap();
+    let map_count = browser.find_all(By::Id("map")).await.unwrap().len();
+    browser.find(By::Id("find")).await.unwrap().send_keys("Госпитальная ул 14").await.unwrap();
+    browser.find(By::Css("form.address-search button[type=submit]")).await.unwrap().click().await.unwrap();
+    browser.find(By::Css(".address-results a")).await.unwrap().click().await.unwrap();
+    let latitude = wait_for_value(&browser, "latitude").await;
+    let address = browser.find(By::Id("address")).await.unwrap().value().await.unwrap().unwrap_or_default();
+    let number = submit_report_form(&browser).await;
+    let card = browser.find(By::Css("main")).await.unwrap().text().await.unwrap();
+    browser.quit().await.unwrap();
+    let _ = stop.send(());
+
+    assert_eq!(map_count, 0, "without a tile server the form has no map");
+    assert!(latitude.starts_with("55.7"), "latitude {latitude:?} came from the address");
+    assert!(address.contains("Госпитальная"), "address {address:?} came from the search");
+    assert!(number.starts_with("20"), "report number {number:?}");
+    assert!(card.contains("Басманный район"), "the card names the district: {card}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_located_on_map() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let tiles = start_tile_server().await;
+    let (base, stop) = start_service(data_dir.path(), Some(tiles)).await;
+    let (_driver, port) = start_chromedriver();
+    let browser = open_browser(port, profile.path()).await;
+
+    sign_in(&browser, &base).await;
+    browser.goto(format!("{base}/reports/new/uncleaned_litter_snow")).await.unwrap();
+    let map = browser.find(By::Id("map")).await.unwrap();
+    map.wait_until().displayed().await.unwrap();
+    // A click in the middle of the map picks the map's centre, central Moscow.
+    map.click().await.unwrap();
+    let latitude = wait_for_value(&browser, "latitude").await;
+    let longitude = wait_for_value(&browser, "longitude").await;
+    save_screenshot(&browser, "browser-map-form.png").await;
+    let number = submit_report_form(&browser).await;
+    let card = browser.find(By::Css("main")).await.unwrap().text().await.unwrap();
+    browser.quit().await.unwrap();
+    let _ = stop.send(());
+
+    let latitude: f64 = latitude.parse().unwrap();
+    let longitude: f64 = longitude.parse().unwrap();
+    assert!((latitude - 55.7558).abs() < 0.01, "latitude {latitude} is the map centre");
+    assert!((longitude - 37.6173).abs() < 0.01, "longitude {longitude} is the map centre");
+    assert!(number.starts_with("20"), "report number {number:?}");
+    assert!(card.contains("Центральный административный округ"), "the card names the okrug: {card}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn category_list_narrows_while_typing() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (base, stop) = start_service(data_dir.path(), None).await;
+    let (_driver, port) = start_chromedriver();
+    let browser = open_browser(port, profile.path()).await;
+
+    sign_in(&browser, &base).await;
+    browser.goto(format!("{base}/reports/new")).await.unwrap();
+    browser.find(By::Id("category-search")).await.unwrap().send_keys("паркофка").await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let visible = loop {
+        let mut visible = Vec::new();
+        for item in browser.find_all(By::Css(".category-list li[data-code]")).await.unwrap() {
+            if item.is_displayed().await.unwrap() {
+                visible.push(item.attr("data-code").await.unwrap().unwrap_or_default());
+            }
+        }
+        if visible.len() < 8 || Instant::now() > deadline {
+            break visible;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.quit().await.unwrap();
+    let _ = stop.send(());
+
+    assert!(visible.contains(&"parking_violation".to_owned()), "{visible:?}");
+    assert!(visible.contains(&"parking_on_lawn".to_owned()), "{visible:?}");
+    assert!(!visible.contains(&"unauthorized_trade".to_owned()), "{visible:?}");
+    assert!(!visible.contains(&"uncleaned_litter_snow".to_owned()), "{visible:?}");
 }

@@ -78,6 +78,8 @@ pub trait Store: Send + Sync {
     async fn delete_pending_files(&self, before: DateTime<Utc>) -> Result<Vec<String>>;
     /// Deletes the owner's listed uploads that are not attached to a report.
     async fn delete_pending_files_by_id(&self, owner_id: i64, ids: &[i64]) -> Result<()>;
+    /// Numbers of other reports that have a file with this SHA-256.
+    async fn reports_sharing_file(&self, sha256: &str, except_report_id: i64) -> Result<Vec<ReportNumber>>;
     async fn storage_key_in_use(&self, storage_key: &str) -> Result<bool>;
 
     /// Inserts a report with the next number of its year, attaches the files and records the
@@ -85,6 +87,8 @@ pub trait Store: Send + Sync {
     async fn create_report(&self, report: &NewReport) -> Result<Created>;
     async fn report(&self, number: &ReportNumber) -> Result<Option<Report>>;
     async fn reports(&self, page: &ReportPage) -> Result<Vec<Report>>;
+    /// Open reports matching the query, newest first.
+    async fn nearby_reports(&self, query: &NearbyQuery) -> Result<Vec<Report>>;
     async fn report_events(&self, report_id: i64) -> Result<Vec<ReportEvent>>;
     /// Applies a status change with its event and notifications in one transaction; fails with
     /// [`StoreError::Conflict`] if the report's version is no longer `expected_version`.
@@ -94,6 +98,23 @@ pub trait Store: Send + Sync {
     async fn unread_notifications(&self, user_id: i64) -> Result<i64>;
     /// Marks the user's notifications about one report as read.
     async fn mark_notifications_read(&self, user_id: i64, report_id: i64, at: DateTime<Utc>) -> Result<()>;
+    /// Creates the client account and its API key in one transaction. Fails with
+    /// [`StoreError::Duplicate`] when the key name (`"api key name"`) or the account's e-mail
+    /// (`"email"`) is taken.
+    async fn create_api_key(&self, key: &NewApiKey) -> Result<(ApiKey, User)>;
+    /// Returns the key with this SHA-256 and its account, revoked or not.
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<(ApiKey, User)>>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKey>>;
+    /// Revokes the key named `name`; a key revoked before is returned unchanged. Fails with
+    /// [`StoreError::NotFound`] when no key has this name.
+    async fn revoke_api_key(&self, name: &str, at: DateTime<Utc>) -> Result<ApiKey>;
+    /// Reports matching the filter, newest first.
+    async fn filtered_reports(&self, filter: &ReportFilter) -> Result<Vec<Report>>;
+    /// Status changes within the range, oldest first.
+    async fn events_in_range(&self, range: &EventRange) -> Result<Vec<ReportEventEntry>>;
+    /// Comments of staff members (any role but resident) on the listed reports, as
+    /// `(report id, comment)` in the order they were written.
+    async fn staff_comments(&self, report_ids: &[i64]) -> Result<Vec<(i64, String)>>;
 }
 
 /// Opens the store named by `url`: `sqlite://PATH` (created if missing) or `postgres://…`.

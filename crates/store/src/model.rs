@@ -40,7 +40,7 @@ pub struct Session {
 }
 
 /// A stored file: an upload waiting for its report (`report_id` is None) or attached to one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileRecord {
     pub id: i64,
     pub owner_id: i64,
@@ -52,6 +52,17 @@ pub struct FileRecord {
     pub kind: String,
     pub original_name: String,
     pub created_at: DateTime<Utc>,
+    pub metadata: FileMetadata,
+}
+
+/// What was read from a photo or video when it was stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileMetadata {
+    pub gps_latitude: Option<f64>,
+    pub gps_longitude: Option<f64>,
+    pub taken_at: Option<DateTime<Utc>>,
+    /// Whether metadata-free preview and thumbnail copies exist.
+    pub has_preview: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +74,7 @@ pub struct NewFile {
     pub kind: String,
     pub original_name: String,
     pub created_at: DateTime<Utc>,
+    pub metadata: FileMetadata,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +105,20 @@ pub struct Report {
     pub deadline_at: Option<DateTime<Utc>>,
     /// Incremented by every change; a change names the version it was based on.
     pub version: i64,
+    /// The district and okrug the point lies in; None for reports filed before districts were
+    /// recorded.
+    pub area: Option<ReportArea>,
+    /// H3 cell of the point at resolution 10, stored as i64 (the bits of the u64 index).
+    pub h3_cell: Option<i64>,
+}
+
+/// The administrative area of a report's location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportArea {
+    pub district_code: String,
+    pub district_name: String,
+    pub okrug_code: String,
+    pub okrug_name: String,
 }
 
 /// A report to insert. The store assigns the number and writes the first event and notification.
@@ -113,6 +139,8 @@ pub struct NewReport {
     /// Pending uploads of the author to attach.
     pub file_ids: Vec<i64>,
     pub created_at: DateTime<Utc>,
+    pub area: Option<ReportArea>,
+    pub h3_cell: Option<i64>,
 }
 
 /// The outcome of inserting a report.
@@ -180,6 +208,15 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// Open reports of one category filed since a time, in any of the given H3 cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearbyQuery {
+    pub category_code: String,
+    pub cells: Vec<i64>,
+    pub since: DateTime<Utc>,
+    pub limit: i64,
+}
+
 /// Which reports a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportQueue {
@@ -199,4 +236,57 @@ pub struct ReportPage {
     /// Newest first; show reports with ids below this one.
     pub before_id: Option<i64>,
     pub limit: i64,
+}
+
+/// A key of an Open311 client. Reports filed with it belong to the client account `user_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: i64,
+    /// The client's name, unique among all keys ever issued.
+    pub name: String,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A key to issue together with the client account it files reports for.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub name: String,
+    /// Lowercase hex SHA-256 of the key; the key itself is never stored.
+    pub key_hash: String,
+    pub account: NewUser,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Reports filed within a time range, for the public Open311 list. Empty `categories` or
+/// `statuses` select all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub categories: Vec<String>,
+    pub statuses: Vec<Status>,
+    /// Inclusive bounds of the filing time.
+    pub created_from: DateTime<Utc>,
+    pub created_until: DateTime<Utc>,
+    /// Reports to skip, newest first.
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Status changes of all reports within a time range, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRange {
+    /// Inclusive bounds of the change time.
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A status change with the number and category of its report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportEventEntry {
+    pub report_number: ReportNumber,
+    pub category_code: String,
+    pub event: ReportEvent,
 }

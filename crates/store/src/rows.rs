@@ -6,7 +6,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{FileRecord, Notification, Report, ReportEvent, Session, User};
+use crate::model::{FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -96,6 +96,10 @@ pub(crate) struct FileRow {
     kind: String,
     original_name: String,
     created_at: i64,
+    gps_latitude: Option<f64>,
+    gps_longitude: Option<f64>,
+    taken_at: Option<i64>,
+    has_preview: bool,
 }
 
 impl FileRow {
@@ -110,6 +114,12 @@ impl FileRow {
             kind: self.kind,
             original_name: self.original_name,
             created_at: from_millis(self.created_at)?,
+            metadata: FileMetadata {
+                gps_latitude: self.gps_latitude,
+                gps_longitude: self.gps_longitude,
+                taken_at: optional_millis(self.taken_at)?,
+                has_preview: self.has_preview,
+            },
         })
     }
 }
@@ -140,6 +150,11 @@ pub(crate) struct ReportRow {
     resolved_at: Option<i64>,
     deadline_at: Option<i64>,
     version: i64,
+    district_code: Option<String>,
+    district_name: Option<String>,
+    okrug_code: Option<String>,
+    okrug_name: Option<String>,
+    h3_cell: Option<i64>,
 }
 
 impl ReportRow {
@@ -171,6 +186,13 @@ impl ReportRow {
             resolved_at: optional_millis(self.resolved_at)?,
             deadline_at: optional_millis(self.deadline_at)?,
             version: self.version,
+            area: match (self.district_code, self.district_name, self.okrug_code, self.okrug_name) {
+                (Some(district_code), Some(district_name), Some(okrug_code), Some(okrug_name)) => {
+                    Some(ReportArea { district_code, district_name, okrug_code, okrug_name })
+                }
+                _ => None,
+            },
+            h3_cell: self.h3_cell,
         })
     }
 }
@@ -232,6 +254,63 @@ impl NotificationRow {
             event: self.event.into_event()?,
             created_at: from_millis(self.notification_created_at)?,
             read_at: optional_millis(self.read_at)?,
+        })
+    }
+}
+
+/// An API key row. The columns carry a `key_` prefix so that the row can be read beside the
+/// columns of its user.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    key_id: i64,
+    key_name: String,
+    key_user_id: i64,
+    key_created_at: i64,
+    key_revoked_at: Option<i64>,
+}
+
+impl ApiKeyRow {
+    pub(crate) fn into_api_key(self) -> Result<crate::model::ApiKey> {
+        Ok(crate::model::ApiKey {
+            id: self.key_id,
+            name: self.key_name,
+            user_id: self.key_user_id,
+            created_at: from_millis(self.key_created_at)?,
+            revoked_at: optional_millis(self.key_revoked_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyUserRow {
+    #[sqlx(flatten)]
+    key: ApiKeyRow,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl ApiKeyUserRow {
+    pub(crate) fn into_parts(self) -> Result<(crate::model::ApiKey, User)> {
+        Ok((self.key.into_api_key()?, self.user.into_user()?))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventEntryRow {
+    year: i64,
+    sequence: i64,
+    category_code: String,
+    #[sqlx(flatten)]
+    event: EventRow,
+}
+
+impl EventEntryRow {
+    pub(crate) fn into_entry(self) -> Result<crate::model::ReportEventEntry> {
+        let year = i32::try_from(self.year).map_err(|_| StoreError::Corrupt(format!("report year {}", self.year)))?;
+        Ok(crate::model::ReportEventEntry {
+            report_number: ReportNumber::new(year, self.sequence),
+            category_code: self.category_code,
+            event: self.event.into_event()?,
         })
     }
 }

@@ -13,7 +13,8 @@ macro_rules! report_columns {
          reports.deadline_working_days, reports.agency_code, reports.status, reports.status_before_info_request, \
          reports.decision, reports.rejection_reason, reports.latitude, reports.longitude, reports.address, \
          reports.occurred_at, reports.description, reports.fields, reports.created_at, reports.updated_at, \
-         reports.dispatched_at, reports.resolved_at, reports.deadline_at, reports.version"
+         reports.dispatched_at, reports.resolved_at, reports.deadline_at, reports.version, reports.district_code, \
+         reports.district_name, reports.okrug_code, reports.okrug_name, reports.h3_cell"
     };
 }
 
@@ -33,7 +34,8 @@ macro_rules! user_columns {
 
 macro_rules! file_columns {
     () => {
-        "id, owner_id, report_id, storage_key, sha256, size, kind, original_name, created_at"
+        "id, owner_id, report_id, storage_key, sha256, size, kind, original_name, created_at, gps_latitude, gps_longitude, \
+         taken_at, has_preview"
     };
 }
 
@@ -191,8 +193,8 @@ macro_rules! impl_store {
 
             async fn add_file(&self, file: &$crate::NewFile) -> $crate::Result<$crate::FileRecord> {
                 let row: $crate::rows::FileRow = sqlx::query_as(concat!(
-                    "INSERT INTO files (owner_id, storage_key, sha256, size, kind, original_name, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                    "INSERT INTO files (owner_id, storage_key, sha256, size, kind, original_name, created_at, gps_latitude, \
+                     gps_longitude, taken_at, has_preview) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
                     $crate::shared::file_columns!()
                 ))
                 .bind(file.owner_id)
@@ -202,6 +204,10 @@ macro_rules! impl_store {
                 .bind(&file.kind)
                 .bind(&file.original_name)
                 .bind($crate::rows::to_millis(file.created_at))
+                .bind(file.metadata.gps_latitude)
+                .bind(file.metadata.gps_longitude)
+                .bind(file.metadata.taken_at.map($crate::rows::to_millis))
+                .bind(file.metadata.has_preview)
                 .fetch_one(&self.pool)
                 .await?;
                 row.into_file()
@@ -262,6 +268,18 @@ macro_rules! impl_store {
                         .await?;
                 }
                 Ok(())
+            }
+
+            async fn reports_sharing_file(&self, sha256: &str, except_report_id: i64) -> $crate::Result<Vec<pomoshnik_core::number::ReportNumber>> {
+                let rows: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT DISTINCT reports.year, reports.sequence FROM files JOIN reports ON reports.id = files.report_id \
+                     WHERE files.sha256 = $1 AND files.report_id <> $2 ORDER BY reports.year, reports.sequence LIMIT 20",
+                )
+                .bind(sha256)
+                .bind(except_report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(year, sequence)| pomoshnik_core::number::ReportNumber::new(year as i32, sequence)).collect())
             }
 
             async fn storage_key_in_use(&self, storage_key: &str) -> $crate::Result<bool> {
@@ -326,6 +344,36 @@ macro_rules! impl_store {
                 };
                 let rows: Vec<$crate::rows::ReportRow> = query.bind(before_id).bind(page.limit).fetch_all(&self.pool).await?;
                 rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
+            }
+
+            async fn nearby_reports(&self, query: &$crate::NearbyQuery) -> $crate::Result<Vec<$crate::Report>> {
+                let mut found = Vec::new();
+                for chunk in query.cells.chunks($crate::shared::NEARBY_CELL_PARAMETERS) {
+                    // Unused parameters get 0, which is never a valid H3 index.
+                    let mut cells = [0_i64; $crate::shared::NEARBY_CELL_PARAMETERS];
+                    cells[..chunk.len()].copy_from_slice(chunk);
+
+                    let mut select = sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE category_code = $1 AND created_at >= $2 \
+                         AND status NOT IN ('resolved', 'rejected', 'closed') \
+                         AND h3_cell IN ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+                         ORDER BY id DESC LIMIT $22"
+                    ))
+                    .bind(&query.category_code)
+                    .bind($crate::rows::to_millis(query.since));
+                    for cell in cells {
+                        select = select.bind(cell);
+                    }
+                    let rows: Vec<$crate::rows::ReportRow> = select.bind(query.limit).fetch_all(&self.pool).await?;
+                    for row in rows {
+                        found.push(row.into_report()?);
+                    }
+                }
+                found.sort_by(|a, b| b.id.cmp(&a.id));
+                found.truncate(usize::try_from(query.limit).unwrap_or(0));
+                Ok(found)
             }
 
             async fn report_events(&self, report_id: i64) -> $crate::Result<Vec<$crate::ReportEvent>> {
@@ -419,6 +467,141 @@ macro_rules! impl_store {
                     .await?;
                 Ok(())
             }
+
+            async fn create_api_key(&self, key: &$crate::NewApiKey) -> $crate::Result<($crate::ApiKey, $crate::User)> {
+                let mut transaction = self.open_write().await?;
+                let account = &key.account;
+                let user: $crate::rows::UserRow = sqlx::query_as(concat!(
+                    "INSERT INTO users (email, password_hash, role, agency_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                    $crate::shared::user_columns!()
+                ))
+                .bind(&account.email)
+                .bind(&account.password_hash)
+                .bind(account.role.code())
+                .bind(&account.agency)
+                .bind(account.confirmed)
+                .bind($crate::rows::to_millis(account.created_at))
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(|error| match error {
+                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
+                    other => other.into(),
+                })?;
+                let user = user.into_user()?;
+
+                let row: $crate::rows::ApiKeyRow = sqlx::query_as(concat!(
+                    "INSERT INTO api_keys (name, key_hash, user_id, created_at) VALUES ($1, $2, $3, $4) RETURNING ",
+                    $crate::shared::api_key_columns!()
+                ))
+                .bind(&key.name)
+                .bind(&key.key_hash)
+                .bind(user.id)
+                .bind($crate::rows::to_millis(key.created_at))
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(|error| match error {
+                    // The name is the only unique column a caller chooses; a repeated hash of a
+                    // random 256-bit key does not happen in practice.
+                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("api key name"),
+                    other => other.into(),
+                })?;
+
+                transaction.commit().await?;
+                Ok((row.into_api_key()?, user))
+            }
+
+            async fn api_key_by_hash(&self, key_hash: &str) -> $crate::Result<Option<($crate::ApiKey, $crate::User)>> {
+                let row: Option<$crate::rows::ApiKeyUserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::api_key_columns!(),
+                    ", ",
+                    $crate::shared::user_columns!(),
+                    " FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = $1"
+                ))
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::ApiKeyUserRow::into_parts).transpose()
+            }
+
+            async fn list_api_keys(&self) -> $crate::Result<Vec<$crate::ApiKey>> {
+                let rows: Vec<$crate::rows::ApiKeyRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::api_key_columns!(), " FROM api_keys ORDER BY api_keys.id"))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map($crate::rows::ApiKeyRow::into_api_key).collect()
+            }
+
+            async fn revoke_api_key(&self, name: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<$crate::ApiKey> {
+                let revoked: Option<$crate::rows::ApiKeyRow> = sqlx::query_as(concat!(
+                    "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING ",
+                    $crate::shared::api_key_columns!()
+                ))
+                .bind($crate::rows::to_millis(at))
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(row) = revoked {
+                    return row.into_api_key();
+                }
+
+                let earlier: Option<$crate::rows::ApiKeyRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::api_key_columns!(), " FROM api_keys WHERE name = $1"))
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                earlier.ok_or($crate::StoreError::NotFound)?.into_api_key()
+            }
+
+            async fn filtered_reports(&self, filter: &$crate::ReportFilter) -> $crate::Result<Vec<$crate::Report>> {
+                let sql = $crate::shared::filtered_reports_sql(concat!("SELECT ", $crate::shared::report_columns!(), " FROM reports"), filter);
+                let mut select = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind($crate::rows::to_millis(filter.created_from))
+                    .bind($crate::rows::to_millis(filter.created_until));
+                for category in &filter.categories {
+                    select = select.bind(category.clone());
+                }
+                for status in &filter.statuses {
+                    select = select.bind(status.code());
+                }
+                let rows: Vec<$crate::rows::ReportRow> = select.bind(filter.limit).bind(filter.offset).fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
+            }
+
+            async fn events_in_range(&self, range: &$crate::EventRange) -> $crate::Result<Vec<$crate::ReportEventEntry>> {
+                let rows: Vec<$crate::rows::EventEntryRow> = sqlx::query_as(concat!(
+                    "SELECT reports.year, reports.sequence, reports.category_code, ",
+                    $crate::shared::event_columns!(),
+                    " FROM report_events JOIN reports ON reports.id = report_events.report_id \
+                     WHERE report_events.created_at >= $1 AND report_events.created_at <= $2 \
+                     ORDER BY report_events.created_at, report_events.id LIMIT $3 OFFSET $4"
+                ))
+                .bind($crate::rows::to_millis(range.since))
+                .bind($crate::rows::to_millis(range.until))
+                .bind(range.limit)
+                .bind(range.offset)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::EventEntryRow::into_entry).collect()
+            }
+
+            async fn staff_comments(&self, report_ids: &[i64]) -> $crate::Result<Vec<(i64, String)>> {
+                let mut comments = Vec::new();
+                for chunk in report_ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "SELECT report_id, comment FROM report_events \
+                         WHERE comment IS NOT NULL AND actor_role <> 'resident' AND report_id IN ({}) ORDER BY id",
+                        $crate::shared::placeholders(1, chunk.len())
+                    );
+                    let mut select = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        select = select.bind(*id);
+                    }
+                    let rows: Vec<(i64, String)> = select.fetch_all(&self.pool).await?;
+                    comments.extend(rows);
+                }
+                Ok(comments)
+            }
         }
 
         impl $store {
@@ -458,8 +641,9 @@ macro_rules! impl_store {
                 let inserted: Result<$crate::rows::ReportRow, sqlx::Error> = sqlx::query_as(concat!(
                     "INSERT INTO reports (number, year, sequence, author_id, idempotency_key, category_code, category_name, \
                      deadline_working_days, status, latitude, longitude, address, occurred_at, description, fields, \
-                     created_at, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9, $10, $11, $12, $13, $14, $15, $15, 1) RETURNING ",
+                     created_at, updated_at, version, district_code, district_name, okrug_code, okrug_name, h3_cell) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9, $10, $11, $12, $13, $14, $15, $15, 1, \
+                     $16, $17, $18, $19, $20) RETURNING ",
                     $crate::shared::report_columns!()
                 ))
                 .bind(number.to_string())
@@ -477,6 +661,11 @@ macro_rules! impl_store {
                 .bind(&report.description)
                 .bind(fields)
                 .bind(to_millis(report.created_at))
+                .bind(report.area.as_ref().map(|area| area.district_code.clone()))
+                .bind(report.area.as_ref().map(|area| area.district_name.clone()))
+                .bind(report.area.as_ref().map(|area| area.okrug_code.clone()))
+                .bind(report.area.as_ref().map(|area| area.okrug_name.clone()))
+                .bind(report.h3_cell)
                 .fetch_one(&mut *transaction)
                 .await;
                 let row = match inserted {
@@ -573,9 +762,47 @@ macro_rules! impl_store {
 
 pub(crate) use impl_store;
 
+/// H3 cells one nearby query binds; a 100 m disk at resolution 10 has 19 cells, and longer
+/// lists are split into several queries.
+pub(crate) const NEARBY_CELL_PARAMETERS: usize = 19;
+
 /// Names the sqlx database type of a store, so the shared code can name its connection type.
 pub(crate) trait HasDatabase {
     type Database: sqlx::Database;
 }
 
 pub(crate) type DatabaseOf<S> = <S as HasDatabase>::Database;
+
+macro_rules! api_key_columns {
+    () => {
+        "api_keys.id AS key_id, api_keys.name AS key_name, api_keys.user_id AS key_user_id, \
+         api_keys.created_at AS key_created_at, api_keys.revoked_at AS key_revoked_at"
+    };
+}
+
+pub(crate) use api_key_columns;
+
+/// Ids bound in one `IN (…)` list; longer lists are split into several queries.
+pub(crate) const MAX_LISTED_IDS: usize = 500;
+
+/// Returns `$first, $first+1, …` with `count` parameters, for an `IN (…)` list.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Builds the query of [`crate::Store::filtered_reports`] after `select`. The parameters are, in
+/// order: the two time bounds, each category, each status, the limit and the offset.
+pub(crate) fn filtered_reports_sql(select: &str, filter: &crate::ReportFilter) -> String {
+    let mut sql = format!("{select} WHERE created_at >= $1 AND created_at <= $2");
+    let mut next = 3;
+    if !filter.categories.is_empty() {
+        sql.push_str(&format!(" AND category_code IN ({})", placeholders(next, filter.categories.len())));
+        next += filter.categories.len();
+    }
+    if !filter.statuses.is_empty() {
+        sql.push_str(&format!(" AND status IN ({})", placeholders(next, filter.statuses.len())));
+        next += filter.statuses.len();
+    }
+    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}", next, next + 1));
+    sql
+}

@@ -13,8 +13,8 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    Created, FileRecord, NewFile, NewReport, NewUser, Report, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User,
-    connect,
+    Created, FileMetadata, FileRecord, NearbyQuery, NewFile, NewReport, NewUser, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
+    StoreError, User, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -32,6 +32,7 @@ on_both_backends!(with_store => status_change_checks_version);
 on_both_backends!(with_store => status_change_concurrent_conflict, flavor = "multi_thread", worker_threads = 4);
 on_both_backends!(with_store => report_lists_by_queue);
 on_both_backends!(with_store => notifications_read_per_report);
+on_both_backends!(with_store => nearby_reports_by_cell);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -861,6 +862,7 @@ async fn add_file(store: &Arc<dyn Store>, owner_id: i64, storage_key: &str, crea
         kind: "jpeg".to_owned(),
         original_name: format!("{storage_key}.jpg"),
         created_at,
+        metadata: FileMetadata::default(),
     };
     store
         .add_file(&new_file)
@@ -884,6 +886,8 @@ fn report_draft(author_id: i64, created_at: DateTime<Utc>) -> NewReport {
         fields: BTreeMap::from([("plate".to_owned(), "А123ВС777".to_owned())]),
         file_ids: Vec::new(),
         created_at,
+        area: None,
+        h3_cell: None,
     }
 }
 
@@ -935,4 +939,69 @@ fn ids(files: &[FileRecord]) -> Vec<i64> {
 
 fn ids_of_reports<R: std::borrow::Borrow<Report>>(reports: &[R]) -> Vec<i64> {
     reports.iter().map(|report| report.borrow().id).collect()
+}
+
+fn tverskoy() -> ReportArea {
+    ReportArea {
+        district_code: "tverskoy".to_owned(),
+        district_name: "Тверской район".to_owned(),
+        okrug_code: "cao".to_owned(),
+        okrug_name: "Центральный административный округ".to_owned(),
+    }
+}
+
+async fn nearby_reports_by_cell(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "nearby@example.org", Role::Resident).await;
+    let now = utc("2026-06-10T12:00:00Z");
+
+    let mut near = report_draft(author.id, now - Duration::days(2));
+    near.area = Some(tverskoy());
+    near.h3_cell = Some(0x08a1_1aa6_a4db_ffff_u64 as i64);
+    let near = create_report_only(&store, &near).await;
+
+    let mut other_cell = report_draft(author.id, now - Duration::days(1));
+    other_cell.h3_cell = Some(42);
+    create_report_only(&store, &other_cell).await;
+
+    let mut too_old = report_draft(author.id, now - Duration::days(40));
+    too_old.h3_cell = near.h3_cell;
+    create_report_only(&store, &too_old).await;
+
+    let mut other_category = report_draft(author.id, now - Duration::days(1));
+    other_category.category_code = Catalog::moscow_default().categories[1].code.clone();
+    other_category.h3_cell = near.h3_cell;
+    create_report_only(&store, &other_category).await;
+
+    assert_eq!(near.area, Some(tverskoy()));
+    let loaded = store.report(&near.number).await.unwrap().unwrap();
+    assert_eq!(loaded.area, Some(tverskoy()));
+    assert_eq!(loaded.h3_cell, near.h3_cell);
+
+    let mut cells: Vec<i64> = (1..=30).collect();
+    cells.push(near.h3_cell.unwrap());
+    let query = NearbyQuery { category_code: near.category_code.clone(), cells, since: now - Duration::days(30), limit: 10 };
+    let found: Vec<ReportNumber> = store.nearby_reports(&query).await.unwrap().into_iter().map(|report| report.number).collect();
+    assert_eq!(found, vec![near.number], "only the recent open report of the category in a listed cell");
+
+    let change = StatusChange {
+        report_id: near.id,
+        expected_version: near.version,
+        actor_id: author.id,
+        actor_role: Role::Moderator,
+        from: Status::Accepted,
+        to: Status::Rejected,
+        comment: None,
+        decision: None,
+        rejection_reason: Some(RejectionReason::Duplicate),
+        agency: None,
+        status_before_info_request: None,
+        dispatched_at: None,
+        resolved_at: None,
+        deadline_at: None,
+        notify_user_ids: Vec::new(),
+        at: now,
+    };
+    store.apply_status_change(&change).await.unwrap();
+    assert!(store.nearby_reports(&query).await.unwrap().is_empty(), "a rejected report is no longer a possible duplicate");
 }

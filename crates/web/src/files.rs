@@ -4,8 +4,8 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
-use pomoshnik_media::FileKind;
-use pomoshnik_store::User;
+use pomoshnik_media::{FileKind, PREVIEW_FILE_NAME, THUMBNAIL_FILE_NAME};
+use pomoshnik_store::{FileRecord, User};
 use tokio_util::io::ReaderStream;
 
 use crate::auth::{ApiUser, PageUser, urlencode};
@@ -21,13 +21,49 @@ pub async fn download_for_page(State(state): State<AppState>, PageUser(signed): 
     serve(&state, &signed.user, &number, &file_id).await.unwrap_or_else(crate::pages::error_page)
 }
 
-async fn serve(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<Response, ApiError> {
+pub async fn derived_for_api(
+    State(state): State<AppState>,
+    ApiUser(signed): ApiUser,
+    Path((number, file_id, variant)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    serve_derived(&state, &signed.user, &number, &file_id, &variant).await
+}
+
+pub async fn derived_for_page(State(state): State<AppState>, PageUser(signed): PageUser, Path((number, file_id, variant)): Path<(String, String, String)>) -> Response {
+    serve_derived(&state, &signed.user, &number, &file_id, &variant).await.unwrap_or_else(crate::pages::error_page)
+}
+
+async fn visible_file(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<FileRecord, ApiError> {
     let file_id: i64 = file_id.parse().map_err(|_| ApiError::not_found())?;
     let report = visible_report(state, user, number).await?;
-    let file = match state.store.file(file_id).await? {
-        Some(file) if file.report_id == Some(report.id) => file,
+    match state.store.file(file_id).await? {
+        Some(file) if file.report_id == Some(report.id) => Ok(file),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// Serves the upright, metadata-free `preview` or `thumbnail` of a photo.
+async fn serve_derived(state: &AppState, user: &User, number: &str, file_id: &str, variant: &str) -> Result<Response, ApiError> {
+    let name = match variant {
+        "preview" => PREVIEW_FILE_NAME,
+        "thumbnail" => THUMBNAIL_FILE_NAME,
         _ => return Err(ApiError::not_found()),
     };
+    let file = visible_file(state, user, number, file_id).await?;
+    if !file.metadata.has_preview {
+        return Err(ApiError::not_found());
+    }
+    let content = state.files.read_derived(&file.storage_key, name).await.map_err(|_| ApiError::not_found())?;
+    let headers = [
+        (CONTENT_TYPE, "image/jpeg".to_owned()),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (CACHE_CONTROL, "private, max-age=3600".to_owned()),
+    ];
+    Ok((headers, Body::from_stream(ReaderStream::new(content))).into_response())
+}
+
+async fn serve(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<Response, ApiError> {
+    let file = visible_file(state, user, number, file_id).await?;
     let kind = FileKind::from_code(&file.kind).ok_or_else(|| ApiError::internal(format!("file {} has unknown kind {}", file.id, file.kind)))?;
 
     let content = state.files.read(&file.storage_key).await.map_err(ApiError::internal)?;

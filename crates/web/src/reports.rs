@@ -10,8 +10,9 @@ use pomoshnik_core::status::Status;
 use pomoshnik_core::transition::{Actor, ReportState, TransitionRequest, check_transition};
 use pomoshnik_core::catalog::Category;
 use pomoshnik_core::validation::{FieldError, ReportDraft, ValidReport, validate_report};
+use pomoshnik_geo::{DUPLICATE_RESOLUTION, Location, h3_cell};
 use pomoshnik_media::FileKind;
-use pomoshnik_store::{Created, FileRecord, NewReport, Report, ReportEvent, StatusChange, User};
+use pomoshnik_store::{Created, FileRecord, NewReport, Report, ReportArea, ReportEvent, StatusChange, User};
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -52,6 +53,7 @@ pub async fn submit(state: &AppState, user: &User, submission: Submission) -> Re
         })]));
     };
     let valid = check_draft(user, category, &submission.draft, &submission.files)?;
+    let (area, h3_cell) = locate(state, valid.latitude, valid.longitude)?;
 
     let report = NewReport {
         author_id: user.id,
@@ -67,12 +69,39 @@ pub async fn submit(state: &AppState, user: &User, submission: Submission) -> Re
         fields: valid.fields,
         file_ids: submission.files.iter().map(|file| file.id).collect(),
         created_at: Utc::now(),
+        area,
+        h3_cell,
     };
     let created = state.store.create_report(&report).await?;
     if let Created::New(report) = &created {
         tracing::info!(report.number = %report.number, user.id = user.id, category = %report.category_code, "report filed");
+        crate::metrics::report_created();
     }
     Ok(created)
+}
+
+/// Finds the district and okrug of a point and its H3 cell; a point outside the city is
+/// rejected, since no city agency could act on it.
+pub fn locate(state: &AppState, latitude: f64, longitude: f64) -> Result<(Option<ReportArea>, Option<i64>), ApiError> {
+    let area = match state.city.locate(latitude, longitude) {
+        Location::Outside => {
+            return Err(ApiError::unprocessable(vec![Problem::from_field_error(&FieldError {
+                field: "location".into(),
+                code: "location_outside_city",
+                args: vec![],
+            })]));
+        }
+        Location::Inside { district, okrug } => Some(ReportArea {
+            district_code: district.code.clone(),
+            district_name: district.name.clone(),
+            okrug_code: okrug.code.clone(),
+            okrug_name: okrug.name.clone(),
+        }),
+        Location::Unassigned { .. } => None,
+    };
+    // The cell is stored as the bits of the u64 index; both databases have signed 64-bit integers.
+    let cell = h3_cell(latitude, longitude, DUPLICATE_RESOLUTION).ok().map(|cell| cell as i64);
+    Ok((area, cell))
 }
 
 /// Whether the user may see the report: residents their own, executors their agency's,
@@ -150,6 +179,7 @@ pub async fn change_status(
     let change = build_change(state, report, &events, user, &request, now);
     let updated = state.store.apply_status_change(&change).await?;
     tracing::info!(report.number = %updated.number, user.id = user.id, from = report.status.code(), to = updated.status.code(), "report status changed");
+    crate::metrics::status_changed(updated.status.code());
     Ok(updated)
 }
 

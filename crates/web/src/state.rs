@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use pomoshnik_core::calendar::Calendar;
+use pomoshnik_geo::{CityMap, Geocoder};
 use pomoshnik_media::FileStore;
 use pomoshnik_store::Store;
 
@@ -11,6 +12,9 @@ use pomoshnik_store::Store;
 pub struct WebConfig {
     /// Whether cookies carry the `Secure` attribute; on whenever the public address is HTTPS.
     pub secure_cookies: bool,
+    /// Map tile URL template such as `https://tiles.example/{z}/{x}/{y}.png`; without one the
+    /// form offers address search and coordinates only.
+    pub tile_url: Option<String>,
 }
 
 #[derive(Clone)]
@@ -18,5 +22,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub files: Arc<FileStore>,
     pub calendar: &'static Calendar,
+    /// The city's boundary and districts.
+    pub city: Arc<CityMap>,
+    /// Address search and reverse lookup: the embedded gazetteer or a Nominatim service.
+    pub geocoder: Arc<dyn Geocoder>,
     pub config: Arc<WebConfig>,
 }

@@ -5,8 +5,10 @@ use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use chrono::Utc;
 use futures_util::StreamExt;
-use pomoshnik_media::{MAX_FILES_PER_SUBMISSION, UploadError};
-use pomoshnik_store::{FileRecord, NewFile, User};
+use chrono::TimeZone;
+use pomoshnik_core::deadline::CITY_TIME_ZONE;
+use pomoshnik_media::{EvidenceError, MAX_FILES_PER_SUBMISSION, StoredFile, UploadError, process_evidence};
+use pomoshnik_store::{FileMetadata, FileRecord, NewFile, User};
 
 use crate::error::{ApiError, Problem};
 use crate::i18n::Tr;
@@ -71,6 +73,16 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
 
         match state.files.receive(&file_name, Box::pin(field)).await {
             Ok(stored) => {
+                let metadata = match examine(state, &stored).await {
+                    Ok(metadata) => metadata,
+                    Err(problem) => {
+                        crate::metrics::upload_rejected(&problem.code);
+                        remove_unused_content(state, &stored.key).await;
+                        intake.problems.push(problem);
+                        continue;
+                    }
+                };
+                crate::metrics::upload_accepted(stored.size);
                 let record = NewFile {
                     owner_id: owner.id,
                     storage_key: stored.key,
@@ -79,6 +91,7 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
                     kind: stored.kind.code().to_owned(),
                     original_name: stored.original_name,
                     created_at: Utc::now(),
+                    metadata,
                 };
                 intake.files.push(state.store.add_file(&record).await?);
                 file_count += 1;
@@ -87,6 +100,7 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
             Err(UploadError::Read { .. }) => return Err(ApiError::bad_request("multipart_invalid")),
             Err(rejected) => {
                 tracing::info!(code = rejected.code(), "upload rejected");
+                crate::metrics::upload_rejected(rejected.code());
                 intake.problems.push(Problem::from_upload_error(&rejected));
             }
         }
@@ -94,9 +108,49 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
     Ok(intake)
 }
 
+/// Verifies a stored photo or video, reads its metadata and makes its previews, on a blocking
+/// thread. A damaged image is a problem for the resident to fix, named with the file.
+async fn examine(state: &AppState, stored: &StoredFile) -> Result<FileMetadata, Problem> {
+    let (Some(original), Some(derived)) = (state.files.path_of(&stored.key), state.files.derived_dir_of(&stored.key)) else {
+        return Ok(FileMetadata::default());
+    };
+    let kind = stored.kind;
+    let outcome = tokio::task::spawn_blocking(move || process_evidence(&original, kind, &derived)).await;
+
+    let evidence = match outcome {
+        Ok(Ok(evidence)) => evidence,
+        Ok(Err(EvidenceError::Damaged(cause))) => {
+            tracing::info!(%cause, "damaged image rejected");
+            let message = Tr.error("file_damaged", &[("file", stored.original_name.clone())]);
+            return Err(Problem { code: "file_damaged".into(), message, field: Some(FILE_PART.into()) });
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "previews could not be made; the original is kept");
+            return Ok(FileMetadata::default());
+        }
+        Err(error) => {
+            tracing::error!(%error, "evidence processing task failed");
+            return Ok(FileMetadata::default());
+        }
+    };
+
+    let metadata = evidence.metadata;
+    let taken_at = metadata.taken_at.map(|time| time.with_timezone(&Utc)).or_else(|| {
+        // A camera that records no offset uses local time; residents photograph in Moscow.
+        metadata.taken_at_local.and_then(|local| CITY_TIME_ZONE.from_local_datetime(&local).earliest()).map(|time| time.with_timezone(&Utc))
+    });
+    Ok(FileMetadata {
+        gps_latitude: metadata.gps.map(|point| point.lat),
+        gps_longitude: metadata.gps.map(|point| point.lon),
+        taken_at,
+        has_preview: evidence.has_preview,
+    })
+}
+
 /// A body over the size limit is reported as such (413); anything else is a malformed form.
 fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        crate::metrics::upload_rejected("request_too_large");
         ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "request_too_large")
     } else {
         ApiError::bad_request("multipart_invalid")

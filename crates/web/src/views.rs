@@ -42,6 +42,10 @@ pub struct FileView {
     pub size: i64,
     pub sha256: String,
     pub url: String,
+    /// Upright copy without metadata, at most 1600 px; present for photos.
+    pub preview_url: Option<String>,
+    /// At most 320 px.
+    pub thumbnail_url: Option<String>,
     #[serde(skip)]
     pub is_image: bool,
     #[serde(skip)]
@@ -59,6 +63,8 @@ impl FileView {
             size: file.size,
             sha256: file.sha256.clone(),
             url: format!("/reports/{report_number}/files/{}", file.id),
+            preview_url: file.metadata.has_preview.then(|| format!("/reports/{report_number}/files/{}/preview", file.id)),
+            thumbnail_url: file.metadata.has_preview.then(|| format!("/reports/{report_number}/files/{}/thumbnail", file.id)),
             is_image,
             size_text,
         }
@@ -133,6 +139,8 @@ pub struct ReportView {
     pub updated_at: DateTime<Utc>,
     pub deadline: Option<DeadlineView>,
     pub version: i64,
+    pub district: Option<Named>,
+    pub okrug: Option<Named>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,6 +191,8 @@ impl ReportView {
             updated_at: report.updated_at,
             deadline,
             version: report.version,
+            district: report.area.as_ref().map(|area| Named { code: area.district_code.clone(), name: area.district_name.clone() }),
+            okrug: report.area.as_ref().map(|area| Named { code: area.okrug_code.clone(), name: area.okrug_name.clone() }),
             events: None,
             files: None,
             created_text: moscow_time(report.created_at),
@@ -202,6 +212,8 @@ impl ReportView {
                 .map(|file| {
                     let mut file_view = FileView::new(&view.number, file);
                     file_view.url = format!("{url_prefix}{}", file_view.url);
+                    file_view.preview_url = file_view.preview_url.map(|url| format!("{url_prefix}{url}"));
+                    file_view.thumbnail_url = file_view.thumbnail_url.map(|url| format!("{url_prefix}{url}"));
                     file_view
                 })
                 .collect(),

@@ -10,7 +10,7 @@ use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
 use pomoshnik_store::User;
 use pomoshnik_test_support::{DatabaseKind, TestDatabase};
-use pomoshnik_web::{AppState, WebConfig};
+use pomoshnik_web::{AppState, BodyTimeouts, WebConfig};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -54,21 +54,42 @@ pub async fn with_service(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestSe
 
 impl TestService {
     pub async fn start(kind: DatabaseKind) -> TestService {
+        TestService::launch(kind, None).await
+    }
+
+    /// Starts the service with other request body timeouts than the default, for tests of slow
+    /// clients. It serves the router without the periodic cleanup that `pomoshnik::serve` runs.
+    #[allow(dead_code, reason = "used by some of the test binaries that include this module")]
+    pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
+        TestService::launch(kind, Some(timeouts)).await
+    }
+
+    async fn launch(kind: DatabaseKind, body_timeouts: Option<BodyTimeouts>) -> TestService {
         let database = TestDatabase::create(kind).await;
         let data_dir = tempfile::tempdir().expect("failed to create a temporary data directory");
         let installation = Installation::new(data_dir.path(), Some(database.url().to_owned()));
         let state = installation
-            .app_state(WebConfig { secure_cookies: false })
+            .app_state(WebConfig { secure_cookies: false, tile_url: None }, None)
             .await
             .unwrap_or_else(|error| panic!("failed to open the installation on the {kind:?} test database: {error:#}"));
 
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
         let address = listener.local_addr().expect("the listener has no local address");
         let (shutdown, shutdown_signal) = oneshot::channel::<()>();
-        let server = tokio::spawn(pomoshnik::serve(listener, state.clone(), async move {
+        let stopped = async move {
             // A dropped sender also stops the server, as when a test panics.
             let _ = shutdown_signal.await;
-        }));
+        };
+        let server = match body_timeouts {
+            None => tokio::spawn(pomoshnik::serve(listener, state.clone(), stopped)),
+            Some(timeouts) => {
+                let app = pomoshnik_web::router_with_body_timeouts(state.clone(), timeouts);
+                tokio::spawn(async move {
+                    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+                    axum::serve(listener, service).with_graceful_shutdown(stopped).await.map_err(anyhow::Error::from)
+                })
+            }
+        };
 
         TestService {
             base_url: format!("http://{address}"),

@@ -53,10 +53,21 @@ form-errors-heading = Обращение не отправлено. Исправ
 form-location-legend = Место
 form-location-hint = Укажите адрес и координаты места: широту и долготу в градусах, например 55.7558 и 37.6173.
 form-address = Адрес или ориентир
+form-find-address = Найти место по адресу
+form-find-submit = Найти
+form-find-hint = Например: Тверская улица 7 или Госпитальная ул 14. Выберите адрес из найденных — координаты заполнятся сами.
+form-address-results = Найденные адреса
+form-address-none = Адрес не найден. Уточните запрос или введите координаты вручную.
+form-map-label = Карта: выберите место нарушения
+form-map-hint = Нажмите на карту, чтобы отметить место; координаты и адрес заполнятся сами.
+form-duplicates-heading = Рядом уже есть открытые обращения по этой теме
+form-duplicates-hint = Если это та же проблема, новое обращение можно не подавать: ведомство уже её рассматривает.
+form-duplicates-distance = м от выбранного места
 form-latitude = Широта
 form-longitude = Долгота
 form-use-my-location = Определить моё местоположение
 form-location-found = Координаты определены.
+form-location-from-photo = Координаты взяты из фото «{ $file }». Проверьте их и отправьте форму ещё раз.
 form-location-failed = Не удалось определить местоположение. Введите координаты вручную.
 form-occurred-at = Дата и время, когда вы заметили нарушение (московское время)
 form-description = Описание
@@ -109,9 +120,16 @@ card-filed-at = Подано
 card-occurred-at = Время нарушения
 card-address = Место
 card-deadline = Срок ответа
+card-district = Район
 card-description = Описание
 card-files = Файлы
 card-photo-alt = Фото:
+card-original = оригинал
+card-warnings = Обратите внимание
+warning-photo-far = Фото «{ $file }» снято в { $distance } м от указанного места.
+warning-photo-before = Фото «{ $file }» снято { $taken }, намного раньше указанного времени нарушения.
+warning-photo-after = Фото «{ $file }» снято { $taken }, уже после подачи обращения.
+warning-photo-shared = Файл «{ $file }» уже приложен к обращению № { $numbers }.
 card-actions = Действия
 card-chronology = Ход рассмотрения
 file-size-kb = { $size } КБ
@@ -183,6 +201,8 @@ error-too_many_files = Файл «{ $file }» не принят: к одному
 error-file_empty = Файл «{ $file }» пустой. Выберите другой файл.
 error-file_type_not_allowed = Файл «{ $file }» не принят: по содержимому это не фото JPEG или PNG, не видео MP4 и не документ PDF, DOC, DOCX, XLS или XLSX. Сохраните его в одном из этих форматов; фото с iPhone в формате HEIC можно отправить как JPEG (Настройки → Камера → Форматы → «Наиболее совместимый»).
 error-file_too_large = Файл «{ $file }» слишком большой: для этого типа файлов предел — { $limit } МБ. Уменьшите файл и приложите его снова.
+error-file_archive_too_large = Файл «{ $file }» не принят: после распаковки документ занимает слишком много места. Сохраните документ заново или пришлите его в формате PDF.
+error-file_damaged = Файл «{ $file }» повреждён: изображение не читается полностью (файл обрезан или испорчен). Сохраните фото заново и приложите его ещё раз.
 error-file_read_failed = Файл «{ $file }» передан не полностью. Приложите его ещё раз.
 error-storage_failed = Не удалось сохранить файл. Попробуйте ещё раз позже.
 error-report_part_missing = В запросе нет части «report» с данными обращения.
@@ -190,6 +210,7 @@ error-report_part_invalid = Часть «report» не является корр
 error-occurred_at_invalid = Не удалось распознать дату и время нарушения. Выберите их в календаре или введите в формате ДД.ММ.ГГГГ ЧЧ:ММ.
 error-occurred_at_not_rfc3339 = Поле occurred_at должно содержать дату и время в формате RFC 3339 с часовым поясом, например 2026-12-04T10:00:00+03:00.
 error-request_too_large = Запрос слишком большой: файлы вместе не должны превышать 251 МБ. Приложите меньше файлов или уменьшите их.
+error-geocoder_unavailable = Поиск адреса сейчас недоступен. Укажите координаты вручную или повторите попытку позже.
 error-invalid_query = Параметры запроса указаны неверно: before и limit должны быть целыми числами.
 error-invalid_json = Тело запроса не является корректным JSON нужного вида. Проверьте имена и типы полей.
 error-idempotency_key_invalid = Заголовок Idempotency-Key должен содержать от 1 до 200 символов.
@@ -219,6 +240,7 @@ error-description_too_long = Описание слишком длинное. М�
    *[many] символов
 }, сейчас — { $actual }.
 error-location_required = Укажите место нарушения: широту и долготу.
+error-location_outside_city = Указанное место находится за пределами Москвы. Проверьте координаты: обращения принимаются только о нарушениях на территории города.
 error-location_invalid = Координаты указаны неверно: широта должна быть от −90 до 90, долгота — от −180 до 180.
 error-occurred_at_required = Укажите дату и время нарушения.
 error-occurred_at_in_future = Дата и время нарушения ещё не наступили. Укажите время, когда вы его заметили.
@@ -240,3 +262,26 @@ error-plate_invalid_region = В государственном номере в �
 error-photos_too_few = Для этой темы нужно приложить не меньше фотографий: требуется { $min }, приложено { $actual }.
 error-media_required = Для этой темы нужно приложить фото или видео нарушения.
 error-plate_invalid_number = В государственном номере в поле «{ $label }» номер состоит из одних нулей — такие номера не выдаются. Проверьте цифры.
+
+## Open311 GeoReport v2 (/open311/v2)
+
+open311-service-notice = Обращение принято. Модератор проверит его и передаст в ведомство; срок ответа — { $days } { $days ->
+    [one] рабочий день
+    [few] рабочих дня
+   *[many] рабочих дней
+} после передачи.
+open311-plate-datatype-description = Государственный регистрационный знак, например А123ВС77. В открытых ответах API не показывается.
+open311-key-service = Ключ API выдаёт оператор сервиса по запросу разработчика приложения.
+error-api_key_missing = Для подачи обращения нужен ключ API в параметре api_key.
+error-api_key_invalid = Ключ API неверен или отозван. Запросите новый ключ у оператора сервиса.
+error-jurisdiction_unknown = Неизвестный jurisdiction_id: этот сервер обслуживает только «{ $jurisdiction }».
+error-service_code_required = Укажите тему обращения в параметре service_code.
+error-attribute_unknown = У этой темы нет поля «{ $code }». Список полей темы — в её описании (services/КОД_ТЕМЫ).
+error-media_url_not_supported = Ссылки на файлы (media_url) не принимаются. Фото и видео можно приложить к обращению на сайте или через API /api/v1.
+error-date_invalid = Параметр { $param } должен содержать дату и время в формате W3C с часовым поясом, например 2026-12-04T10:00:00+03:00.
+error-date_range_invalid = Начало периода (start_date) позже его конца (end_date).
+error-status_filter_invalid = Параметр status принимает значения open и closed.
+error-page_invalid = Параметр page должен быть целым числом от 1, а page_size — от 1 до { $max }.
+error-form_invalid = Тело запроса должно быть формой application/x-www-form-urlencoded в кодировке UTF-8.
+error-query_invalid = Параметры запроса не удалось разобрать. Проверьте кодирование символов в адресе.
+error-too_many_request_ids = В параметре service_request_id можно перечислить не больше { $max } номеров.

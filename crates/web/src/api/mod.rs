@@ -3,6 +3,7 @@
 
 mod categories;
 mod extract;
+mod geo;
 mod notifications;
 mod reports;
 mod session;
@@ -23,9 +24,13 @@ pub fn routes() -> Router<AppState> {
         .route("/session", post(session::create).delete(session::delete))
         .route("/categories", get(categories::list))
         .route("/reports", get(reports::list).post(reports::create))
+        .route("/reports/nearby", get(geo::nearby))
         .route("/reports/{number}", get(reports::show))
+        .route("/geocode/search", get(geo::search))
+        .route("/geocode/reverse", get(geo::reverse))
         .route("/reports/{number}/transitions", post(reports::transition))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_api))
+        .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_api))
         .route("/notifications", get(notifications::list))
         .fallback(|| async { crate::error::ApiError::not_found() })
 }

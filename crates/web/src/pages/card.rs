@@ -40,6 +40,8 @@ struct CardPage {
     actions: Vec<ActionView>,
     filed_notice: Option<String>,
     error: Option<String>,
+    /// Evidence warnings, shown to staff only.
+    warnings: Vec<String>,
 }
 
 /// The statuses the user could move the report to now, found by asking the transition rules
@@ -119,13 +121,14 @@ async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_file
         state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
     }
 
+    let warnings = if signed.user.role.is_staff() { crate::evidence::warnings(state, report, &files).await? } else { Vec::new() };
     let view = ReportView::full(state, report, &catalog, &events, &files, "");
     let agency_name = view.agency.as_ref().map(|agency| agency.name.clone()).unwrap_or_else(|| Tr.t("card-agency-not-assigned"));
     let actions = available_actions(&signed.user, report, &catalog);
     let title = Tr.t_with("card-title", &[("number", view.number.clone().into())]);
     let filed_notice = just_filed.then(|| Tr.t_with("card-filed-notice", &[("number", view.number.clone().into())]));
     let layout = Layout::for_user(state, signed, title).await;
-    Ok(render(&CardPage { layout, t: Tr, report: view, agency_name, actions, filed_notice, error }))
+    Ok(render(&CardPage { layout, t: Tr, report: view, agency_name, actions, filed_notice, error, warnings }))
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {

@@ -61,7 +61,19 @@ fn category_link(category: &Category) -> CategoryLink {
 
 /// Lists categories by service area, or, for a search, the matching ones best first in a
 /// group of their own. The search works without JavaScript: it is a plain GET form.
+/// Staff work reports in the queue; only residents file them.
+fn require_resident(signed: &crate::auth::Signed) -> Result<(), Response> {
+    if signed.user.role == pomoshnik_core::role::Role::Resident {
+        Ok(())
+    } else {
+        Err(error_page(ApiError::forbidden().with_code("only_residents_file_reports")))
+    }
+}
+
 pub async fn categories(State(state): State<AppState>, PageUser(signed): PageUser, Query(search): Query<SearchQuery>) -> Response {
+    if let Err(response) = require_resident(&signed) {
+        return response;
+    }
     let catalog = match state.store.catalog().await {
         Ok(catalog) => catalog,
         Err(error) => return error_page(error.into()),
@@ -126,6 +138,12 @@ struct FormPage {
     problems: Vec<Problem>,
     max_files: usize,
     now_local: String,
+    find: String,
+    /// Results of an address search; None when no search was made.
+    address_choices: Option<Vec<AddressChoice>>,
+    tile_url: Option<String>,
+    /// Says that the coordinates were proposed from a photo's GPS data.
+    location_notice: Option<String>,
 }
 
 impl FormPage {
@@ -184,15 +202,95 @@ async fn find_category(state: &AppState, code: &str) -> Result<Category, ApiErro
     catalog.category(code).cloned().ok_or_else(ApiError::not_found)
 }
 
-pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Path(code): Path<String>) -> Response {
+/// Parameters of the form page: an address search without JavaScript (`find`), and a place
+/// chosen from its results.
+#[derive(Deserialize)]
+pub struct FormQuery {
+    find: Option<String>,
+    lat: Option<String>,
+    lon: Option<String>,
+    address: Option<String>,
+}
+
+/// An address found by the search, as a link that opens the form with it filled in.
+pub struct AddressChoice {
+    pub label: String,
+    pub link: String,
+}
+
+pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Path(code): Path<String>, Query(query): Query<FormQuery>) -> Response {
+    if let Err(response) = require_resident(&signed) {
+        return response;
+    }
     let category = match find_category(&state, &code).await {
         Ok(category) => category,
         Err(error) => return error_page(error),
     };
-    let values = FormValues { occurred_at: now_local(), idempotency_key: new_idempotency_key(), ..FormValues::default() };
+    let mut values = FormValues { occurred_at: now_local(), idempotency_key: new_idempotency_key(), ..FormValues::default() };
+    values.latitude = query.lat.unwrap_or_default();
+    values.longitude = query.lon.unwrap_or_default();
+    values.address = query.address.unwrap_or_default();
+
+    let find = query.find.unwrap_or_default().trim().to_owned();
+    let address_choices = if find.is_empty() { None } else { Some(address_choices(&state, &category.code, &find).await) };
+
     let fields = field_inputs(&category, &values, &[]);
     let layout = Layout::for_user(&state, &signed, category.name.clone()).await;
-    render(&FormPage { layout, t: Tr, category, values, fields, kept_files: Vec::new(), problems: Vec::new(), max_files: MAX_FILES_PER_SUBMISSION, now_local: now_local() })
+    let tile_url = state.config.tile_url.clone();
+    render(&FormPage {
+        layout,
+        t: Tr,
+        category,
+        values,
+        fields,
+        kept_files: Vec::new(),
+        problems: Vec::new(),
+        max_files: MAX_FILES_PER_SUBMISSION,
+        now_local: now_local(),
+        find,
+        address_choices,
+        tile_url,
+        location_notice: None,
+    })
+}
+
+async fn address_choices(state: &AppState, category: &str, find: &str) -> Vec<AddressChoice> {
+    let places = state.geocoder.search(find, 10).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "address search failed");
+        Vec::new()
+    });
+    places
+        .into_iter()
+        .map(|place| {
+            let link = format!(
+                "/reports/new/{category}?lat={:.6}&lon={:.6}&address={}",
+                place.lat,
+                place.lon,
+                crate::auth::urlencode(&place.label)
+            );
+            let label = match &place.district {
+                Some(district) => format!("{} ({district})", place.label),
+                None => place.label,
+            };
+            AddressChoice { label, link }
+        })
+        .collect()
+}
+
+/// When the resident gave no point, proposes the position of the first photo taken inside the
+/// city; the form is shown again with it, for the resident to confirm or change.
+fn propose_location_from_photos(state: &AppState, values: &mut FormValues, files: &[FileRecord]) -> Option<String> {
+    if !values.latitude.trim().is_empty() || !values.longitude.trim().is_empty() {
+        return None;
+    }
+    let (file, lat, lon) = files.iter().find_map(|file| {
+        let (lat, lon) = (file.metadata.gps_latitude?, file.metadata.gps_longitude?);
+        let inside = !matches!(state.city.locate(lat, lon), pomoshnik_geo::Location::Outside);
+        inside.then_some((file, lat, lon))
+    })?;
+    values.latitude = format!("{lat:.6}");
+    values.longitude = format!("{lon:.6}");
+    Some(Tr.t_with("form-location-from-photo", &[("file", file.original_name.clone().into())]))
 }
 
 fn parse_coordinate(text: &str) -> Option<f64> {
@@ -207,6 +305,10 @@ fn parse_local_time(text: &str) -> Option<chrono::DateTime<Utc>> {
 }
 
 pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, Path(code): Path<String>, multipart: Multipart) -> Response {
+    // Checked before reading the body, so a staff member's files are never stored.
+    if let Err(response) = require_resident(&signed) {
+        return response;
+    }
     let category = match find_category(&state, &code).await {
         Ok(category) => category,
         Err(error) => return error_page(error),
@@ -221,7 +323,7 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
     }
 
     let text = |name: &str| intake.field(name).unwrap_or_default().to_owned();
-    let values = FormValues {
+    let mut values = FormValues {
         address: text("address"),
         latitude: text("latitude"),
         longitude: text("longitude"),
@@ -277,10 +379,26 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
         problems.extend(error.problems);
     }
 
+    let location_notice = propose_location_from_photos(&state, &mut values, &files);
     let fields = field_inputs(&category, &values, &problems);
     let kept_files = files.iter().map(|file| FileView::new("", file)).collect();
     let layout = Layout::for_user(&state, &signed, category.name.clone()).await;
-    let page = FormPage { layout, t: Tr, category, values, fields, kept_files, problems, max_files: MAX_FILES_PER_SUBMISSION, now_local: now_local() };
+    let tile_url = state.config.tile_url.clone();
+    let page = FormPage {
+        layout,
+        t: Tr,
+        category,
+        values,
+        fields,
+        kept_files,
+        problems,
+        max_files: MAX_FILES_PER_SUBMISSION,
+        now_local: now_local(),
+        find: String::new(),
+        address_choices: None,
+        tile_url,
+        location_notice,
+    };
     let mut response = render(&page);
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     response

@@ -6,6 +6,7 @@ mod cabinet;
 mod card;
 mod filing;
 mod queue;
+mod vendor;
 
 use askama::Template;
 use axum::Router;
@@ -37,9 +38,11 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))
+        .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_page))
         .route("/staff/queue", get(queue::show))
         .route("/static/style.css", get(|| async { ([(CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }))
         .route("/static/form.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], FORM_SCRIPT) }))
+        .route("/static/vendor/leaflet/{*file}", get(vendor::leaflet))
         .route("/static/categories.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], CATEGORIES_SCRIPT) }))
         .fallback(|| async { error_page(ApiError::not_found()) })
 }
