@@ -25,7 +25,7 @@ const STALE_TEMPORARY_FILE_AGE: Duration = Duration::from_secs(60 * 60);
 
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
-/// Where one installation keeps its data.
+/// The data locations of one installation: its directory and its database.
 #[derive(Debug, Clone)]
 pub struct Installation {
     pub data_dir: PathBuf,
@@ -33,7 +33,7 @@ pub struct Installation {
 }
 
 impl Installation {
-    /// The default database is SQLite in the data directory.
+    /// Creates the description; without a URL the database is SQLite in the data directory.
     pub fn new(data_dir: impl Into<PathBuf>, database_url: Option<String>) -> Installation {
         let data_dir = data_dir.into();
         let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pomoshnik.db").display()));
@@ -122,7 +122,7 @@ pub async fn clean_up(state: &AppState) {
     }
 }
 
-/// What `pomoshnik user add` needs.
+/// The account that `pomoshnik user add` creates.
 pub struct UserRequest {
     pub email: String,
     pub role: Role,

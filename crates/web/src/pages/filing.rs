@@ -59,9 +59,7 @@ fn category_link(category: &Category) -> CategoryLink {
     }
 }
 
-/// Lists categories by service area, or, for a search, the matching ones best first in a
-/// group of their own. The search works without JavaScript: it is a plain GET form.
-/// Staff work reports in the queue; only residents file them.
+/// Rejects staff with 403: they work reports in the queue, and only residents file them.
 fn require_resident(signed: &crate::auth::Signed) -> Result<(), Response> {
     if signed.user.role == pomoshnik_core::role::Role::Resident {
         Ok(())
@@ -70,6 +68,8 @@ fn require_resident(signed: &crate::auth::Signed) -> Result<(), Response> {
     }
 }
 
+/// Lists categories by service area, or, for a search, the matching ones best first in a
+/// group of their own. The search works without JavaScript because it is a plain GET form.
 pub async fn categories(State(state): State<AppState>, PageUser(signed): PageUser, Query(search): Query<SearchQuery>) -> Response {
     if let Err(response) = require_resident(&signed) {
         return response;
@@ -114,7 +114,7 @@ pub struct FieldInput {
     pub hint: Option<String>,
 }
 
-/// What the resident entered, as text, to put back into the form.
+/// The values the resident entered, as text, to put back into the form.
 #[derive(Default)]
 pub struct FormValues {
     pub address: String,
@@ -185,7 +185,7 @@ fn field_inputs(category: &Category, values: &FormValues, problems: &[Problem]) 
         .collect()
 }
 
-/// A random key for the form, so a second press of «Отправить» files nothing new.
+/// Generates a random key for the form, so a second press of «Отправить» files nothing new.
 fn new_idempotency_key() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
@@ -277,8 +277,8 @@ async fn address_choices(state: &AppState, category: &str, find: &str) -> Vec<Ad
         .collect()
 }
 
-/// When the resident gave no point, proposes the position of the first photo taken inside the
-/// city; the form is shown again with it, for the resident to confirm or change.
+/// Proposes the position of the first photo taken inside the city when the resident gave no
+/// point. The form is shown again with it, for the resident to confirm or change.
 fn propose_location_from_photos(state: &AppState, values: &mut FormValues, files: &[FileRecord]) -> Option<String> {
     if !values.latitude.trim().is_empty() || !values.longitude.trim().is_empty() {
         return None;
