@@ -54,6 +54,8 @@ const ROUTES: &[Row] = &[
     row("GET",    "/static/style.css",                        [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/form.js",                          [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/categories.js",                    [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/static/public_map.js",                    [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/map",                                     [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/vendor/leaflet/{*file}",           [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/openapi.json",                     [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/api/v1/session",                          [401,  200,   200,   200,   200,  200,  200]),
@@ -67,6 +69,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/api/v1/reports/{number}/files/{file_id}", [401,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/api/v1/reports/{number}/files/{file_id}/{variant}", [401, 200, 404, 200,   200,  404,  200]),
     row("GET",    "/api/v1/notifications",                    [401,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/api/v1/public/reports",                   [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/geocode/search",                   [401,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/geocode/reverse",                  [401,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/healthz",                                 [200,  200,   200,   200,   200,  200,  200]),
@@ -88,6 +91,7 @@ fn query_of(path: &str) -> &'static str {
         "/api/v1/reports/nearby" => "?category=parking_violation&lat=55.7640&lon=37.6060",
         "/api/v1/geocode/search" => "?q=%D0%A2%D0%B2%D0%B5%D1%80%D1%81%D0%BA%D0%B0%D1%8F",
         "/api/v1/geocode/reverse" => "?lat=55.7640&lon=37.6060",
+        "/api/v1/public/reports" => "?bbox=37.5,55.7,37.7,55.8&zoom=12",
         _ => "",
     }
 }

@@ -12,6 +12,7 @@ on_both_backends!(with_service => outside_city_rejected, flavor = "multi_thread"
 on_both_backends!(with_service => district_stored_and_shown, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => address_search_and_reverse, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => nearby_open_reports, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => public_map_without_personal_data, flavor = "multi_thread", worker_threads = 2);
 
 /// A `uncleaned_litter_snow` report, which needs no photo or extra field, at a point.
 fn litter_report(lat: f64, lon: f64) -> Value {
@@ -114,4 +115,54 @@ async fn nearby_open_reports(service: &TestService) {
     // Another category at the same point: not a duplicate.
     let (_, body) = neighbour.get_json("/api/v1/reports/nearby?category=unauthorized_trade&lat=55.76400&lon=37.60600").await;
     assert_eq!(body["reports"].as_array().unwrap().len(), 0, "{body}");
+}
+
+async fn public_map_without_personal_data(service: &TestService) {
+    let resident = service.resident("public@example.ru").await;
+    let (status, litter) = resident.file_report(&litter_report(55.76400, 37.60600), &[], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{litter}");
+    let (status, second_litter) = resident.file_report(&litter_report(55.76420, 37.60620), &[], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{second_litter}");
+    let (status, parking) = resident.file_report(&parking_report(), &[Upload::photo(TVERSKAYA), Upload::photo(NO_GPS)], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{parking}");
+
+    let anonymous = reqwest::Client::new();
+    let fetch = |query: &'static str| {
+        let anonymous = anonymous.clone();
+        let url = service.url(&format!("/api/v1/public/reports?{query}"));
+        async move {
+            let response = anonymous.get(url).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+
+    let (status, close_up) = fetch("bbox=37.5,55.7,37.7,55.8&zoom=17").await;
+    assert_eq!(status, StatusCode::OK, "{close_up}");
+    let body: Value = serde_json::from_str(&close_up).unwrap();
+    assert_eq!(body["type"], "FeatureCollection");
+    let numbers: Vec<&str> = body["features"].as_array().unwrap().iter().filter_map(|feature| feature["properties"]["number"].as_str()).collect();
+    assert_eq!(numbers.len(), 2, "{body}");
+    assert!(numbers.contains(&litter["number"].as_str().unwrap()));
+    assert!(!numbers.contains(&parking["number"].as_str().unwrap()), "parking reports never reach the public map");
+    assert!(!close_up.contains("Автомобиль"), "no report text is public");
+    assert!(!close_up.contains("А123ВС77"), "no plate is public");
+    assert!(!close_up.contains("public@example.ru"), "no author is public");
+
+    let (_, overview) = fetch("bbox=37.5,55.7,37.7,55.8&zoom=10").await;
+    let body: Value = serde_json::from_str(&overview).unwrap();
+    let features = body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "two close reports form one cluster: {body}");
+    assert_eq!(features[0]["properties"]["count"], 2);
+    assert_eq!(features[0]["properties"]["label"], "2 обращения");
+
+    let (status, error) = fetch("bbox=37.7,55.7,37.5,55.8").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(error.contains("bbox_invalid"), "{error}");
+
+    let page = anonymous.get(service.url("/map")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Неубранный мусор или снег"), "the list shows public reports");
+    assert!(!html.contains("Нарушение правил парковки"), "the list hides parking reports");
+    assert!(html.contains("Тверской район"), "the list names the district");
 }

@@ -87,6 +87,8 @@ pub trait Store: Send + Sync {
     async fn create_report(&self, report: &NewReport) -> Result<Created>;
     async fn report(&self, number: &ReportNumber) -> Result<Option<Report>>;
     async fn reports(&self, page: &ReportPage) -> Result<Vec<Report>>;
+    /// Reports inside the box, newest first, at most `limit`.
+    async fn reports_in_box(&self, query: &BoundingBoxQuery) -> Result<Vec<Report>>;
     /// Open reports matching the query, newest first.
     async fn nearby_reports(&self, query: &NearbyQuery) -> Result<Vec<Report>>;
     async fn report_events(&self, report_id: i64) -> Result<Vec<ReportEvent>>;

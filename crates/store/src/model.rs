@@ -217,6 +217,18 @@ pub struct NearbyQuery {
     pub limit: i64,
 }
 
+/// Reports of the given categories inside a bounding box, filed since a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundingBoxQuery {
+    pub min_latitude: f64,
+    pub max_latitude: f64,
+    pub min_longitude: f64,
+    pub max_longitude: f64,
+    pub category_codes: Vec<String>,
+    pub since: DateTime<Utc>,
+    pub limit: i64,
+}
+
 /// Which reports a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportQueue {

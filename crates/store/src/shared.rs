@@ -346,6 +346,37 @@ macro_rules! impl_store {
                 rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
             }
 
+            async fn reports_in_box(&self, query: &$crate::BoundingBoxQuery) -> $crate::Result<Vec<$crate::Report>> {
+                let mut found = Vec::new();
+                for chunk in query.category_codes.chunks($crate::shared::BOX_CATEGORY_PARAMETERS) {
+                    // Unused parameters repeat the first code, which changes nothing.
+                    let mut codes = vec![chunk[0].clone(); $crate::shared::BOX_CATEGORY_PARAMETERS];
+                    codes[..chunk.len()].clone_from_slice(chunk);
+
+                    let mut select = sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE latitude BETWEEN $1 AND $2 AND longitude BETWEEN $3 AND $4 AND created_at >= $5 \
+                         AND category_code IN ($6, $7, $8, $9, $10, $11, $12, $13) ORDER BY id DESC LIMIT $14"
+                    ))
+                    .bind(query.min_latitude)
+                    .bind(query.max_latitude)
+                    .bind(query.min_longitude)
+                    .bind(query.max_longitude)
+                    .bind($crate::rows::to_millis(query.since));
+                    for code in codes {
+                        select = select.bind(code);
+                    }
+                    let rows: Vec<$crate::rows::ReportRow> = select.bind(query.limit).fetch_all(&self.pool).await?;
+                    for row in rows {
+                        found.push(row.into_report()?);
+                    }
+                }
+                found.sort_by(|a, b| b.id.cmp(&a.id));
+                found.truncate(usize::try_from(query.limit).unwrap_or(0));
+                Ok(found)
+            }
+
             async fn nearby_reports(&self, query: &$crate::NearbyQuery) -> $crate::Result<Vec<$crate::Report>> {
                 let mut found = Vec::new();
                 for chunk in query.cells.chunks($crate::shared::NEARBY_CELL_PARAMETERS) {
@@ -765,6 +796,9 @@ pub(crate) use impl_store;
 /// H3 cells one nearby query binds; a 100 m disk at resolution 10 has 19 cells, and longer
 /// lists are split into several queries.
 pub(crate) const NEARBY_CELL_PARAMETERS: usize = 19;
+
+/// Category codes one bounding-box query binds; longer lists are split into several queries.
+pub(crate) const BOX_CATEGORY_PARAMETERS: usize = 8;
 
 /// Names the sqlx database type of a store, so the shared code can name its connection type.
 pub(crate) trait HasDatabase {

@@ -13,7 +13,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    Created, FileMetadata, FileRecord, NearbyQuery, NewFile, NewReport, NewUser, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
+    BoundingBoxQuery, Created, FileMetadata, FileRecord, NearbyQuery, NewFile, NewReport, NewUser, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -33,6 +33,7 @@ on_both_backends!(with_store => status_change_concurrent_conflict, flavor = "mul
 on_both_backends!(with_store => report_lists_by_queue);
 on_both_backends!(with_store => notifications_read_per_report);
 on_both_backends!(with_store => nearby_reports_by_cell);
+on_both_backends!(with_store => reports_in_bounding_box);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1004,4 +1005,51 @@ async fn nearby_reports_by_cell(store: Arc<dyn Store>) {
     };
     store.apply_status_change(&change).await.unwrap();
     assert!(store.nearby_reports(&query).await.unwrap().is_empty(), "a rejected report is no longer a possible duplicate");
+}
+
+async fn reports_in_bounding_box(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "box@example.org", Role::Resident).await;
+    let now = utc("2026-06-10T12:00:00Z");
+    let catalog = Catalog::moscow_default();
+    let (first_category, second_category) = (catalog.categories[0].code.clone(), catalog.categories[1].code.clone());
+
+    let mut inside = report_draft(author.id, now - Duration::days(1));
+    inside.latitude = 55.75;
+    inside.longitude = 37.62;
+    let inside = create_report_only(&store, &inside).await;
+
+    let mut outside = report_draft(author.id, now - Duration::days(1));
+    outside.latitude = 55.90;
+    create_report_only(&store, &outside).await;
+
+    let mut other_category = report_draft(author.id, now - Duration::days(1));
+    other_category.category_code = second_category.clone();
+    other_category.latitude = 55.75;
+    other_category.longitude = 37.62;
+    let other_category = create_report_only(&store, &other_category).await;
+
+    let mut too_old = report_draft(author.id, now - Duration::days(200));
+    too_old.latitude = 55.75;
+    too_old.longitude = 37.62;
+    create_report_only(&store, &too_old).await;
+
+    let mut query = BoundingBoxQuery {
+        min_latitude: 55.70,
+        max_latitude: 55.80,
+        min_longitude: 37.50,
+        max_longitude: 37.70,
+        category_codes: vec![first_category.clone()],
+        since: now - Duration::days(90),
+        limit: 100,
+    };
+    let numbers = |reports: Vec<Report>| reports.into_iter().map(|report| report.number).collect::<Vec<_>>();
+    assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![inside.number]);
+
+    // Ten codes need two queries of eight parameters each.
+    query.category_codes = (0..9).map(|index| format!("unused_{index}")).chain([second_category, first_category]).collect();
+    assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![other_category.number, inside.number]);
+
+    query.limit = 1;
+    assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![other_category.number], "newest first within the limit");
 }

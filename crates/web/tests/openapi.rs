@@ -24,11 +24,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("/reports/{number}", "get"),
     ("/reports/{number}/transitions", "post"),
     ("/reports/{number}/files/{file_id}", "get"),
+    ("/reports/{number}/files/{file_id}/{variant}", "get"),
+    ("/reports/nearby", "get"),
+    ("/geocode/search", "get"),
+    ("/geocode/reverse", "get"),
     ("/notifications", "get"),
+    ("/public/reports", "get"),
 ];
 
 /// Routes whose handlers take no `ApiUser`, so they work without a bearer token.
-const PUBLIC_ROUTES: &[(&str, &str)] = &[("/openapi.json", "get"), ("/session", "post"), ("/categories", "get")];
+const PUBLIC_ROUTES: &[(&str, &str)] = &[("/openapi.json", "get"), ("/session", "post"), ("/categories", "get"), ("/public/reports", "get")];
 
 const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -217,4 +222,15 @@ fn field_datatype_enum_matches_code() {
     let all = [FieldType::String, FieldType::Number, FieldType::Datetime, FieldType::Text, FieldType::Singlevaluelist, FieldType::Multivaluelist];
     let expected: Vec<String> = all.into_iter().map(datatype_code).collect();
     assert_eq!(schema_enum(&document(), "FieldDatatype"), expected);
+}
+
+/// Every path routed in `src/api/mod.rs` appears in [`ROUTES`], so a new endpoint cannot be
+/// added without its documentation.
+#[test]
+fn routes_table_matches_router() {
+    let source = include_str!("../src/api/mod.rs");
+    for declaration in source.split(".route(\"").skip(1) {
+        let path = &declaration[..declaration.find('"').expect("route path is closed")];
+        assert!(ROUTES.iter().any(|(routed, _)| *routed == path), "{path} is routed in api/mod.rs but missing from ROUTES");
+    }
 }

@@ -4,6 +4,7 @@
 mod categories;
 mod extract;
 mod geo;
+pub(crate) mod public;
 mod notifications;
 mod reports;
 mod session;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_api))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_api))
         .route("/notifications", get(notifications::list))
+        .route("/public/reports", get(public::reports))
         .fallback(|| async { crate::error::ApiError::not_found() })
 }
 

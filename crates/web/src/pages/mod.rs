@@ -5,6 +5,7 @@ mod account;
 mod cabinet;
 mod card;
 mod filing;
+mod public_map;
 mod queue;
 mod vendor;
 
@@ -25,6 +26,7 @@ use crate::state::AppState;
 const STYLESHEET: &str = include_str!("../../static/style.css");
 const FORM_SCRIPT: &str = include_str!("../../static/form.js");
 const CATEGORIES_SCRIPT: &str = include_str!("../../static/categories.js");
+const PUBLIC_MAP_SCRIPT: &str = include_str!("../../static/public_map.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/static/style.css", get(|| async { ([(CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }))
         .route("/static/form.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], FORM_SCRIPT) }))
         .route("/static/vendor/leaflet/{*file}", get(vendor::leaflet))
+        .route("/map", get(public_map::show))
+        .route("/static/public_map.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], PUBLIC_MAP_SCRIPT) }))
         .route("/static/categories.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], CATEGORIES_SCRIPT) }))
         .fallback(|| async { error_page(ApiError::not_found()) })
 }

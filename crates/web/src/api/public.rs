@@ -1,0 +1,136 @@
+//! The public map's data: reports of categories that carry no personal data, as GeoJSON, with
+//! nearby points merged into clusters when the view is zoomed out. No sign-in needed.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{Duration, Utc};
+use pomoshnik_core::catalog::Catalog;
+use pomoshnik_store::{BoundingBoxQuery, Report};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::ApiQuery;
+use crate::error::ApiError;
+use crate::i18n::Tr;
+use crate::state::AppState;
+use crate::views::moscow_time;
+
+/// How far back the public map looks.
+pub const PUBLIC_WINDOW: Duration = Duration::days(90);
+
+/// Most reports read for one view; the response says when there were more.
+const MAX_REPORTS: i64 = 5_000;
+
+/// The widest view accepted, in degrees; Moscow with New Moscow spans about 1.2° by 1.2°.
+const MAX_SPAN_DEGREES: f64 = 3.0;
+
+/// From this zoom level on every report is its own point.
+const ZOOM_WITHOUT_CLUSTERS: u8 = 16;
+
+/// Clusters are formed on a grid of this many cells along each side of the view.
+const GRID_CELLS: f64 = 24.0;
+
+#[derive(Deserialize)]
+pub struct BoxParameters {
+    /// `min_lon,min_lat,max_lon,max_lat`, the order of GeoJSON and Open311 clients.
+    bbox: String,
+    zoom: Option<u8>,
+}
+
+/// The bounding box of a request, checked.
+pub struct Bounds {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+pub fn parse_bbox(text: &str) -> Option<Bounds> {
+    let numbers: Vec<f64> = text.split(',').map(|part| part.trim().parse::<f64>()).collect::<Result<_, _>>().ok()?;
+    let [min_lon, min_lat, max_lon, max_lat] = numbers.as_slice() else { return None };
+    let bounds = Bounds { min_lon: *min_lon, min_lat: *min_lat, max_lon: *max_lon, max_lat: *max_lat };
+    let finite = numbers.iter().all(|number| number.is_finite());
+    let ordered = bounds.min_lon < bounds.max_lon && bounds.min_lat < bounds.max_lat;
+    let in_range = bounds.min_lat >= -90.0 && bounds.max_lat <= 90.0 && bounds.min_lon >= -180.0 && bounds.max_lon <= 180.0;
+    let small = bounds.max_lon - bounds.min_lon <= MAX_SPAN_DEGREES && bounds.max_lat - bounds.min_lat <= MAX_SPAN_DEGREES;
+    (finite && ordered && in_range && small).then_some(bounds)
+}
+
+/// Categories whose reports may be shown to everyone: none that identify people or vehicles.
+pub fn public_categories(catalog: &Catalog) -> Vec<String> {
+    catalog.categories.iter().filter(|category| !category.personal_data).map(|category| category.code.clone()).collect()
+}
+
+/// Reads the public reports inside `bounds`; the flag says whether the limit cut the list.
+pub async fn public_reports(state: &AppState, bounds: &Bounds) -> Result<(Vec<Report>, bool), ApiError> {
+    let catalog = state.store.catalog().await?;
+    let query = BoundingBoxQuery {
+        min_latitude: bounds.min_lat,
+        max_latitude: bounds.max_lat,
+        min_longitude: bounds.min_lon,
+        max_longitude: bounds.max_lon,
+        category_codes: public_categories(&catalog),
+        since: Utc::now() - PUBLIC_WINDOW,
+        limit: MAX_REPORTS + 1,
+    };
+    let mut reports = state.store.reports_in_box(&query).await?;
+    let truncated = reports.len() as i64 > MAX_REPORTS;
+    reports.truncate(MAX_REPORTS as usize);
+    Ok((reports, truncated))
+}
+
+/// The public properties of one report: nothing the author wrote, nothing about the author.
+fn point_feature(report: &Report) -> Value {
+    json!({
+        "type": "Feature",
+        "geometry": { "type": "Point", "coordinates": [report.longitude, report.latitude] },
+        "properties": {
+            "number": report.number.to_string(),
+            "category": report.category_name,
+            "status": report.status.code(),
+            "status_name": Tr.status(report.status),
+            "created": moscow_time(report.created_at),
+            "district": report.area.as_ref().map(|area| area.district_name.clone()),
+        },
+    })
+}
+
+fn cluster_feature(members: &[&Report]) -> Value {
+    let count = members.len() as f64;
+    let latitude = members.iter().map(|report| report.latitude).sum::<f64>() / count;
+    let longitude = members.iter().map(|report| report.longitude).sum::<f64>() / count;
+    json!({
+        "type": "Feature",
+        "geometry": { "type": "Point", "coordinates": [longitude, latitude] },
+        "properties": { "cluster": true, "count": members.len(), "label": Tr.count("map-cluster", members.len() as i64) },
+    })
+}
+
+/// Groups reports by grid cell of the view; a cell with one report stays a point.
+fn features(reports: &[Report], bounds: &Bounds, cluster: bool) -> Vec<Value> {
+    if !cluster {
+        return reports.iter().map(point_feature).collect();
+    }
+    let cell_width = (bounds.max_lon - bounds.min_lon) / GRID_CELLS;
+    let cell_height = (bounds.max_lat - bounds.min_lat) / GRID_CELLS;
+    let mut cells: std::collections::BTreeMap<(i64, i64), Vec<&Report>> = std::collections::BTreeMap::new();
+    for report in reports {
+        let column = ((report.longitude - bounds.min_lon) / cell_width).floor() as i64;
+        let row = ((report.latitude - bounds.min_lat) / cell_height).floor() as i64;
+        cells.entry((column, row)).or_default().push(report);
+    }
+    cells.values().map(|members| if members.len() == 1 { point_feature(members[0]) } else { cluster_feature(members) }).collect()
+}
+
+pub async fn reports(State(state): State<AppState>, ApiQuery(parameters): ApiQuery<BoxParameters>) -> Result<Json<Value>, ApiError> {
+    let bounds = parse_bbox(&parameters.bbox).ok_or_else(|| ApiError::bad_request("bbox_invalid").with_field("bbox"))?;
+    let (reports, truncated) = public_reports(&state, &bounds).await?;
+    let cluster = parameters.zoom.unwrap_or(0) < ZOOM_WITHOUT_CLUSTERS;
+
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "features": features(&reports, &bounds, cluster),
+        "total": reports.len(),
+        "truncated": truncated,
+    })))
+}
