@@ -372,9 +372,7 @@ macro_rules! impl_store {
                         found.push(row.into_report()?);
                     }
                 }
-                found.sort_by(|a, b| b.id.cmp(&a.id));
-                found.truncate(usize::try_from(query.limit).unwrap_or(0));
-                Ok(found)
+                Ok($crate::shared::newest_first(found, query.limit))
             }
 
             async fn nearby_reports(&self, query: &$crate::NearbyQuery) -> $crate::Result<Vec<$crate::Report>> {
@@ -402,9 +400,7 @@ macro_rules! impl_store {
                         found.push(row.into_report()?);
                     }
                 }
-                found.sort_by(|a, b| b.id.cmp(&a.id));
-                found.truncate(usize::try_from(query.limit).unwrap_or(0));
-                Ok(found)
+                Ok($crate::shared::newest_first(found, query.limit))
             }
 
             async fn report_events(&self, report_id: i64) -> $crate::Result<Vec<$crate::ReportEvent>> {
@@ -796,6 +792,13 @@ pub(crate) use impl_store;
 /// H3 cells one nearby query binds; a 100 m disk at resolution 10 has 19 cells, and longer
 /// lists are split into several queries.
 pub(crate) const NEARBY_CELL_PARAMETERS: usize = 19;
+
+/// Merges the results of a query split into chunks: newest first, at most `limit`.
+pub(crate) fn newest_first(mut reports: Vec<crate::Report>, limit: i64) -> Vec<crate::Report> {
+    reports.sort_by(|a, b| b.id.cmp(&a.id));
+    reports.truncate(usize::try_from(limit).unwrap_or(0));
+    reports
+}
 
 /// Category codes one bounding-box query binds; longer lists are split into several queries.
 pub(crate) const BOX_CATEGORY_PARAMETERS: usize = 8;

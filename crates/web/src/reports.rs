@@ -124,6 +124,22 @@ pub async fn visible_report(state: &AppState, user: &User, number: &str) -> Resu
     }
 }
 
+/// The user as the transition rules see them.
+pub fn actor(user: &User) -> Actor {
+    Actor { user_id: user.id, role: user.role, agency: user.agency.clone() }
+}
+
+/// The report as the transition rules see it.
+pub fn transition_state(report: &Report) -> ReportState {
+    ReportState {
+        status: report.status,
+        author_id: report.author_id,
+        agency: report.agency.clone(),
+        status_before_info_request: report.status_before_info_request,
+        resolved_at: report.resolved_at,
+    }
+}
+
 /// Spans during which the report waited for the resident, from its chronology.
 pub fn pauses(events: &[ReportEvent]) -> Vec<Pause> {
     let mut pauses: Vec<Pause> = Vec::new();
@@ -165,15 +181,7 @@ pub async fn change_status(
         }
     }
 
-    let actor = Actor { user_id: user.id, role: user.role, agency: user.agency.clone() };
-    let report_state = ReportState {
-        status: report.status,
-        author_id: report.author_id,
-        agency: report.agency.clone(),
-        status_before_info_request: report.status_before_info_request,
-        resolved_at: report.resolved_at,
-    };
-    check_transition(&report_state, &actor, &request, now)?;
+    check_transition(&transition_state(report), &actor(user), &request, now)?;
 
     let events = state.store.report_events(report.id).await?;
     let change = build_change(state, report, &events, user, &request, now);

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
-use pomoshnik_core::transition::{Actor, ReportState, TransitionRequest, check_transition, next_statuses};
+use pomoshnik_core::transition::{TransitionRequest, check_transition, next_statuses};
 use pomoshnik_store::{Report, User};
 use serde::Deserialize;
 
@@ -47,14 +47,8 @@ struct CardPage {
 /// The statuses the user could move the report to now, found by asking the transition rules
 /// with a request that carries every optional part.
 fn available_actions(user: &User, report: &Report, catalog: &Catalog) -> Vec<ActionView> {
-    let actor = Actor { user_id: user.id, role: user.role, agency: user.agency.clone() };
-    let state = ReportState {
-        status: report.status,
-        author_id: report.author_id,
-        agency: report.agency.clone(),
-        status_before_info_request: report.status_before_info_request,
-        resolved_at: report.resolved_at,
-    };
+    let actor = reports::actor(user);
+    let state = reports::transition_state(report);
     let default_agency = catalog.category(&report.category_code).map(|category| category.agency.clone());
     let other_agency = catalog.agencies.iter().map(|agency| agency.code.clone()).find(|code| Some(code) != report.agency.as_ref());
 
