@@ -1,128 +1,12 @@
 //! A resident files a report through the web form in real headless Chromium and finds it in
 //! «Мои обращения». Needs Debian's `chromium` and `chromium-driver`; `.ci/run` installs them.
 
-use std::net::TcpListener as StdListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod browser_support;
+
 use std::time::{Duration, Instant};
 
-use pomoshnik::{Installation, UserRequest};
-use pomoshnik_core::role::Role;
-use pomoshnik_web::WebConfig;
+use browser_support::*;
 use thirtyfour::prelude::*;
-use tokio::sync::oneshot;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const RESIDENT_EMAIL: &str = "browser-resident@example.ru";
-const RESIDENT_PASSWORD: &str = "browser-test-password";
-
-/// Stops chromedriver when the test ends, also when it fails.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start_chromedriver() -> (Driver, u16) {
-    for program in [CHROMIUM, CHROMEDRIVER] {
-        assert!(Path::new(program).exists(), "{program} is missing: install Debian's chromium and chromium-driver (bash .ci/run does)");
-    }
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver(child);
-
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within 20 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (driver, port)
-}
-
-async fn start_service(data_dir: &Path, tile_url: Option<String>) -> (String, oneshot::Sender<()>) {
-    let installation = Installation::new(data_dir, None);
-    let state = installation.app_state(WebConfig { secure_cookies: false, tile_url }, None).await.unwrap();
-    let request = UserRequest { email: RESIDENT_EMAIL.into(), role: Role::Resident, agency: None, password: RESIDENT_PASSWORD.into() };
-    pomoshnik::add_user(state.store.as_ref(), request).await.unwrap();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(pomoshnik::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
-    (format!("http://{address}"), stop)
-}
-
-async fn open_browser(port: u16, profile: &Path) -> WebDriver {
-    let mut capabilities = DesiredCapabilities::chrome();
-    capabilities.set_binary(CHROMIUM).unwrap();
-    for argument in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=412,915",
-    ] {
-        capabilities.add_arg(argument).unwrap();
-    }
-    capabilities.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
-    WebDriver::new(format!("http://127.0.0.1:{port}"), capabilities).await.expect("chromium session starts")
-}
-
-fn fixture_photo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos-moscow/moscow_tverskaya_orient1.jpg")
-}
-
-async fn wait_for_path(browser: &WebDriver, prefix: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let url = browser.current_url().await.unwrap();
-        if url.path().starts_with(prefix) {
-            return url.path().to_owned();
-        }
-        assert!(Instant::now() < deadline, "browser stayed on {url}, expected a page under {prefix}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn sign_in(browser: &WebDriver, base: &str) {
-    browser.goto(format!("{base}/login")).await.unwrap();
-    browser.find(By::Id("login")).await.unwrap().send_keys(RESIDENT_EMAIL).await.unwrap();
-    browser.find(By::Id("password")).await.unwrap().send_keys(RESIDENT_PASSWORD).await.unwrap();
-    browser.find(By::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(browser, "/").await;
-}
-
-/// Waits until an input has a non-empty value, as a script fills it.
-async fn wait_for_value(browser: &WebDriver, id: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = browser.find(By::Id(id)).await.unwrap().value().await.unwrap().unwrap_or_default();
-        if !value.is_empty() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "#{id} stayed empty");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn submit_report_form(browser: &WebDriver) -> String {
     let description = "Во дворе третий день не вывозят мусор, контейнеры переполнены";
@@ -143,34 +27,6 @@ async fn start_tile_server() -> String {
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{address}/{{z}}/{{x}}/{{y}}.png")
-}
-
-async fn file_report(browser: &WebDriver, base: &str) -> String {
-    sign_in(browser, base).await;
-
-    browser.goto(format!("{base}/reports/new")).await.unwrap();
-    browser.find(By::LinkText("Неубранный мусор или снег")).await.unwrap().click().await.unwrap();
-    wait_for_path(browser, "/reports/new/uncleaned_litter_snow").await;
-
-    browser.find(By::Id("address")).await.unwrap().send_keys("Тверская улица, 7").await.unwrap();
-    browser.find(By::Id("latitude")).await.unwrap().send_keys("55.7640").await.unwrap();
-    browser.find(By::Id("longitude")).await.unwrap().send_keys("37.6060").await.unwrap();
-    let description = "Во дворе третий день не вывозят мусор, контейнеры переполнены";
-    browser.find(By::Id("description")).await.unwrap().send_keys(description).await.unwrap();
-    let photo = fixture_photo();
-    assert!(photo.exists(), "fixture {} is missing", photo.display());
-    browser.find(By::Id("files")).await.unwrap().send_keys(photo.display().to_string()).await.unwrap();
-
-    browser.find(By::Css("#report-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(browser, "/reports/2").await;
-    browser.find(By::Id("report-number")).await.unwrap().text().await.unwrap()
-}
-
-/// Keeps a screenshot under the target directory for a person to look at after a run.
-async fn save_screenshot(browser: &WebDriver, name: &str) -> Vec<u8> {
-    let png = browser.screenshot_as_png().await.unwrap();
-    std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(name), &png).unwrap();
-    png
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
