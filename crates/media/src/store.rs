@@ -213,6 +213,33 @@ impl FileStore {
         }
     }
 
+    /// Returns the keys of stored originals last modified more than `older_than` ago. A process
+    /// killed between storing an upload and recording it leaves such content without a record.
+    pub async fn originals_older_than(&self, older_than: Duration) -> io::Result<Vec<String>> {
+        let now = SystemTime::now();
+        let mut keys = Vec::new();
+        let mut prefixes = tokio::fs::read_dir(self.root.join(ORIGINALS_DIR)).await?;
+        while let Some(prefix) = prefixes.next_entry().await? {
+            if !prefix.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut entries = tokio::fs::read_dir(prefix.path()).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                let metadata = match entry.metadata().await {
+                    Ok(metadata) => metadata,
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(error),
+                };
+                let age = now.duration_since(metadata.modified()?).unwrap_or_default();
+                let key = format!("{ORIGINALS_DIR}/{}/{}", prefix.file_name().to_string_lossy(), entry.file_name().to_string_lossy());
+                if metadata.is_file() && age > older_than && self.path_of(&key).is_some() {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// Removes temporary files last modified more than `older_than` ago, left by a crash or a
     /// killed process. Returns the number of files removed.
     pub async fn remove_stale_temporary_files(&self, older_than: Duration) -> io::Result<usize> {

@@ -16,12 +16,22 @@ use pomoshnik_store::{NewUser, Store, User};
 use pomoshnik_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 
-/// How long an upload may stay unattached before cleanup deletes it: a resident fixing a
-/// rejected form keeps the files accepted so far for this long.
-const PENDING_UPLOAD_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+/// Ages after which [`clean_up`] treats leftovers as abandoned.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupAges {
+    /// How long an upload may stay unattached: a resident fixing a rejected form keeps the files
+    /// accepted so far for this long.
+    pub pending_upload: chrono::Duration,
+    /// Temporary files older than this belong to uploads that can no longer be in progress.
+    pub stale_file: Duration,
+}
 
-/// Temporary files older than this belong to uploads that can no longer be in progress.
-const STALE_TEMPORARY_FILE_AGE: Duration = Duration::from_secs(60 * 60);
+impl Default for CleanupAges {
+    /// 24 hours for pending uploads and one hour for temporary files.
+    fn default() -> CleanupAges {
+        CleanupAges { pending_upload: chrono::Duration::hours(24), stale_file: Duration::from_secs(60 * 60) }
+    }
+}
 
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
@@ -98,19 +108,19 @@ async fn clean_up_periodically(state: AppState) {
     let mut interval = tokio::time::interval(CLEANUP_INTERVAL);
     loop {
         interval.tick().await;
-        clean_up(&state).await;
+        clean_up(&state, CleanupAges::default()).await;
     }
 }
 
 /// Removes uploads never attached to a report and temporary files of interrupted uploads.
-pub async fn clean_up(state: &AppState) {
-    match state.files.remove_stale_temporary_files(STALE_TEMPORARY_FILE_AGE).await {
+pub async fn clean_up(state: &AppState, ages: CleanupAges) {
+    match state.files.remove_stale_temporary_files(ages.stale_file).await {
         Ok(0) => {}
         Ok(count) => tracing::info!(count, "removed stale temporary files"),
         Err(error) => tracing::warn!(%error, "could not remove stale temporary files"),
     }
 
-    let keys = match state.store.delete_pending_files(chrono::Utc::now() - PENDING_UPLOAD_LIFETIME).await {
+    let keys = match state.store.delete_pending_files(chrono::Utc::now() - ages.pending_upload).await {
         Ok(keys) => keys,
         Err(error) => {
             tracing::warn!(%error, "could not delete abandoned uploads");
@@ -119,6 +129,20 @@ pub async fn clean_up(state: &AppState) {
     };
     for key in keys {
         pomoshnik_web::remove_unused_content(state, &key).await;
+    }
+
+    // A process killed after an upload was stored but before its record was written leaves
+    // content that no pending-upload deletion will ever reach.
+    // NOTE: this checks the database once per stored file on every run, which grows with the
+    // archive. An upload that finds old unreferenced content already stored and reuses it can
+    // race with this removal, as it can with `remove_unused_content` after a rejected form.
+    match state.files.originals_older_than(ages.stale_file).await {
+        Ok(keys) => {
+            for key in keys {
+                pomoshnik_web::remove_unused_content(state, &key).await;
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not list stored files to find unreferenced content"),
     }
 }
 
