@@ -62,7 +62,7 @@ async fn check_current(browser: &WebDriver, label: &str, failures: &mut Vec<Stri
 async fn sign_out(browser: &WebDriver, base: &str) {
     browser.goto(format!("{base}/")).await.unwrap();
     browser.find(By::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-    browser.find(By::Css("a[href='/login']")).await.unwrap();
+    wait_for_element(&browser, By::Css("a[href='/login']")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +80,7 @@ async fn pages_pass_axe_wcag21_aa() {
     browser.find(By::Id("login")).await.unwrap().send_keys(RESIDENT_EMAIL).await.unwrap();
     browser.find(By::Id("password")).await.unwrap().send_keys("wrong-password-here").await.unwrap();
     browser.find(By::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
-    browser.find(By::Id("login-error")).await.expect("a wrong password shows the sign-in error");
+    wait_for_element(&browser, By::Id("login-error")).await;
     check_current(&browser, "/login with an error", &mut failures).await;
     check_path(&browser, &base, "/no-such-page", &mut failures).await;
 
@@ -105,7 +105,7 @@ async fn pages_pass_axe_wcag21_aa() {
     browser.goto(format!("{base}/reports/new/parking_violation")).await.unwrap();
     browser.execute("document.getElementById('report-form').noValidate = true;", Vec::new()).await.unwrap();
     browser.find(By::Css("#report-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    browser.find(By::Id("error-summary")).await.expect("an empty submission shows the error summary");
+    wait_for_element(&browser, By::Id("error-summary")).await;
     check_current(&browser, "the report form with errors", &mut failures).await;
     let script = r#"
         return Array.from(document.querySelectorAll('#report-form [aria-invalid=true]')).map((input) => {
@@ -128,7 +128,7 @@ async fn pages_pass_axe_wcag21_aa() {
     check_path(&browser, &base, "/staff/queue", &mut failures).await;
     check_path(&browser, &base, &format!("/reports/{number}"), &mut failures).await;
     browser.find(By::Css("button[data-action=under_review]")).await.unwrap().click().await.unwrap();
-    browser.find(By::Css("button[data-action=dispatched]")).await.expect("the card offers dispatching after review starts");
+    wait_for_element(&browser, By::Css("button[data-action=dispatched]")).await;
     check_current(&browser, "the staff card under review", &mut failures).await;
     sign_out(&browser, &base).await;
 

@@ -122,7 +122,21 @@ pub async fn sign_in_as(browser: &WebDriver, base: &str, email: &str, password: 
     browser.find(By::Id("login")).await.unwrap().send_keys(email).await.unwrap();
     browser.find(By::Id("password")).await.unwrap().send_keys(password).await.unwrap();
     browser.find(By::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
-    wait_for_path(browser, "/").await;
+    // The sign-out button appears only on pages of a signed-in session, so its presence shows
+    // the sign-in finished; the address alone cannot, since every path starts with "/".
+    wait_for_element(browser, By::Css("form[action='/logout']")).await;
+}
+
+/// Waits until an element exists, as after a form post that returns to the same address.
+pub async fn wait_for_element(browser: &WebDriver, by: By) -> WebElement {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(element) = browser.find(by.clone()).await {
+            return element;
+        }
+        assert!(Instant::now() < deadline, "no element {by:?} appeared within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Waits until an input has a non-empty value, as a script fills it.
