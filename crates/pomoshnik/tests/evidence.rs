@@ -8,21 +8,11 @@ use pomoshnik_core::role::Role;
 use pomoshnik_test_support::on_both_backends;
 use reqwest::StatusCode;
 use reqwest::multipart::Form;
-use serde_json::Value;
 
 on_both_backends!(with_service => previews_without_metadata, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => damaged_image_rejected, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => staff_see_evidence_warnings, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => location_proposed_from_photo, flavor = "multi_thread", worker_threads = 2);
-
-fn litter_report(lat: f64, lon: f64) -> Value {
-    let mut report = parking_report();
-    report["category"] = "uncleaned_litter_snow".into();
-    report["fields"] = serde_json::json!({});
-    report["lat"] = lat.into();
-    report["lon"] = lon.into();
-    report
-}
 
 /// Width and height from a baseline or progressive JPEG's SOF segment.
 fn jpeg_size(bytes: &[u8]) -> (u32, u32) {

@@ -14,16 +14,6 @@ on_both_backends!(with_service => address_search_and_reverse, flavor = "multi_th
 on_both_backends!(with_service => nearby_open_reports, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => public_map_without_personal_data, flavor = "multi_thread", worker_threads = 2);
 
-/// A `uncleaned_litter_snow` report, which needs no photo or extra field, at a point.
-fn litter_report(lat: f64, lon: f64) -> Value {
-    let mut report = parking_report();
-    report["category"] = "uncleaned_litter_snow".into();
-    report["fields"] = serde_json::json!({});
-    report["lat"] = lat.into();
-    report["lon"] = lon.into();
-    report
-}
-
 async fn outside_city_rejected(service: &TestService) {
     let resident = service.resident("khimki@example.ru").await;
 

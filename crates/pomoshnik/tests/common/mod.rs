@@ -1,6 +1,8 @@
 //! A Pomoshnik service running in the test process on a loopback port, and the HTTP requests
 //! the end-to-end tests send to it.
 
+#![allow(dead_code, reason = "each test binary that includes this module uses a different part of it")]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -59,8 +61,7 @@ impl TestService {
 
     /// Starts the service with other request body timeouts than the default, for tests of slow
     /// clients. It serves the router without the periodic cleanup that `pomoshnik::serve` runs.
-    #[allow(dead_code, reason = "used by some of the test binaries that include this module")]
-    pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
+        pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
         TestService::launch(kind, Some(timeouts)).await
     }
 
@@ -317,6 +318,16 @@ pub fn parking_report() -> Value {
         "description": "Автомобиль стоит на тротуаре у входа в метро и мешает пешеходам.",
         "fields": { "plate": "А123ВС77" },
     })
+}
+
+/// An `uncleaned_litter_snow` report at a point: a category that needs no photo or extra field.
+pub fn litter_report(lat: f64, lon: f64) -> Value {
+    let mut report = parking_report();
+    report["category"] = "uncleaned_litter_snow".into();
+    report["fields"] = json!({});
+    report["lat"] = lat.into();
+    report["lon"] = lon.into();
+    report
 }
 
 /// Whether `text` has the form of a report number: a four-digit year, a dash, seven digits.
