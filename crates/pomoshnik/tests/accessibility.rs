@@ -67,11 +67,8 @@ async fn sign_out(browser: &WebDriver, base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_pass_axe_wcag21_aa() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (base, stop) = start_service(data_dir.path(), None).await;
-    let (_driver, port) = start_chromedriver();
-    let browser = open_browser(port, profile.path()).await;
+    let session = BrowserSession::start(None).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
     browser.set_script_timeout(AXE_TIMEOUT).await.unwrap();
     let mut failures = Vec::new();
 
@@ -137,8 +134,7 @@ async fn pages_pass_axe_wcag21_aa() {
     check_path(&browser, &base, "/", &mut failures).await;
     check_path(&browser, &base, "/notifications", &mut failures).await;
 
-    browser.quit().await.unwrap();
-    let _ = stop.send(());
+    session.finish().await;
     assert!(failures.is_empty(), "axe found serious or critical WCAG 2.1 A/AA violations:\n{}", failures.join("\n"));
 }
 
@@ -241,11 +237,8 @@ async fn tab_to(browser: &WebDriver, selector: &str, max_presses: usize, invisib
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_filed_with_keyboard_only() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (base, stop) = start_service(data_dir.path(), None).await;
-    let (_driver, port) = start_chromedriver();
-    let browser = open_browser(port, profile.path()).await;
+    let session = BrowserSession::start(None).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
     let mut invisible = Vec::new();
 
     // The first Tab reaches the skip link, which shows itself; Enter on it moves the
@@ -293,8 +286,7 @@ async fn report_filed_with_keyboard_only() {
     let status = browser.find(By::Id("report-status")).await.unwrap().text().await.unwrap();
     let images = browser.find_all(By::Css(".files img")).await.unwrap().len();
     save_screenshot(&browser, "keyboard-report-card.png").await;
-    browser.quit().await.unwrap();
-    let _ = stop.send(());
+    session.finish().await;
 
     assert!(skip_link.matches, "the first Tab focused {} instead of the skip link", skip_link.description);
     assert!(skip_link.on_screen, "the focused skip link stays off screen");

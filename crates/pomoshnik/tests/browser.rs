@@ -31,11 +31,8 @@ async fn start_tile_server() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resident_files_report_in_chromium() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (base, stop) = start_service(data_dir.path(), None).await;
-    let (_driver, port) = start_chromedriver();
-    let browser = open_browser(port, profile.path()).await;
+    let session = BrowserSession::start(None).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
 
     let number = file_report(&browser, &base).await;
 
@@ -46,8 +43,7 @@ async fn resident_files_report_in_chromium() {
     browser.goto(format!("{base}/my/reports")).await.unwrap();
     let table = browser.find(By::Css("main table")).await.unwrap().text().await.unwrap();
     let screenshot = save_screenshot(&browser, "browser-my-reports.png").await;
-    browser.quit().await.unwrap();
-    let _ = stop.send(());
+    session.finish().await;
 
     assert!(number.len() == 12 && number.as_bytes()[4] == b'-', "report number {number:?} is not YEAR-SEQUENCE");
     assert_eq!(status, "Принято");
@@ -59,11 +55,8 @@ async fn resident_files_report_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_located_by_address_search() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (base, stop) = start_service(data_dir.path(), None).await;
-    let (_driver, port) = start_chromedriver();
-    let browser = open_browser(port, profile.path()).await;
+    let session = BrowserSession::start(None).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
 
     sign_in(&browser, &base).await;
     browser.goto(format!("{base}/reports/new/uncleaned_litter_snow")).await.unwrap();
@@ -75,8 +68,7 @@ async fn report_located_by_address_search() {
     let address = browser.find(By::Id("address")).await.unwrap().value().await.unwrap().unwrap_or_default();
     let number = submit_report_form(&browser).await;
     let card = browser.find(By::Css("main")).await.unwrap().text().await.unwrap();
-    browser.quit().await.unwrap();
-    let _ = stop.send(());
+    session.finish().await;
 
     assert_eq!(map_count, 0, "without a tile server the form has no map");
     assert!(latitude.starts_with("55.7"), "latitude {latitude:?} came from the address");
@@ -87,12 +79,9 @@ async fn report_located_by_address_search() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_located_on_map() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
     let tiles = start_tile_server().await;
-    let (base, stop) = start_service(data_dir.path(), Some(tiles)).await;
-    let (_driver, port) = start_chromedriver();
-    let browser = open_browser(port, profile.path()).await;
+    let session = BrowserSession::start(Some(tiles)).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
 
     sign_in(&browser, &base).await;
     browser.goto(format!("{base}/reports/new/uncleaned_litter_snow")).await.unwrap();
@@ -105,8 +94,7 @@ async fn report_located_on_map() {
     save_screenshot(&browser, "browser-map-form.png").await;
     let number = submit_report_form(&browser).await;
     let card = browser.find(By::Css("main")).await.unwrap().text().await.unwrap();
-    browser.quit().await.unwrap();
-    let _ = stop.send(());
+    session.finish().await;
 
     let latitude: f64 = latitude.parse().unwrap();
     let longitude: f64 = longitude.parse().unwrap();
@@ -118,11 +106,8 @@ async fn report_located_on_map() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn category_list_narrows_while_typing() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (base, stop) = start_service(data_dir.path(), None).await;
-    let (_driver, port) = start_chromedriver();
-    let browser = open_browser(port, profile.path()).await;
+    let session = BrowserSession::start(None).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
 
     sign_in(&browser, &base).await;
     browser.goto(format!("{base}/reports/new")).await.unwrap();
@@ -141,8 +126,7 @@ async fn category_list_narrows_while_typing() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    browser.quit().await.unwrap();
-    let _ = stop.send(());
+    session.finish().await;
 
     assert!(visible.contains(&"parking_violation".to_owned()), "{visible:?}");
     assert!(visible.contains(&"parking_on_lawn".to_owned()), "{visible:?}");

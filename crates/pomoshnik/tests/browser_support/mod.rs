@@ -78,6 +78,35 @@ pub async fn start_service(data_dir: &Path, tile_url: Option<String>) -> (String
     (format!("http://{address}"), stop)
 }
 
+/// A service, ChromeDriver and a Chromium session with their temporary directories, for one
+/// test. The directories and the ChromeDriver process go when the value is dropped.
+pub struct BrowserSession {
+    pub browser: WebDriver,
+    pub base: String,
+    stop: oneshot::Sender<()>,
+    _driver: Driver,
+    _data_dir: tempfile::TempDir,
+    _profile: tempfile::TempDir,
+}
+
+impl BrowserSession {
+    /// Starts everything; `tile_url` configures the service's map tiles.
+    pub async fn start(tile_url: Option<String>) -> BrowserSession {
+        let data_dir = tempfile::tempdir().unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let (base, stop) = start_service(data_dir.path(), tile_url).await;
+        let (driver, port) = start_chromedriver();
+        let browser = open_browser(port, profile.path()).await;
+        BrowserSession { browser, base, stop, _driver: driver, _data_dir: data_dir, _profile: profile }
+    }
+
+    /// Closes the browser and stops the service.
+    pub async fn finish(self) {
+        self.browser.quit().await.unwrap();
+        let _ = self.stop.send(());
+    }
+}
+
 pub async fn open_browser(port: u16, profile: &Path) -> WebDriver {
     let mut capabilities = DesiredCapabilities::chrome();
     capabilities.set_binary(CHROMIUM).unwrap();
