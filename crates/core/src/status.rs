@@ -49,7 +49,7 @@ impl Status {
         Status::ALL.into_iter().find(|status| status.code() == code)
     }
 
-    /// Whether the report still awaits an answer from the city.
+    /// Returns whether the report still awaits a response from the city.
     pub fn is_open(self) -> bool {
         !matches!(self, Status::Resolved | Status::Rejected | Status::Closed)
     }

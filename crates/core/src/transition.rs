@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::role::Role;
 use crate::status::{Decision, RejectionReason, Status};
 
-/// Longest comment attached to a status change, in characters.
+/// Maximum length of a comment attached to a status change, in characters.
 pub const MAX_COMMENT_CHARS: usize = 5_000;
 
 /// Days after resolution during which the author may reopen the report.
@@ -21,7 +21,7 @@ pub struct Actor {
     pub agency: Option<String>,
 }
 
-/// What the transition rules need to know about the report.
+/// The report's fields that the transition rules read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportState {
     pub status: Status,
@@ -53,7 +53,7 @@ impl TransitionRequest {
     }
 }
 
-/// Why a change was refused. Each variant has a stable code for API clients.
+/// Reasons a change is rejected. Each variant has a stable code for API clients.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
     #[error("a report in status {from:?} cannot move to {to:?}")]
@@ -101,7 +101,7 @@ enum Party {
     Author,
 }
 
-/// The statuses that may follow `from`, ignoring who asks. `info_requested` returns to the
+/// The statuses that may follow `from`, whoever requests them. `info_requested` returns to the
 /// status it interrupted, which only the report's state knows, so it is handled separately.
 pub fn next_statuses(from: Status) -> &'static [Status] {
     use Status::*;

@@ -55,7 +55,7 @@ pub struct FileRecord {
     pub metadata: FileMetadata,
 }
 
-/// What was read from a photo or video when it was stored.
+/// Metadata read from a photo or video when it was stored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileMetadata {
     pub gps_latitude: Option<f64>,
@@ -192,7 +192,7 @@ pub struct StatusChange {
     pub dispatched_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub deadline_at: Option<DateTime<Utc>>,
-    /// Who learns of the change.
+    /// Users notified of the change.
     pub notify_user_ids: Vec<i64>,
     pub at: DateTime<Utc>,
 }
@@ -229,7 +229,7 @@ pub struct BoundingBoxQuery {
     pub limit: i64,
 }
 
-/// Which reports a list shows.
+/// The set of reports a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportQueue {
     /// A resident's own reports.

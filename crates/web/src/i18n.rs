@@ -69,13 +69,13 @@ impl Tr {
         LOCALES.lookup_with_args(&RUSSIAN, id, &values)
     }
 
-    /// A message with a `$count` placeholder, for plural forms.
+    /// Looks up a message with a `$count` placeholder, for plural forms.
     pub fn count(&self, id: &str, count: impl std::borrow::Borrow<i64>) -> String {
         self.t_with(id, &[("count", Arg::Number(*count.borrow()))])
     }
 
-    /// A message whose arguments arrive as text, numbers when they parse as numbers so that
-    /// plural selection works.
+    /// Looks up a message whose arguments arrive as text. Arguments that parse as numbers are
+    /// passed as numbers, so plural selection works.
     pub fn t_text_args(&self, id: &str, args: &[(&'static str, String)]) -> String {
         let args: Vec<(&str, Arg)> = args
             .iter()
@@ -99,7 +99,7 @@ impl Tr {
         self.t(&format!("reason-{}", reason.code()))
     }
 
-    /// The message for an error code, `error-<code>`.
+    /// Looks up the message for an error code, `error-<code>`.
     pub fn error(&self, code: &str, args: &[(&'static str, String)]) -> String {
         self.t_text_args(&format!("error-{code}"), args)
     }

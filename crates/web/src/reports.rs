@@ -80,8 +80,8 @@ pub async fn submit(state: &AppState, user: &User, submission: Submission) -> Re
     Ok(created)
 }
 
-/// Finds the district and okrug of a point and its H3 cell; a point outside the city is
-/// rejected, since no city agency could act on it.
+/// Finds the district and okrug of a point and its H3 cell. A point outside the city is
+/// rejected because no city agency could act on it.
 pub fn locate(state: &AppState, latitude: f64, longitude: f64) -> Result<(Option<ReportArea>, Option<i64>), ApiError> {
     let area = match state.city.locate(latitude, longitude) {
         Location::Outside => {
@@ -104,7 +104,7 @@ pub fn locate(state: &AppState, latitude: f64, longitude: f64) -> Result<(Option
     Ok((area, cell))
 }
 
-/// Whether the user may see the report: residents their own, executors their agency's,
+/// Returns whether the user may see the report: residents their own, executors their agency's,
 /// moderators and administrators all.
 pub fn can_view(user: &User, report: &Report) -> bool {
     match user.role {
@@ -124,12 +124,12 @@ pub async fn visible_report(state: &AppState, user: &User, number: &str) -> Resu
     }
 }
 
-/// The user as the transition rules see them.
+/// Describes the user as the transition rules see them.
 pub fn actor(user: &User) -> Actor {
     Actor { user_id: user.id, role: user.role, agency: user.agency.clone() }
 }
 
-/// The report as the transition rules see it.
+/// Describes the report as the transition rules see it.
 pub fn transition_state(report: &Report) -> ReportState {
     ReportState {
         status: report.status,

@@ -14,14 +14,14 @@ use crate::error::{ApiError, Problem};
 use crate::i18n::Tr;
 use crate::state::AppState;
 
-/// Longest text field accepted in a multipart form, in bytes: a 5,000-character description in
+/// Maximum size of a text field in a multipart form, in bytes: a 5,000-character description in
 /// Cyrillic takes about 10 KB.
 const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
 
 /// The name of the parts that carry files.
 const FILE_PART: &str = "files";
 
-/// What a multipart submission contained.
+/// The parts of a multipart submission.
 #[derive(Default)]
 pub struct Intake {
     /// Text parts in order, by name.
@@ -147,7 +147,7 @@ async fn examine(state: &AppState, stored: &StoredFile) -> Result<FileMetadata, 
     })
 }
 
-/// A body over the size limit is reported as such (413); anything else is a malformed form.
+/// Maps a multipart error: a body over the size limit becomes 413, anything else a malformed form.
 fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         crate::metrics::upload_rejected("request_too_large");

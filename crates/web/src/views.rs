@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::i18n::Tr;
 use crate::state::AppState;
 
-/// A time as shown on pages: `04.12.2026 15:30` in Moscow time.
+/// Formats a time as pages show it: `04.12.2026 15:30` in Moscow time.
 pub fn moscow_time(time: DateTime<Utc>) -> String {
     time.with_timezone(&CITY_TIME_ZONE).format("%d.%m.%Y %H:%M").to_string()
 }
@@ -201,7 +201,7 @@ impl ReportView {
         }
     }
 
-    /// The whole card. `url_prefix` is prepended to file URLs: empty for pages, `/api/v1` for
+    /// Builds the whole card. `url_prefix` is prepended to file URLs: empty for pages, `/api/v1` for
     /// the API, so each client downloads through the route that authenticates it.
     pub fn full(state: &AppState, report: &Report, catalog: &Catalog, events: &[ReportEvent], files: &[FileRecord], url_prefix: &str) -> ReportView {
         let mut view = ReportView::summary(state, report, catalog);

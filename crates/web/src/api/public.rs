@@ -18,7 +18,7 @@ use crate::views::moscow_time;
 /// How far back the public map looks.
 pub const PUBLIC_WINDOW: Duration = Duration::days(90);
 
-/// Most reports read for one view; the response says when there were more.
+/// Maximum number of reports read for one view. The response's `truncated` flag is set when there were more.
 const MAX_REPORTS: i64 = 5_000;
 
 /// The widest view accepted, in degrees; Moscow with New Moscow spans about 1.2° by 1.2°.
@@ -61,7 +61,7 @@ pub fn public_categories(catalog: &Catalog) -> Vec<String> {
     catalog.categories.iter().filter(|category| !category.personal_data).map(|category| category.code.clone()).collect()
 }
 
-/// Reads the public reports inside `bounds`; the flag says whether the limit cut the list.
+/// Reads the public reports inside `bounds`. The flag is true when the limit cut the list.
 pub async fn public_reports(state: &AppState, bounds: &Bounds) -> Result<(Vec<Report>, bool), ApiError> {
     let catalog = state.store.catalog().await?;
     let query = BoundingBoxQuery {
@@ -79,7 +79,7 @@ pub async fn public_reports(state: &AppState, bounds: &Bounds) -> Result<(Vec<Re
     Ok((reports, truncated))
 }
 
-/// The public properties of one report: nothing the author wrote, nothing about the author.
+/// Builds the public feature of one report: nothing the author wrote, nothing about the author.
 fn point_feature(report: &Report) -> Value {
     json!({
         "type": "Feature",
