@@ -282,7 +282,7 @@ async fn report_filed_with_keyboard_only() {
     press(&browser, Key::Enter).await;
 
     wait_for_path(&browser, "/reports/2").await;
-    let number = browser.find(By::Id("report-number")).await.unwrap().text().await.unwrap();
+    let number = wait_for_element(&browser, By::Id("report-number")).await.text().await.unwrap();
     let status = browser.find(By::Id("report-status")).await.unwrap().text().await.unwrap();
     let images = browser.find_all(By::Css(".files img")).await.unwrap().len();
     save_screenshot(&browser, "keyboard-report-card.png").await;

@@ -13,7 +13,7 @@ async fn submit_report_form(browser: &WebDriver) -> String {
     browser.find(By::Id("description")).await.unwrap().send_keys(description).await.unwrap();
     browser.find(By::Css("#report-form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for_path(browser, "/reports/2").await;
-    browser.find(By::Id("report-number")).await.unwrap().text().await.unwrap()
+    wait_for_element(browser, By::Id("report-number")).await.text().await.unwrap()
 }
 
 /// A tile server on loopback that answers every tile with the same small PNG.
@@ -63,7 +63,7 @@ async fn report_located_by_address_search() {
     let map_count = browser.find_all(By::Id("map")).await.unwrap().len();
     browser.find(By::Id("find")).await.unwrap().send_keys("Госпитальная ул 14").await.unwrap();
     browser.find(By::Css("form.address-search button[type=submit]")).await.unwrap().click().await.unwrap();
-    browser.find(By::Css(".address-results a")).await.unwrap().click().await.unwrap();
+    wait_for_element(&browser, By::Css(".address-results a")).await.click().await.unwrap();
     let latitude = wait_for_value(&browser, "latitude").await;
     let address = browser.find(By::Id("address")).await.unwrap().value().await.unwrap().unwrap_or_default();
     let number = submit_report_form(&browser).await;

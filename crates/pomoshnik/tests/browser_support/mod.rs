@@ -130,11 +130,13 @@ pub fn fixture_photo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos-moscow/moscow_tverskaya_orient1.jpg")
 }
 
+/// Waits until the browser shows a fully loaded page under `prefix`. The URL changes as soon
+/// as a navigation commits, before the new document has its elements.
 pub async fn wait_for_path(browser: &WebDriver, prefix: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let url = browser.current_url().await.unwrap();
-        if url.path().starts_with(prefix) {
+        if url.path().starts_with(prefix) && page_loaded(browser).await {
             return url.path().to_owned();
         }
         assert!(Instant::now() < deadline, "browser stayed on {url}, expected a page under {prefix}");
@@ -156,6 +158,13 @@ pub async fn sign_in_as(browser: &WebDriver, base: &str, email: &str, password: 
     wait_for_element(browser, By::Css("form[action='/logout']")).await;
 }
 
+async fn page_loaded(browser: &WebDriver) -> bool {
+    match browser.execute("return document.readyState;", Vec::new()).await {
+        Ok(state) => state.json().as_str() == Some("complete"),
+        Err(_) => false,
+    }
+}
+
 /// Waits until an element exists, as after a form post that returns to the same address.
 pub async fn wait_for_element(browser: &WebDriver, by: By) -> WebElement {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -172,7 +181,11 @@ pub async fn wait_for_element(browser: &WebDriver, by: By) -> WebElement {
 pub async fn wait_for_value(browser: &WebDriver, id: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let value = browser.find(By::Id(id)).await.unwrap().value().await.unwrap().unwrap_or_default();
+        // The input may belong to a page still being replaced, so a failed read counts as empty.
+        let value = match browser.find(By::Id(id)).await {
+            Ok(input) => input.value().await.ok().flatten().unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         if !value.is_empty() {
             return value;
         }
@@ -201,7 +214,7 @@ pub async fn file_report(browser: &WebDriver, base: &str) -> String {
 
     browser.find(By::Css("#report-form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for_path(browser, "/reports/2").await;
-    browser.find(By::Id("report-number")).await.unwrap().text().await.unwrap()
+    wait_for_element(browser, By::Id("report-number")).await.text().await.unwrap()
 }
 
 /// Keeps a screenshot under the target directory for a person to look at after a run.
