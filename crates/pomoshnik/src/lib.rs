@@ -90,18 +90,56 @@ impl Installation {
     }
 }
 
-/// Serves HTTP on `listener` until `shutdown` completes, then finishes requests in flight.
+/// How long [`serve`] waits for requests in flight after the shutdown signal before it stops
+/// anyway: long enough for a page or a photo on a normal connection.
+pub const DEFAULT_DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Serves HTTP on `listener` until `shutdown` completes, then finishes requests in flight for at
+/// most [`DEFAULT_DRAIN_LIMIT`].
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    serve_with_drain_limit(listener, state, shutdown, DEFAULT_DRAIN_LIMIT).await
+}
+
+/// Serves HTTP on `listener` until `shutdown` completes. New connections are then refused, and
+/// requests in flight get up to `drain_limit` to finish before the remaining ones are dropped.
+pub async fn serve_with_drain_limit(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain_limit: Duration,
+) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let cleanup = tokio::spawn(clean_up_periodically(state.clone()));
+    let store = state.store.clone();
+
+    let (signalled, signal_received) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let drain_expired = async move {
+        match signal_received.await {
+            Ok(()) => tokio::time::sleep(drain_limit).await,
+            // The server stopped without a signal, so `select!` has already taken the other branch.
+            Err(_) => std::future::pending().await,
+        }
+    };
 
     tracing::info!(%address, "listening");
     let app = pomoshnik_web::router(state);
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown);
+    let result = tokio::select! {
+        result = server.into_future() => result.context("HTTP server failed"),
+        () = drain_expired => {
+            tracing::warn!(limit_seconds = drain_limit.as_secs_f64(), "requests still in flight at the drain limit were dropped");
+            Ok(())
+        }
+    };
 
     cleanup.abort();
+    store.close().await;
     tracing::info!("stopped");
-    result.context("HTTP server failed")
+    result
 }
 
 async fn clean_up_periodically(state: AppState) {

@@ -56,6 +56,11 @@ enum Command {
         /// list answers address searches.
         #[arg(long, env = "POMOSHNIK_GEOCODER_URL")]
         geocoder_url: Option<String>,
+
+        /// Seconds that requests in flight get to finish after SIGTERM or Ctrl-C before the
+        /// service stops anyway.
+        #[arg(long, env = "POMOSHNIK_SHUTDOWN_TIMEOUT", default_value_t = pomoshnik::DEFAULT_DRAIN_LIMIT.as_secs())]
+        shutdown_timeout: u64,
     },
     /// Apply database migrations and load the default catalog, then exit.
     Migrate,
@@ -157,11 +162,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout } => {
             let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-            pomoshnik::serve(listener, state, shutdown_signal()).await
+            let drain_limit = std::time::Duration::from_secs(shutdown_timeout);
+            pomoshnik::serve_with_drain_limit(listener, state, shutdown_signal(), drain_limit).await
         }
         Command::Migrate => {
             installation.open_store().await?;

@@ -13,6 +13,7 @@
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
+#[allow(dead_code, reason = "the shutdown test uses the graceful-stop helpers, this test kills the process")]
 mod crash_support;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -54,6 +54,10 @@ pub trait Store: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
 
+    /// Waits for open connections to be returned, then closes them, so that SQLite can
+    /// checkpoint its write-ahead log before the process exits.
+    async fn close(&self);
+
     /// Loads the catalog into an empty database; returns whether it did.
     async fn load_catalog_if_empty(&self, catalog: &Catalog) -> Result<bool>;
     async fn catalog(&self) -> Result<Catalog>;

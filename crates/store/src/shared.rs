@@ -58,6 +58,10 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
             async fn load_catalog_if_empty(&self, catalog: &pomoshnik_core::catalog::Catalog) -> $crate::Result<bool> {
                 let mut transaction = self.open_write().await?;
                 let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM categories").fetch_one(&mut *transaction).await?;

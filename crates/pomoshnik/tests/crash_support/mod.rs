@@ -72,11 +72,17 @@ impl Setup {
 
     /// Starts `pomoshnik serve` on a free loopback port and waits until it is ready.
     pub async fn start_server(&self) -> Server {
+        self.start_server_with(&[]).await
+    }
+
+    /// Starts `pomoshnik serve` with `extra` arguments and waits until it is ready.
+    pub async fn start_server_with(&self, extra: &[&str]) -> Server {
         let port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let mut child = self
             .command()
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base_url])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(self.log_file())
@@ -97,7 +103,7 @@ impl Setup {
             assert!(started.elapsed() < START_TIMEOUT, "`pomoshnik serve` was not ready within {START_TIMEOUT:?}:\n{}", self.log_tail());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Server { child, base_url }
+        Server { child, base_url, port }
     }
 }
 
@@ -105,9 +111,25 @@ impl Setup {
 pub struct Server {
     child: Child,
     pub base_url: String,
+    pub port: u16,
 }
 
 impl Server {
+    /// Sends SIGTERM, as a service manager does to stop the service.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the server is still running");
+        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("failed to run kill");
+        assert!(status.success(), "kill -TERM {pid} failed with {status}");
+    }
+
+    /// Waits up to `limit` for the process to exit and returns its status.
+    pub async fn wait_for_exit(mut self, limit: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.expect("failed to wait for the server"),
+            Err(_) => panic!("the server was still running {limit:?} after it was told to stop"),
+        }
+    }
+
     /// Sends SIGKILL (what `Child::start_kill` does on Unix) and waits for the process to end.
     pub async fn kill(mut self) {
         self.child.start_kill().expect("failed to send SIGKILL to the server");
