@@ -99,6 +99,19 @@ pub fn working_days_left(calendar: &Calendar, deadline: DateTime<Utc>, now: Date
     }
 }
 
+/// Hours after Moscow midnight at which the daily digest of notifications is sent.
+pub const DIGEST_HOUR: i64 = 9;
+
+/// Returns the first digest time after `instant`: the next 09:00 Moscow time.
+pub fn next_digest_at(instant: DateTime<Utc>) -> DateTime<Utc> {
+    let today = start_of_moscow_day(moscow_date(instant)) + TimeDelta::hours(DIGEST_HOUR);
+    if today > instant {
+        today
+    } else {
+        start_of_moscow_day(moscow_date(instant) + TimeDelta::days(1)) + TimeDelta::hours(DIGEST_HOUR)
+    }
+}
+
 /// Returns the Moscow calendar date of `instant`.
 fn moscow_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&CITY_TIME_ZONE).date_naive()
@@ -140,6 +153,15 @@ mod tests {
             .single()
             .expect("an unambiguous Moscow time")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn digest_time_next_morning() {
+        assert_eq!(next_digest_at(moscow(2026, 12, 4, 8, 59)), moscow(2026, 12, 4, 9, 0));
+        assert_eq!(next_digest_at(moscow(2026, 12, 4, 9, 0)), moscow(2026, 12, 5, 9, 0));
+        assert_eq!(next_digest_at(moscow(2026, 12, 4, 23, 30)), moscow(2026, 12, 5, 9, 0));
+        // 00:30 in Moscow is still the previous day in UTC.
+        assert_eq!(next_digest_at(moscow(2026, 12, 5, 0, 30)), moscow(2026, 12, 5, 9, 0));
     }
 
     /// Returns the deadline instant for a last day: 00:00 Moscow of the day after it.

@@ -121,6 +121,30 @@ pub trait Store: Send + Sync {
     /// Comments of staff members (any role but resident) on the listed reports, as
     /// `(report id, comment)` in the order they were written.
     async fn staff_comments(&self, report_ids: &[i64]) -> Result<Vec<(i64, String)>>;
+
+    /// Replaces the list of channels that new notifications are delivered through.
+    async fn set_delivery_channels(&self, channels: &[&str]) -> Result<()>;
+    /// Returns the modes the user chose, by channel. A channel not listed is immediate.
+    async fn delivery_modes(&self, user_id: i64) -> Result<Vec<(String, DeliveryMode)>>;
+    /// Sets the user's mode for one channel. Deliveries already written keep their mode.
+    async fn set_delivery_mode(&self, user_id: i64, channel: &str, mode: DeliveryMode, at: DateTime<Utc>) -> Result<()>;
+    /// Turns off the channel of the delivery with this unsubscribe token for its recipient and
+    /// returns `(user id, channel)`, or None for an unknown token.
+    async fn unsubscribe(&self, token: &str, at: DateTime<Utc>) -> Result<Option<(i64, String)>>;
+    /// Claims up to `limit` pending deliveries due at `now` that no other worker has claimed,
+    /// oldest due first, and reserves them until `lease_until`. A recipient's digest deliveries share
+    /// their due time, so they usually arrive in one batch.
+    async fn claim_deliveries(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<Delivery>>;
+    async fn mark_delivered(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()>;
+    /// Records a failed attempt: the deliveries are retried at `retry_at`, or marked failed for
+    /// good when it is None.
+    async fn mark_delivery_failed(&self, ids: &[i64], error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Returns the number of deliveries not yet sent or failed for good.
+    async fn pending_deliveries(&self) -> Result<i64>;
+    /// Deliveries that failed for good, newest first.
+    async fn failed_deliveries(&self, limit: i64) -> Result<Vec<FailedDelivery>>;
+    /// Puts deliveries that failed for good back in the queue, due at `at`, and returns how many.
+    async fn retry_failed_deliveries(&self, ids: &[i64], at: DateTime<Utc>) -> Result<u64>;
 }
 
 /// Opens the store named by `url`: `sqlite://PATH` (created if missing) or `postgres://…`.

@@ -302,3 +302,55 @@ pub struct ReportEventEntry {
     pub category_code: String,
     pub event: ReportEvent,
 }
+
+/// A person's choice of timing for notifications on one delivery channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// A message for every notification, as soon as the worker sends it.
+    Immediate,
+    /// One message a day with every notification since the previous one.
+    Digest,
+    Off,
+}
+
+impl DeliveryMode {
+    pub const ALL: [DeliveryMode; 3] = [DeliveryMode::Immediate, DeliveryMode::Digest, DeliveryMode::Off];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DeliveryMode::Immediate => "immediate",
+            DeliveryMode::Digest => "digest",
+            DeliveryMode::Off => "off",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DeliveryMode> {
+        DeliveryMode::ALL.into_iter().find(|mode| mode.code() == code)
+    }
+}
+
+/// A delivery of one notification through one channel, claimed by a worker until `locked_until`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub channel: String,
+    /// The recipient's e-mail address.
+    pub recipient: String,
+    pub digest: bool,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    pub unsubscribe_token: String,
+    pub notification: Notification,
+}
+
+/// A delivery whose last attempt failed for good, for the administrators' list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedDelivery {
+    pub id: i64,
+    pub channel: String,
+    pub user_id: i64,
+    pub report_number: ReportNumber,
+    pub attempts: i64,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
+}

@@ -6,11 +6,17 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
+use crate::model::{Delivery, FailedDelivery, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
+}
+
+/// Builds a report number from its stored columns.
+pub(crate) fn report_number(year: i64, sequence: i64) -> Result<ReportNumber> {
+    let year = i32::try_from(year).map_err(|_| StoreError::Corrupt(format!("report year {year}")))?;
+    Ok(ReportNumber::new(year, sequence))
 }
 
 pub(crate) fn from_millis(millis: i64) -> Result<DateTime<Utc>> {
@@ -159,12 +165,11 @@ pub(crate) struct ReportRow {
 
 impl ReportRow {
     pub(crate) fn into_report(self) -> Result<Report> {
-        let year = i32::try_from(self.year).map_err(|_| StoreError::Corrupt(format!("report year {}", self.year)))?;
         let fields = serde_json::from_str(&self.fields).map_err(|error| StoreError::Corrupt(format!("report fields: {error}")))?;
 
         Ok(Report {
             id: self.id,
-            number: ReportNumber::new(year, self.sequence),
+            number: report_number(self.year, self.sequence)?,
             author_id: self.author_id,
             category_code: self.category_code,
             category_name: self.category_name,
@@ -245,11 +250,10 @@ pub(crate) struct NotificationRow {
 
 impl NotificationRow {
     pub(crate) fn into_notification(self) -> Result<Notification> {
-        let year = i32::try_from(self.year).map_err(|_| StoreError::Corrupt(format!("report year {}", self.year)))?;
         Ok(Notification {
             id: self.notification_id,
             user_id: self.user_id,
-            report_number: ReportNumber::new(year, self.sequence),
+            report_number: report_number(self.year, self.sequence)?,
             category_name: self.category_name,
             event: self.event.into_event()?,
             created_at: from_millis(self.notification_created_at)?,
@@ -306,11 +310,62 @@ pub(crate) struct EventEntryRow {
 
 impl EventEntryRow {
     pub(crate) fn into_entry(self) -> Result<crate::model::ReportEventEntry> {
-        let year = i32::try_from(self.year).map_err(|_| StoreError::Corrupt(format!("report year {}", self.year)))?;
         Ok(crate::model::ReportEventEntry {
-            report_number: ReportNumber::new(year, self.sequence),
+            report_number: report_number(self.year, self.sequence)?,
             category_code: self.category_code,
             event: self.event.into_event()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    delivery_id: i64,
+    channel: String,
+    recipient: String,
+    digest: i64,
+    attempts: i64,
+    unsubscribe_token: String,
+    #[sqlx(flatten)]
+    notification: NotificationRow,
+}
+
+impl DeliveryRow {
+    pub(crate) fn into_delivery(self) -> Result<Delivery> {
+        Ok(Delivery {
+            id: self.delivery_id,
+            channel: self.channel,
+            recipient: self.recipient,
+            digest: self.digest != 0,
+            attempts: self.attempts,
+            unsubscribe_token: self.unsubscribe_token,
+            notification: self.notification.into_notification()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FailedDeliveryRow {
+    id: i64,
+    channel: String,
+    user_id: i64,
+    year: i64,
+    sequence: i64,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: i64,
+}
+
+impl FailedDeliveryRow {
+    pub(crate) fn into_failed_delivery(self) -> Result<FailedDelivery> {
+        Ok(FailedDelivery {
+            id: self.id,
+            channel: self.channel,
+            user_id: self.user_id,
+            report_number: report_number(self.year, self.sequence)?,
+            attempts: self.attempts,
+            last_error: self.last_error.unwrap_or_default(),
+            created_at: from_millis(self.created_at)?,
         })
     }
 }

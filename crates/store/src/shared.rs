@@ -633,6 +633,191 @@ macro_rules! impl_store {
                 }
                 Ok(comments)
             }
+
+            async fn set_delivery_channels(&self, channels: &[&str]) -> $crate::Result<()> {
+                let mut transaction = self.open_write().await?;
+                sqlx::query("DELETE FROM delivery_channels").execute(&mut *transaction).await?;
+                for channel in channels {
+                    sqlx::query("INSERT INTO delivery_channels (code) VALUES ($1)").bind(*channel).execute(&mut *transaction).await?;
+                }
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn delivery_modes(&self, user_id: i64) -> $crate::Result<Vec<(String, $crate::DeliveryMode)>> {
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT channel, mode FROM notification_preferences WHERE user_id = $1 ORDER BY channel")
+                        .bind(user_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(channel, mode)| match $crate::DeliveryMode::from_code(&mode) {
+                        Some(mode) => Ok((channel, mode)),
+                        None => Err($crate::StoreError::Corrupt(format!("delivery mode {mode}"))),
+                    })
+                    .collect()
+            }
+
+            async fn set_delivery_mode(
+                &self,
+                user_id: i64,
+                channel: &str,
+                mode: $crate::DeliveryMode,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO notification_preferences (user_id, channel, mode, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id, channel) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at",
+                )
+                .bind(user_id)
+                .bind(channel)
+                .bind(mode.code())
+                .bind($crate::rows::to_millis(at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn unsubscribe(&self, token: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<Option<(i64, String)>> {
+                let found: Option<(i64, String)> = sqlx::query_as("SELECT user_id, channel FROM deliveries WHERE unsubscribe_token = $1")
+                    .bind(token)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if let Some((user_id, channel)) = &found {
+                    self.set_delivery_mode(*user_id, channel, $crate::DeliveryMode::Off, at).await?;
+                }
+                Ok(found)
+            }
+
+            async fn claim_deliveries(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::Delivery>> {
+                let now = $crate::rows::to_millis(now);
+                let mut transaction = self.open_write().await?;
+                // The outer conditions repeat the inner ones: on PostgreSQL a row that another
+                // worker claimed meanwhile is re-checked against them and skipped.
+                let claimed: Vec<(i64,)> = sqlx::query_as(
+                    "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 \
+                     WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                     AND id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+                     AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3) \
+                     RETURNING id",
+                )
+                .bind($crate::rows::to_millis(lease_until))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+
+                let ids: Vec<i64> = claimed.into_iter().map(|(id,)| id).collect();
+                let mut deliveries = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        concat!(
+                            "SELECT deliveries.id AS delivery_id, deliveries.channel, users.email AS recipient, deliveries.digest, \
+                             deliveries.attempts, deliveries.unsubscribe_token, notifications.id AS notification_id, \
+                             notifications.user_id, reports.year, reports.sequence, reports.category_name, \
+                             notifications.created_at AS notification_created_at, notifications.read_at, ",
+                            $crate::shared::event_columns!(),
+                            " FROM deliveries JOIN notifications ON notifications.id = deliveries.notification_id \
+                             JOIN users ON users.id = deliveries.user_id \
+                             JOIN report_events ON report_events.id = notifications.event_id \
+                             JOIN reports ON reports.id = notifications.report_id \
+                             WHERE deliveries.id IN ({}) ORDER BY deliveries.id"
+                        ),
+                        $crate::shared::placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, $crate::rows::DeliveryRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    for row in query.fetch_all(&self.pool).await? {
+                        deliveries.push(row.into_delivery()?);
+                    }
+                }
+                Ok(deliveries)
+            }
+
+            async fn mark_delivered(&self, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE deliveries SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id IN ({})",
+                        $crate::shared::placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind($crate::rows::to_millis(at));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn mark_delivery_failed(
+                &self,
+                ids: &[i64],
+                error: &str,
+                retry_at: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> $crate::Result<()> {
+                let (state, next_attempt_at) = match retry_at {
+                    Some(at) => ("pending", Some($crate::rows::to_millis(at))),
+                    None => ("failed", None),
+                };
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), last_error = $3, \
+                         locked_until = NULL WHERE id IN ({})",
+                        $crate::shared::placeholders(4, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(next_attempt_at).bind(error);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn pending_deliveries(&self) -> $crate::Result<i64> {
+                let (count,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").fetch_one(&self.pool).await?;
+                Ok(count)
+            }
+
+            async fn failed_deliveries(&self, limit: i64) -> $crate::Result<Vec<$crate::FailedDelivery>> {
+                let rows: Vec<$crate::rows::FailedDeliveryRow> = sqlx::query_as(
+                    "SELECT deliveries.id, deliveries.channel, deliveries.user_id, reports.year, reports.sequence, \
+                     deliveries.attempts, deliveries.last_error, deliveries.created_at \
+                     FROM deliveries JOIN notifications ON notifications.id = deliveries.notification_id \
+                     JOIN reports ON reports.id = notifications.report_id \
+                     WHERE deliveries.state = 'failed' ORDER BY deliveries.id DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::FailedDeliveryRow::into_failed_delivery).collect()
+            }
+
+            async fn retry_failed_deliveries(&self, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
+                let mut retried = 0;
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, attempts = 0 \
+                         WHERE state = 'failed' AND id IN ({})",
+                        $crate::shared::placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind($crate::rows::to_millis(at));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    retried += query.execute(&self.pool).await?.rows_affected();
+                }
+                Ok(retried)
+            }
         }
 
         impl $store {
@@ -772,6 +957,8 @@ macro_rules! impl_store {
             Ok(id)
         }
 
+        /// Writes a notification and, in the same transaction, its deliveries through every
+        /// enabled channel that the user has not turned off.
         async fn insert_notification(
             connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
             user_id: i64,
@@ -779,13 +966,34 @@ macro_rules! impl_store {
             event_id: i64,
             at: chrono::DateTime<chrono::Utc>,
         ) -> $crate::Result<()> {
-            sqlx::query("INSERT INTO notifications (user_id, report_id, event_id, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(report_id)
-                .bind(event_id)
-                .bind($crate::rows::to_millis(at))
-                .execute(&mut *connection)
-                .await?;
+            let (notification_id,): (i64,) =
+                sqlx::query_as("INSERT INTO notifications (user_id, report_id, event_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                    .bind(user_id)
+                    .bind(report_id)
+                    .bind(event_id)
+                    .bind($crate::rows::to_millis(at))
+                    .fetch_one(&mut *connection)
+                    .await?;
+
+            let digest_at = pomoshnik_core::deadline::next_digest_at(at);
+            sqlx::query(
+                "INSERT INTO deliveries (notification_id, user_id, channel, state, digest, attempts, next_attempt_at, \
+                 unsubscribe_token, created_at) \
+                 SELECT $1, $2, delivery_channels.code, 'pending', \
+                 CASE WHEN notification_preferences.mode = 'digest' THEN 1 ELSE 0 END, 0, \
+                 CASE WHEN notification_preferences.mode = 'digest' THEN $4 ELSE $3 END, \
+                 $5 || delivery_channels.code, $3 \
+                 FROM delivery_channels LEFT JOIN notification_preferences \
+                 ON notification_preferences.user_id = $2 AND notification_preferences.channel = delivery_channels.code \
+                 WHERE notification_preferences.mode IS NULL OR notification_preferences.mode <> 'off'",
+            )
+            .bind(notification_id)
+            .bind(user_id)
+            .bind($crate::rows::to_millis(at))
+            .bind($crate::rows::to_millis(digest_at))
+            .bind(format!("{}-", uuid::Uuid::new_v4().simple()))
+            .execute(&mut *connection)
+            .await?;
             Ok(())
         }
     };

@@ -13,7 +13,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    BoundingBoxQuery, Created, FileMetadata, FileRecord, NearbyQuery, NewFile, NewReport, NewUser, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
+    BoundingBoxQuery, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, NearbyQuery, NewFile, NewReport, NewUser, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -34,6 +34,9 @@ on_both_backends!(with_store => report_lists_by_queue);
 on_both_backends!(with_store => notifications_read_per_report);
 on_both_backends!(with_store => nearby_reports_by_cell);
 on_both_backends!(with_store => reports_in_bounding_box);
+on_both_backends!(with_store => deliveries_follow_modes);
+on_both_backends!(with_store => deliveries_retry_then_fail);
+on_both_backends!(with_store => deliveries_claimed_once, flavor = "multi_thread", worker_threads = 4);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1052,4 +1055,130 @@ async fn reports_in_bounding_box(store: Arc<dyn Store>) {
 
     query.limit = 1;
     assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![other_category.number], "newest first within the limit");
+}
+
+async fn deliveries_follow_modes(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    // 10:00 Moscow time, an hour after the digest.
+    let start = utc("2026-11-02T07:00:00Z");
+    let immediate = add_user(&store, "immediate@example.org", Role::Resident).await;
+    let digest = add_user(&store, "digest@example.org", Role::Resident).await;
+    let off = add_user(&store, "off@example.org", Role::Resident).await;
+    store.set_delivery_mode(digest.id, "email", DeliveryMode::Digest, start).await.expect("setting a mode failed");
+    store.set_delivery_mode(off.id, "email", DeliveryMode::Off, start).await.expect("setting a mode failed");
+
+    // No channel is enabled yet, so this report's notification has no delivery.
+    create(&store, immediate.id, start).await;
+    store.set_delivery_channels(&["email"]).await.expect("setting channels failed");
+    let first = create(&store, immediate.id, start + Duration::minutes(1)).await;
+    create(&store, digest.id, start + Duration::minutes(2)).await;
+    create(&store, digest.id, start + Duration::minutes(3)).await;
+    create(&store, off.id, start + Duration::minutes(4)).await;
+
+    let now = start + Duration::minutes(5);
+    let lease = now + Duration::minutes(5);
+    let claimed = store.claim_deliveries(now, lease, 10).await.expect("claim failed");
+    assert_eq!(recipients(&claimed), vec!["immediate@example.org"], "only the immediate delivery is due");
+    let delivery = &claimed[0];
+    assert_eq!(delivery.notification.report_number, first.number);
+    assert_eq!(delivery.notification.event.to_status, Status::Accepted);
+    assert_eq!(delivery.channel, "email");
+    assert_eq!(delivery.attempts, 1);
+    assert!(!delivery.digest);
+    assert_eq!(store.pending_deliveries().await.expect("count failed"), 3);
+
+    store.mark_delivered(&[delivery.id], now).await.expect("marking delivered failed");
+    let after_lease = store.claim_deliveries(lease, lease + Duration::minutes(5), 10).await.expect("claim failed");
+    assert!(after_lease.is_empty(), "a sent delivery was claimed again: {after_lease:?}");
+
+    // Both digest deliveries come due at the next 09:00 Moscow time, together.
+    let digest_time = utc("2026-11-03T06:00:00Z");
+    let early = store.claim_deliveries(digest_time - Duration::seconds(1), digest_time, 10).await.expect("claim failed");
+    assert!(early.is_empty(), "digest deliveries were due before the digest time: {early:?}");
+    let digests = store.claim_deliveries(digest_time, digest_time + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(recipients(&digests), vec!["digest@example.org", "digest@example.org"]);
+    assert!(digests.iter().all(|delivery| delivery.digest));
+
+    // The unsubscribe token of a message turns its channel off for its recipient.
+    let unsubscribed = store.unsubscribe(&delivery.unsubscribe_token, now).await.expect("unsubscribe failed");
+    assert_eq!(unsubscribed, Some((immediate.id, "email".to_owned())));
+    assert_eq!(store.delivery_modes(immediate.id).await.expect("modes failed"), vec![("email".to_owned(), DeliveryMode::Off)]);
+    create(&store, immediate.id, now).await;
+    assert_eq!(store.pending_deliveries().await.expect("count failed"), 2, "an unsubscribed person got a new delivery");
+    assert_eq!(store.unsubscribe("no-such-token", now).await.expect("unsubscribe failed"), None);
+}
+
+async fn deliveries_retry_then_fail(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    store.set_delivery_channels(&["email"]).await.expect("setting channels failed");
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let report = create(&store, author.id, start).await;
+
+    let claimed = store.claim_deliveries(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(claimed.len(), 1);
+    let reserved = store.claim_deliveries(start + Duration::minutes(1), start + Duration::minutes(6), 10).await.expect("claim failed");
+    assert!(reserved.is_empty(), "a delivery reserved by a worker was claimed again");
+    // A worker that died keeps the delivery only until its lease ends.
+    let reclaimed = store.claim_deliveries(start + Duration::minutes(5), start + Duration::minutes(10), 10).await.expect("claim failed");
+    assert_eq!(reclaimed.len(), 1);
+    assert_eq!(reclaimed[0].attempts, 2);
+
+    let retry_at = start + Duration::minutes(30);
+    store.mark_delivery_failed(&[claimed[0].id], "connection refused", Some(retry_at)).await.expect("marking failed failed");
+    let before_retry = store.claim_deliveries(retry_at - Duration::seconds(1), retry_at, 10).await.expect("claim failed");
+    assert!(before_retry.is_empty(), "a delivery was retried before its time");
+    let retried = store.claim_deliveries(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(retried.len(), 1);
+
+    store.mark_delivery_failed(&[claimed[0].id], "550 mailbox unavailable", None).await.expect("marking failed failed");
+    assert_eq!(store.pending_deliveries().await.expect("count failed"), 0);
+    let failed = store.failed_deliveries(10).await.expect("failed list failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].report_number, report.number);
+    assert_eq!(failed[0].last_error, "550 mailbox unavailable");
+    assert_eq!(failed[0].attempts, 3);
+    let later = retry_at + Duration::days(1);
+    assert!(store.claim_deliveries(later, later, 10).await.expect("claim failed").is_empty(), "a failed delivery was claimed");
+
+    assert_eq!(store.retry_failed_deliveries(&[failed[0].id], later).await.expect("retry failed"), 1);
+    assert!(store.failed_deliveries(10).await.expect("failed list failed").is_empty());
+    assert_eq!(store.claim_deliveries(later, later + Duration::minutes(5), 10).await.expect("claim failed").len(), 1);
+}
+
+async fn deliveries_claimed_once(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    store.set_delivery_channels(&["email"]).await.expect("setting channels failed");
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    for minute in 0..40 {
+        create(&store, author.id, start + Duration::seconds(minute)).await;
+    }
+
+    let now = start + Duration::minutes(1);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        workers.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store.claim_deliveries(now, now + Duration::minutes(5), 3).await.expect("claim failed");
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|delivery| delivery.id));
+            }
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(mine) = workers.join_next().await {
+        all.extend(mine.expect("a worker panicked"));
+    }
+    let distinct: BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 40, "each of 40 deliveries is claimed once: {all:?}");
+    assert_eq!(distinct.len(), 40);
+}
+
+fn recipients(deliveries: &[Delivery]) -> Vec<&str> {
+    deliveries.iter().map(|delivery| delivery.recipient.as_str()).collect()
 }
