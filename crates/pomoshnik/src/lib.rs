@@ -1,6 +1,8 @@
 //! The Pomoshnik service as a library: opening an installation (database and files), serving
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
+pub mod worker;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,6 +90,15 @@ impl Installation {
             config: Arc::new(web),
         })
     }
+}
+
+/// Enables the e-mail channel for new notifications when a worker will deliver them (`mail`
+/// is set for one in this process, or `external_worker` for a separate `pomoshnik worker`), and
+/// disables it otherwise, so that no deliveries pile up that nobody sends.
+pub async fn configure_delivery(store: &dyn Store, mail: Option<&worker::MailConfig>, external_worker: bool) -> anyhow::Result<()> {
+    let channels: &[&str] = if mail.is_some() || external_worker { &[worker::EMAIL_CHANNEL] } else { &[] };
+    store.set_delivery_channels(channels).await.context("failed to configure delivery channels")?;
+    Ok(())
 }
 
 /// How long [`serve`] waits for requests in flight after the shutdown signal before it stops

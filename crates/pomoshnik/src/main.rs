@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
 use pomoshnik_web::WebConfig;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(name = "pomoshnik", version, about = "Pomoshnik: residents' reports to city agencies")]
@@ -61,6 +63,23 @@ enum Command {
         /// service stops anyway.
         #[arg(long, env = "POMOSHNIK_SHUTDOWN_TIMEOUT", default_value_t = pomoshnik::DEFAULT_DRAIN_LIMIT.as_secs())]
         shutdown_timeout: u64,
+
+        #[command(flatten)]
+        mail: MailArgs,
+
+        /// E-mail is sent by a separate `pomoshnik worker`, not by this process.
+        #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
+        external_worker: bool,
+    },
+    /// Send e-mail notifications only, for a deployment where the web service runs with
+    /// --external-worker.
+    Worker {
+        /// Public address of the service, for links in the e-mails.
+        #[arg(long, env = "POMOSHNIK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Apply database migrations and load the default catalog, then exit.
     Migrate,
@@ -74,6 +93,26 @@ enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct MailArgs {
+    /// SMTP relay for e-mail notifications: smtp://HOST:PORT (unencrypted, for a relay on the
+    /// same host), smtp://HOST:587?tls=required or smtps://USER:PASSWORD@HOST:465. Without it no
+    /// e-mail is sent.
+    #[arg(long, env = "POMOSHNIK_SMTP_URL")]
+    smtp_url: Option<String>,
+
+    /// Sender of e-mail notifications.
+    #[arg(long, env = "POMOSHNIK_MAIL_FROM", default_value = "Помощник города <noreply@localhost>")]
+    mail_from: String,
+}
+
+impl MailArgs {
+    fn config(&self, public_url: &str) -> Option<MailConfig> {
+        let smtp_url = self.smtp_url.clone()?;
+        Some(MailConfig { smtp_url, from: self.mail_from.clone(), public_url: public_url.to_owned() })
+    }
 }
 
 #[derive(Subcommand)]
@@ -135,6 +174,17 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// Returns a token cancelled at SIGTERM or Ctrl-C, which every part of the process waits on.
+fn stop_on_signal() -> CancellationToken {
+    let stop = CancellationToken::new();
+    let cancel = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        cancel.cancel();
+    });
+    stop
+}
+
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler can be installed");
@@ -162,12 +212,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker } => {
             let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
+            let mail = mail.config(&public_url);
+            pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+
+            let stop = stop_on_signal();
+            let worker = match mail {
+                Some(mail) => {
+                    let worker = DeliveryWorker::new(state.store.clone(), &mail, WorkerConfig::default())?;
+                    Some(tokio::spawn(worker.run(stop.clone().cancelled_owned())))
+                }
+                None => None,
+            };
             let drain_limit = std::time::Duration::from_secs(shutdown_timeout);
-            pomoshnik::serve_with_drain_limit(listener, state, shutdown_signal(), drain_limit).await
+            let served = pomoshnik::serve_with_drain_limit(listener, state, stop.cancelled_owned(), drain_limit).await;
+            if let Some(worker) = worker {
+                worker.await.context("the delivery worker panicked")?;
+            }
+            served
+        }
+        Command::Worker { public_url, mail } => {
+            let Some(mail) = mail.config(&public_url) else {
+                anyhow::bail!("`pomoshnik worker` needs --smtp-url (or POMOSHNIK_SMTP_URL) to send e-mail");
+            };
+            let store = installation.open_store().await?;
+            pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
+            let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default())?;
+            worker.run(stop_on_signal().cancelled_owned()).await;
+            store.close().await;
+            Ok(())
         }
         Command::Migrate => {
             installation.open_store().await?;

@@ -46,6 +46,11 @@ const ROUTES: &[Row] = &[
     row("POST",   "/reports/new/{category}",                  [303,  303,   303,   403,   403,  403,  403]),
     row("GET",    "/my/reports",                              [303,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/notifications",                           [303,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/notifications/settings",                  [303,  303,   303,   303,   303,  303,  303]),
+    row("GET",    "/unsubscribe/{token}",                     [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
+    row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/transitions",            [303,  403,   404,   403,   303,  404,  303]),
     row("GET",    "/reports/{number}/files/{file_id}",        [303,  200,   404,   200,   200,  404,  200]),
@@ -282,7 +287,8 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{file_id}", &fixture.file_id)
         .replace("{variant}", "thumbnail")
         .replace("{category}", CATEGORY)
-        .replace("{*file}", "leaflet.js");
+        .replace("{*file}", "leaflet.js")
+        .replace("{token}", "not-a-delivery-token");
     let request = match (row.method, row.path) {
         ("GET", _) => caller.request(service, Method::GET, &format!("{path}{}", query_of(row.path))),
 
@@ -309,6 +315,11 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
                 .text("description", LITTER_DESCRIPTION);
             caller.request(service, Method::POST, &path).multipart(form)
         }
+        ("POST", "/notifications/settings") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("mode", "digest")])
+        }
+        ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
+        ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/reports/{number}/transitions") => {
             let number = fixture.fresh_number().await;
             let path = format!("/reports/{number}/transitions");

@@ -8,6 +8,7 @@ pub mod error;
 mod evidence;
 mod files;
 pub mod i18n;
+pub mod mail;
 mod metrics;
 pub mod open311;
 mod pages;

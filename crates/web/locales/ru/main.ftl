@@ -302,3 +302,56 @@ map-cluster = { $count ->
    *[many] { $count } обращений
 }
 nav-map = Карта проблем
+
+## E-mail notifications
+mail-subject = Обращение № { $number }: { $status }
+mail-greeting = Здравствуйте!
+mail-accepted = Ваше обращение № { $number } «{ $category }» зарегистрировано. Мы сообщим, когда его статус изменится.
+mail-status-changed = Статус обращения № { $number } «{ $category }» изменён: { $status }.
+mail-decision = Решение: { $decision }.
+mail-reason = Причина: { $reason }.
+mail-comment = Комментарий: { $comment }
+mail-open-card = Открыть обращение: { $url }
+mail-footer = Письмо отправлено автоматически сервисом «Помощник города», отвечать на него не нужно.
+mail-unsubscribe = Отписаться от писем: { $url }
+mail-digest-subject = { $count ->
+    [one] Помощник города: { $count } изменение по вашим обращениям
+    [few] Помощник города: { $count } изменения по вашим обращениям
+   *[many] Помощник города: { $count } изменений по вашим обращениям
+}
+mail-digest-intro = { $count ->
+    [one] За сутки по вашим обращениям произошло { $count } изменение:
+    [few] За сутки по вашим обращениям произошло { $count } изменения:
+   *[many] За сутки по вашим обращениям произошло { $count } изменений:
+}
+
+## E-mail settings and unsubscribing
+email-settings-heading = Письма на электронную почту
+email-settings-legend = Когда присылать письма об изменениях по вашим обращениям
+email-mode-immediate = Сразу после каждого изменения
+email-mode-digest = Одним письмом раз в день, в 9:00 по московскому времени
+email-mode-off = Не присылать
+email-settings-save = Сохранить
+email-settings-saved = Настройки писем сохранены.
+error-invalid_delivery_mode = Выберите, когда присылать письма: сразу, раз в день или не присылать.
+unsubscribe-title = Отписка от писем
+unsubscribe-question = Больше не присылать письма об обращениях на этот адрес? Уведомления в личном кабинете останутся, а включить письма снова можно на странице «Уведомления».
+unsubscribe-confirm = Отписаться
+unsubscribe-done = Готово: письма больше не будут приходить. Включить их снова можно на странице «Уведомления» в личном кабинете.
+
+## Failed deliveries, for administrators
+failed-deliveries-title = Недоставленные письма
+failed-deliveries-empty = Все письма доставлены.
+failed-deliveries-count = { $count ->
+    [one] { $count } письмо не удалось доставить после всех попыток.
+    [few] { $count } письма не удалось доставить после всех попыток.
+   *[many] { $count } писем не удалось доставить после всех попыток.
+}
+failed-deliveries-retry-all = Отправить все повторно
+failed-deliveries-retry = Отправить повторно
+failed-deliveries-report = Обращение
+failed-deliveries-user = Пользователь (id)
+failed-deliveries-attempts = Попыток
+failed-deliveries-error = Ответ почтового сервера
+failed-deliveries-created = Создано
+failed-deliveries-action = Действие

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use pomoshnik_store::{ReportPage, ReportQueue};
+use pomoshnik_store::{DeliveryMode, ReportPage, ReportQueue};
 use serde::Deserialize;
 
 use super::{Layout, error_page, render};
@@ -47,14 +47,28 @@ struct NotificationsPage {
     layout: Layout,
     t: Tr,
     notifications: Vec<NotificationView>,
+    /// Code of the chosen e-mail mode, checked in the settings form.
+    email_mode: &'static str,
+    modes: [&'static str; 3],
+    saved: bool,
 }
 
-pub async fn notifications(State(state): State<AppState>, PageUser(signed): PageUser) -> Response {
+#[derive(Deserialize)]
+pub struct NotificationsQuery {
+    saved: Option<u8>,
+}
+
+pub async fn notifications(State(state): State<AppState>, PageUser(signed): PageUser, Query(query): Query<NotificationsQuery>) -> Response {
     let notifications = match state.store.notifications(signed.user.id, 100).await {
         Ok(notifications) => notifications,
         Err(error) => return error_page(error.into()),
     };
+    let email_mode = match super::deliveries::email_mode(&state, signed.user.id).await {
+        Ok(mode) => mode.code(),
+        Err(error) => return error_page(error),
+    };
     let notifications = notifications.iter().map(NotificationView::new).collect();
     let layout = Layout::for_user(&state, &signed, Tr.t("notifications-title")).await;
-    render(&NotificationsPage { layout, t: Tr, notifications })
+    let modes = DeliveryMode::ALL.map(DeliveryMode::code);
+    render(&NotificationsPage { layout, t: Tr, notifications, email_mode, modes, saved: query.saved.is_some() })
 }

@@ -4,6 +4,7 @@
 mod account;
 mod cabinet;
 mod card;
+mod deliveries;
 mod filing;
 mod public_map;
 mod queue;
@@ -37,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/new/{category}", get(filing::form).post(filing::submit))
         .route("/my/reports", get(cabinet::my_reports))
         .route("/notifications", get(cabinet::notifications))
+        .route("/notifications/settings", post(deliveries::save_mode))
+        .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
+        .route("/admin/deliveries", get(deliveries::failed))
+        .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))

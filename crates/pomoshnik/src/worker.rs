@@ -1,0 +1,206 @@
+//! The delivery worker: sends the e-mails of the notification outbox. It claims due deliveries
+//! with a lease, sends each (or one digest per recipient) and records the outcome. Failures are
+//! retried with exponential backoff until the attempts run out, then listed for administrators.
+//! It runs inside `pomoshnik serve` by default and alone as `pomoshnik worker`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use pomoshnik_store::{Delivery, Store};
+use pomoshnik_web::mail::{Email, digest_email, notification_email};
+
+/// The only delivery channel so far.
+pub const EMAIL_CHANNEL: &str = "email";
+
+pub const DELIVERIES: &str = "pomoshnik_deliveries_total";
+pub const DELIVERY_QUEUE_DEPTH: &str = "pomoshnik_delivery_queue_depth";
+
+/// Mail relay address, sender and public address used by the worker.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain, for a relay on the same host), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465`.
+    pub smtp_url: String,
+    /// Sender, such as `Помощник города <noreply@example.org>`.
+    pub from: String,
+    /// The service's public address, for links in the messages.
+    pub public_url: String,
+}
+
+/// Pace and limits of the worker.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerConfig {
+    /// Deliveries claimed at once.
+    pub batch: i64,
+    /// Duration of a claim. Deliveries of a worker that died go to other workers after it.
+    pub lease: Duration,
+    /// Pause between polls when nothing is due.
+    pub idle_poll: Duration,
+    /// Attempts after which a delivery is failed for good.
+    pub max_attempts: i64,
+    /// Delay before the first retry. Each next retry waits twice as long, up to `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    /// 50 deliveries per batch, 5-minute leases, polls every 2 seconds, 10 attempts with retries
+    /// from one minute up to 6 hours apart (about 15 hours in all).
+    fn default() -> WorkerConfig {
+        WorkerConfig {
+            batch: 50,
+            lease: Duration::from_secs(5 * 60),
+            idle_poll: Duration::from_secs(2),
+            max_attempts: 10,
+            first_backoff: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(6 * 60 * 60),
+        }
+    }
+}
+
+/// Sends the deliveries of one store through one SMTP relay.
+pub struct DeliveryWorker {
+    store: Arc<dyn Store>,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// Domain of the sender's address, for Message-ID headers.
+    domain: String,
+    public_url: String,
+    config: WorkerConfig,
+}
+
+impl DeliveryWorker {
+    pub fn new(store: Arc<dyn Store>, mail: &MailConfig, config: WorkerConfig) -> anyhow::Result<DeliveryWorker> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&mail.smtp_url)
+            .with_context(|| "invalid --smtp-url: expected smtp://HOST:PORT, smtp://HOST:587?tls=required or smtps://USER:PASSWORD@HOST:465")?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let from: Mailbox = mail.from.parse().with_context(|| format!("invalid --mail-from {:?}: expected Name <address@domain>", mail.from))?;
+        let domain = from.email.domain().to_owned();
+        Ok(DeliveryWorker { store, transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned(), config })
+    }
+
+    /// Runs until `shutdown` completes, finishing the batch in progress first.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        tracing::info!("delivery worker started");
+        loop {
+            let claimed = match self.run_once(Utc::now()).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "delivery round failed; retrying after a pause");
+                    0
+                }
+            };
+            if claimed == 0 {
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(self.config.idle_poll) => {}
+                }
+            }
+        }
+        tracing::info!("delivery worker stopped");
+    }
+
+    /// Claims and sends one batch of deliveries due at `now`, and returns how many were claimed.
+    pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let lease_until = now + chrono::Duration::from_std(self.config.lease)?;
+        let deliveries = self.store.claim_deliveries(now, lease_until, self.config.batch).await?;
+        let claimed = deliveries.len();
+
+        for (email, group) in self.messages(deliveries) {
+            let ids: Vec<i64> = group.iter().map(|delivery| delivery.id).collect();
+            let attempts = group.iter().map(|delivery| delivery.attempts).max().unwrap_or(1);
+            match self.send(&group[0], &email).await {
+                Ok(()) => {
+                    self.store.mark_delivered(&ids, Utc::now()).await?;
+                    metrics::counter!(DELIVERIES, "channel" => EMAIL_CHANNEL, "outcome" => "sent").increment(ids.len() as u64);
+                }
+                Err(error) => self.record_failure(&ids, attempts, &error, now).await?,
+            }
+        }
+
+        let pending = self.store.pending_deliveries().await?;
+        metrics::gauge!(DELIVERY_QUEUE_DEPTH).set(pending as f64);
+        Ok(claimed)
+    }
+
+    /// Turns claimed deliveries into messages: one per immediate delivery, and one per recipient
+    /// for the digest deliveries.
+    fn messages(&self, deliveries: Vec<Delivery>) -> Vec<(Email, Vec<Delivery>)> {
+        let mut messages = Vec::new();
+        let mut digests: BTreeMap<i64, Vec<Delivery>> = BTreeMap::new();
+        for delivery in deliveries {
+            if delivery.digest {
+                digests.entry(delivery.notification.user_id).or_default().push(delivery);
+            } else {
+                messages.push((notification_email(&delivery, &self.public_url), vec![delivery]));
+            }
+        }
+        for group in digests.into_values() {
+            messages.push((digest_email(&group, &self.public_url), group));
+        }
+        messages
+    }
+
+    async fn send(&self, first: &Delivery, email: &Email) -> Result<(), SendFailure> {
+        let recipient: Mailbox = first.recipient.parse().map_err(|_| SendFailure::Permanent("invalid recipient address".to_owned()))?;
+        // A message sent again after a crash keeps its Message-ID, so mail clients that group
+        // by it show one message.
+        let message_id = format!("<delivery-{}-{}@{}>", first.id, &first.unsubscribe_token[..8.min(first.unsubscribe_token.len())], self.domain);
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(recipient)
+            .subject(&email.subject)
+            .message_id(Some(message_id))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{}>", email.unsubscribe_url)))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".to_owned()))
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.text.clone());
+        let message = message.map_err(|error| SendFailure::Permanent(format!("message not built: {error}")))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_permanent() => Err(SendFailure::Permanent(error.to_string())),
+            Err(error) => Err(SendFailure::Transient(error.to_string())),
+        }
+    }
+
+    async fn record_failure(&self, ids: &[i64], attempts: i64, failure: &SendFailure, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let (text, permanent) = match failure {
+            SendFailure::Permanent(text) => (text, true),
+            SendFailure::Transient(text) => (text, false),
+        };
+        let retry_at = if permanent || attempts >= self.config.max_attempts { None } else { Some(now + self.backoff(attempts)) };
+        self.store.mark_delivery_failed(ids, text, retry_at).await?;
+        let outcome = if retry_at.is_some() { "retry" } else { "failed" };
+        metrics::counter!(DELIVERIES, "channel" => EMAIL_CHANNEL, "outcome" => outcome).increment(ids.len() as u64);
+        match retry_at {
+            Some(at) => tracing::warn!(delivery_ids = ?ids, attempts, error = %text, retry_at = %at, "e-mail delivery failed; will retry"),
+            None => tracing::error!(delivery_ids = ?ids, attempts, error = %text, "e-mail delivery failed for good"),
+        }
+        Ok(())
+    }
+
+    /// Returns the wait before the retry that follows attempt number `attempts`.
+    fn backoff(&self, attempts: i64) -> chrono::Duration {
+        let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(20);
+        let wait = self.config.first_backoff.saturating_mul(1 << doublings).min(self.config.max_backoff);
+        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+    }
+}
+
+/// Reason a message was not sent.
+#[derive(Debug)]
+enum SendFailure {
+    /// The relay rejected the message or recipient for good (a 5xx reply), or the stored
+    /// address cannot be sent to.
+    Permanent(String),
+    /// The relay was unreachable or replied with a temporary error.
+    Transient(String),
+}

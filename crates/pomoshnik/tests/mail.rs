@@ -1,0 +1,237 @@
+//! E-mail notifications end to end. The service writes deliveries with each status change, and
+//! the delivery worker sends them to a real SMTP server on loopback (`aiosmtpd` from PyPI, which
+//! `.ci/run` installs). The messages carry the card link and a working unsubscribe link.
+//! The worker is driven one round at a time with a chosen clock, so retries and the morning
+//! digest need no waiting.
+
+#[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::*;
+use mailparse::MailHeaderMap;
+use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
+use pomoshnik_core::role::Role;
+use pomoshnik_store::DeliveryMode;
+use pomoshnik_test_support::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_backends!(with_service => email_follows_status_changes, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => email_retry_and_digest, flavor = "multi_thread", worker_threads = 2);
+
+/// `aiosmtpd` on a loopback port, storing every message it accepts in a maildir.
+struct SmtpServer {
+    child: Option<Child>,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    /// Reserves a port for a server started later with [`SmtpServer::start`].
+    fn reserve() -> SmtpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("failed to find a free port").port();
+        SmtpServer { child: None, port, maildir: tempfile::tempdir().expect("failed to create the maildir") }
+    }
+
+    fn start(&mut self) {
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is missing: install it and `pip install aiosmtpd` (bash .ci/run does)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not listen on port {} within 20 s: is it installed (pip install aiosmtpd)?", self.port);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Returns every message received so far, oldest first, as raw bytes.
+    fn messages(&self) -> Vec<Vec<u8>> {
+        let mut paths: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for folder in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.maildir.path().join("mail").join(folder)) else { continue };
+            for entry in entries {
+                let path = entry.expect("failed to read the maildir").path();
+                let modified = std::fs::metadata(&path).and_then(|metadata| metadata.modified()).expect("failed to stat a message");
+                paths.push((modified, path));
+            }
+        }
+        paths.sort();
+        paths.into_iter().map(|(_, path)| std::fs::read(path).expect("failed to read a message")).collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The parts of a received message the tests check.
+struct Received {
+    to: String,
+    subject: String,
+    body: String,
+    unsubscribe: String,
+    one_click: String,
+}
+
+fn parse(raw: &[u8]) -> Received {
+    let message = mailparse::parse_mail(raw).expect("the message is not valid MIME");
+    let header = |name: &str| message.headers.get_first_value(name).unwrap_or_default();
+    Received {
+        to: header("To"),
+        subject: header("Subject"),
+        body: message.get_body().expect("the body does not decode"),
+        unsubscribe: header("List-Unsubscribe"),
+        one_click: header("List-Unsubscribe-Post"),
+    }
+}
+
+fn mail_config(service: &TestService, smtp: &SmtpServer) -> MailConfig {
+    MailConfig { smtp_url: smtp.url(), from: "Помощник города <noreply@pomoshnik.test>".to_owned(), public_url: service.base_url.clone() }
+}
+
+async fn email_follows_status_changes(service: &TestService) {
+    let mut smtp = SmtpServer::reserve();
+    smtp.start();
+    let store = service.state.store.clone();
+    let mail = mail_config(service, &smtp);
+    pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false).await.expect("configuring delivery failed");
+    let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default()).expect("the worker configuration is valid");
+
+    let resident = service.resident("mail-resident@example.org").await;
+    let moderator = service.user("mail-moderator@example.org", Role::Moderator, None).await;
+    let (status, body) = resident.file_report(&litter_report(55.7601, 37.6186), &[], None).await;
+    assert_eq!(status, StatusCode::CREATED, "filing failed: {body}");
+    let number = body["number"].as_str().expect("the answer has a number").to_owned();
+    assert_eq!(worker.run_once(Utc::now()).await.expect("delivery round failed"), 1);
+
+    let (status, body) = moderator.transition(&number, json!({ "to": "under_review" })).await;
+    assert_eq!(status, StatusCode::OK, "status change failed: {body}");
+    assert_eq!(worker.run_once(Utc::now()).await.expect("delivery round failed"), 1);
+    assert_eq!(worker.run_once(Utc::now()).await.expect("delivery round failed"), 0, "a sent delivery was claimed again");
+
+    let messages: Vec<Received> = smtp.messages().iter().map(|raw| parse(raw)).collect();
+    assert_eq!(messages.len(), 2, "one message per status change");
+    let (accepted, review) = (&messages[0], &messages[1]);
+    assert!(accepted.to.contains("mail-resident@example.org"), "recipient: {}", accepted.to);
+    assert_eq!(accepted.subject, format!("Обращение № {number}: Принято"));
+    assert!(accepted.body.contains(&format!("Ваше обращение № {number} «Неубранный мусор или снег» зарегистрировано")), "{}", accepted.body);
+    assert!(accepted.body.contains(&format!("{}/reports/{number}", service.base_url)), "no card link: {}", accepted.body);
+    assert_eq!(review.subject, format!("Обращение № {number}: На проверке"));
+    assert!(review.body.contains("изменён: На проверке"), "{}", review.body);
+    assert_eq!(review.one_click, "List-Unsubscribe=One-Click");
+    let unsubscribe = review.unsubscribe.trim_matches(['<', '>']).to_owned();
+    assert!(unsubscribe.starts_with(&format!("{}/unsubscribe/", service.base_url)), "unsubscribe header: {}", review.unsubscribe);
+    assert!(review.body.contains(&unsubscribe), "the body lacks the unsubscribe link");
+
+    // The link opens a confirmation page, then the one-click POST turns e-mail off.
+    let browser = service.browser();
+    let page = browser.get(&unsubscribe).send().await.expect("GET unsubscribe failed");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap_or_default().contains("Отписаться"));
+    let done = browser.post(&unsubscribe).form(&[("List-Unsubscribe", "One-Click")]).send().await.expect("POST unsubscribe failed");
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap_or_default().contains("письма больше не будут приходить"));
+    let unknown = browser.post(service.url("/unsubscribe/no-such-token")).send().await.expect("POST unsubscribe failed");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+    let (status, body) = moderator.transition(&number, json!({ "to": "dispatched" })).await;
+    assert_eq!(status, StatusCode::OK, "status change failed: {body}");
+    assert_eq!(worker.run_once(Utc::now()).await.expect("delivery round failed"), 0, "an unsubscribed resident got a delivery");
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+async fn email_retry_and_digest(service: &TestService) {
+    // The relay is down at first.
+    let mut smtp = SmtpServer::reserve();
+    let store = service.state.store.clone();
+    let mail = mail_config(service, &smtp);
+    pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false).await.expect("configuring delivery failed");
+    let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default()).expect("the worker configuration is valid");
+
+    let immediate = service.resident("immediate@example.org").await;
+    let digest = service.resident("digest@example.org").await;
+    choose_digest_on_page(service, "digest@example.org").await;
+    let digest_user = store.user_by_email("digest@example.org").await.expect("user lookup failed").expect("the user exists").0;
+    let modes = store.delivery_modes(digest_user.id).await.expect("reading the modes failed");
+    assert_eq!(modes, vec![("email".to_owned(), DeliveryMode::Digest)]);
+    let mut digest_numbers = Vec::new();
+    for (client, numbers) in [(&immediate, None), (&digest, Some(&mut digest_numbers)), (&digest, None)] {
+        let (status, body) = client.file_report(&litter_report(55.7601, 37.6186), &[], None).await;
+        assert_eq!(status, StatusCode::CREATED, "filing failed: {body}");
+        if let Some(numbers) = numbers {
+            numbers.push(body["number"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+
+    let now = Utc::now();
+    assert_eq!(worker.run_once(now).await.expect("delivery round failed"), 1, "only the immediate delivery is due");
+    assert_eq!(store.pending_deliveries().await.expect("count failed"), 3, "the failed delivery waits for its retry");
+
+    smtp.start();
+    let before_retry = now + chrono::Duration::seconds(30);
+    assert_eq!(worker.run_once(before_retry).await.expect("delivery round failed"), 0, "retried before the backoff ended");
+    let after_retry = now + chrono::Duration::seconds(61);
+    assert_eq!(worker.run_once(after_retry).await.expect("delivery round failed"), 1);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(parse(&messages[0]).to.contains("immediate@example.org"));
+
+    let digest_time = pomoshnik_core::deadline::next_digest_at(now);
+    assert_eq!(worker.run_once(digest_time).await.expect("delivery round failed"), 2);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 2, "both digest notifications go in one message");
+    let summary = parse(&messages[1]);
+    assert!(summary.to.contains("digest@example.org"));
+    assert_eq!(summary.subject, "Помощник города: 2 изменения по вашим обращениям");
+    assert!(summary.body.contains("произошло 2 изменения"), "{}", summary.body);
+    assert!(summary.body.contains(&digest_numbers[0]), "the digest lacks report {}", digest_numbers[0]);
+    assert_eq!(store.pending_deliveries().await.expect("count failed"), 0);
+}
+
+/// Chooses the daily digest in the settings form of «Уведомления», as the resident would.
+async fn choose_digest_on_page(service: &TestService, email: &str) {
+    let browser = service.browser();
+    sign_in_with_form(service, &browser, email, "/notifications").await;
+    let (_, page) = get_page(service, &browser, "/notifications").await;
+    assert!(page.contains(r#"value="immediate" checked"#), "immediate is not the default choice");
+    let csrf_token = input_value(&page, "csrf_token");
+
+    let response = browser
+        .post(service.url("/notifications/settings"))
+        .form(&[("csrf_token", csrf_token.as_str()), ("mode", "digest")])
+        .send()
+        .await
+        .expect("POST /notifications/settings failed");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = get_page(service, &browser, "/notifications?saved=1").await;
+    assert!(page.contains("Настройки писем сохранены"), "no confirmation after saving");
+    assert!(page.contains(r#"value="digest" checked"#), "the saved choice is not shown");
+
+    let invalid = browser
+        .post(service.url("/notifications/settings"))
+        .form(&[("csrf_token", csrf_token.as_str()), ("mode", "weekly")])
+        .send()
+        .await
+        .expect("POST /notifications/settings failed");
+    assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
+    assert!(invalid.text().await.unwrap_or_default().contains("Выберите, когда присылать письма"));
+}

@@ -1,0 +1,156 @@
+//! E-mail delivery pages: the resident's choice of e-mail timing, the unsubscribe link of every
+//! message, and the administrators' list of messages that could not be delivered.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use pomoshnik_core::role::Role;
+use pomoshnik_store::{DeliveryMode, FailedDelivery};
+use serde::Deserialize;
+
+use super::{Layout, error_page, render};
+use crate::auth::PageUser;
+use crate::error::ApiError;
+use crate::i18n::Tr;
+use crate::state::AppState;
+use crate::views::moscow_time;
+
+/// The channel these pages manage; notifications reach residents by e-mail only so far.
+const EMAIL: &str = "email";
+
+/// Failed deliveries listed on one page.
+const FAILED_LIMIT: i64 = 200;
+
+#[derive(Deserialize)]
+pub struct ModeForm {
+    csrf_token: Option<String>,
+    mode: String,
+}
+
+/// `POST /notifications/settings`: stores how the signed-in person wants e-mail.
+pub async fn save_mode(State(state): State<AppState>, PageUser(signed): PageUser, Form(form): Form<ModeForm>) -> Response {
+    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        return error_page(error);
+    }
+    let Some(mode) = DeliveryMode::from_code(&form.mode) else {
+        return error_page(ApiError::bad_request("invalid_delivery_mode"));
+    };
+    if let Err(error) = state.store.set_delivery_mode(signed.user.id, EMAIL, mode, Utc::now()).await {
+        return error_page(error.into());
+    }
+    Redirect::to("/notifications?saved=1").into_response()
+}
+
+/// Returns the signed-in person's e-mail mode, immediate unless chosen otherwise.
+pub async fn email_mode(state: &AppState, user_id: i64) -> Result<DeliveryMode, ApiError> {
+    let modes = state.store.delivery_modes(user_id).await?;
+    Ok(modes.into_iter().find(|(channel, _)| channel == EMAIL).map_or(DeliveryMode::Immediate, |(_, mode)| mode))
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    layout: Layout,
+    t: Tr,
+    token: String,
+    done: bool,
+}
+
+/// `GET /unsubscribe/{token}`: shows a confirmation button, so that mail scanners following
+/// links do not unsubscribe anybody.
+pub async fn confirm_unsubscribe(Path(token): Path<String>) -> Response {
+    let layout = Layout::anonymous(Tr.t("unsubscribe-title"));
+    render(&UnsubscribePage { layout, t: Tr, token, done: false })
+}
+
+/// `POST /unsubscribe/{token}`: turns e-mail off for the message's recipient. This is also the
+/// one-click target of the `List-Unsubscribe-Post` header (RFC 8058). The token from the e-mail
+/// is the only credential, so no session or form token is needed.
+pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match state.store.unsubscribe(&token, Utc::now()).await {
+        Ok(Some((user_id, channel))) => {
+            tracing::info!(user_id, channel, "unsubscribed by link");
+            let layout = Layout::anonymous(Tr.t("unsubscribe-title"));
+            render(&UnsubscribePage { layout, t: Tr, token, done: true })
+        }
+        Ok(None) => error_page(ApiError::not_found()),
+        Err(error) => error_page(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_deliveries.html")]
+struct FailedDeliveriesPage {
+    layout: Layout,
+    t: Tr,
+    deliveries: Vec<FailedDeliveryView>,
+}
+
+struct FailedDeliveryView {
+    id: i64,
+    report_number: String,
+    user_id: i64,
+    attempts: i64,
+    last_error: String,
+    created_text: String,
+}
+
+impl FailedDeliveryView {
+    fn new(delivery: &FailedDelivery) -> FailedDeliveryView {
+        FailedDeliveryView {
+            id: delivery.id,
+            report_number: delivery.report_number.to_string(),
+            user_id: delivery.user_id,
+            attempts: delivery.attempts,
+            last_error: delivery.last_error.clone(),
+            created_text: moscow_time(delivery.created_at),
+        }
+    }
+}
+
+/// `GET /admin/deliveries`: messages that failed for good, for administrators.
+pub async fn failed(State(state): State<AppState>, PageUser(signed): PageUser) -> Response {
+    if signed.user.role != Role::Admin {
+        return error_page(ApiError::not_found());
+    }
+    let deliveries = match state.store.failed_deliveries(FAILED_LIMIT).await {
+        Ok(deliveries) => deliveries,
+        Err(error) => return error_page(error.into()),
+    };
+    let deliveries = deliveries.iter().map(FailedDeliveryView::new).collect();
+    let layout = Layout::for_user(&state, &signed, Tr.t("failed-deliveries-title")).await;
+    render(&FailedDeliveriesPage { layout, t: Tr, deliveries })
+}
+
+#[derive(Deserialize)]
+pub struct RetryForm {
+    csrf_token: Option<String>,
+    /// One delivery to retry; without it every listed delivery is retried.
+    id: Option<i64>,
+}
+
+/// `POST /admin/deliveries/retry`: puts one failed delivery, or all listed, back in the queue.
+pub async fn retry(State(state): State<AppState>, PageUser(signed): PageUser, Form(form): Form<RetryForm>) -> Response {
+    if signed.user.role != Role::Admin {
+        return error_page(ApiError::not_found());
+    }
+    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        return error_page(error);
+    }
+    let ids = match form.id {
+        Some(id) => vec![id],
+        None => match state.store.failed_deliveries(FAILED_LIMIT).await {
+            Ok(deliveries) => deliveries.iter().map(|delivery| delivery.id).collect(),
+            Err(error) => return error_page(error.into()),
+        },
+    };
+    match state.store.retry_failed_deliveries(&ids, Utc::now()).await {
+        Ok(count) => {
+            tracing::info!(admin_id = signed.user.id, count, "failed deliveries queued again");
+            Redirect::to("/admin/deliveries").into_response()
+        }
+        Err(error) => error_page(error.into()),
+    }
+}
