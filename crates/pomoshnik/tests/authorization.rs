@@ -60,6 +60,8 @@ const ROUTES: &[Row] = &[
     row("GET",    "/static/form.js",                          [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/categories.js",                    [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/public_map.js",                    [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/live",                                    [303,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/static/live.js",                          [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/map",                                     [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/vendor/leaflet/{*file}",           [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/openapi.json",                     [200,  200,   200,   200,   200,  200,  200]),

@@ -133,3 +133,52 @@ async fn category_list_narrows_while_typing() {
     assert!(!visible.contains(&"unauthorized_trade".to_owned()), "{visible:?}");
     assert!(!visible.contains(&"uncleaned_litter_snow".to_owned()), "{visible:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_change_shown_without_reload() {
+    let session = BrowserSession::start(None).await;
+    let (browser, base) = (&session.browser, session.base.as_str());
+    let number = file_report(browser, base).await;
+    // A value that a page load would clear.
+    browser.execute("window.stillTheSamePage = true;", Vec::new()).await.unwrap();
+
+    let client = reqwest::Client::new();
+    let session_answer: serde_json::Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({ "login": MODERATOR_EMAIL, "password": MODERATOR_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session_answer["token"].as_str().expect("the moderator signs in").to_owned();
+    let change = client
+        .post(format!("{base}/api/v1/reports/{number}/transitions"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "to": "under_review" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), reqwest::StatusCode::OK, "the moderator's status change failed");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut status = String::new();
+    while Instant::now() < deadline {
+        status = browser.find(By::Id("report-status")).await.unwrap().text().await.unwrap();
+        if status == "На проверке" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let notice = browser.find(By::Id("live-notice")).await.unwrap().text().await.unwrap();
+    let badge = browser.find(By::Id("unread-badge")).await.unwrap().text().await.unwrap();
+    let same_page: bool = browser.execute("return window.stillTheSamePage === true;", Vec::new()).await.unwrap().convert().unwrap();
+    save_screenshot(browser, "browser-live-status.png").await;
+    session.finish().await;
+
+    assert_eq!(status, "На проверке", "the card did not show the new status within 20 s");
+    assert!(same_page, "the page was reloaded instead of updated");
+    assert!(notice.contains("Статус обращения изменился: «На проверке»"), "live notice: {notice:?}");
+    assert_eq!(badge, "1", "the header does not count the new notification");
+}

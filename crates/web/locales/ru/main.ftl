@@ -355,3 +355,7 @@ failed-deliveries-attempts = Попыток
 failed-deliveries-error = Ответ почтового сервера
 failed-deliveries-created = Создано
 failed-deliveries-action = Действие
+
+## Live updates of open pages
+live-status-changed = Статус обращения изменился: «{ $status }».
+live-reload = Обновить страницу

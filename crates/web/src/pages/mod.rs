@@ -6,6 +6,7 @@ mod cabinet;
 mod card;
 mod deliveries;
 mod filing;
+mod live;
 mod public_map;
 mod queue;
 mod vendor;
@@ -27,6 +28,7 @@ use crate::state::AppState;
 const STYLESHEET: &str = include_str!("../../static/style.css");
 const FORM_SCRIPT: &str = include_str!("../../static/form.js");
 const CATEGORIES_SCRIPT: &str = include_str!("../../static/categories.js");
+const LIVE_SCRIPT: &str = include_str!("../../static/live.js");
 const PUBLIC_MAP_SCRIPT: &str = include_str!("../../static/public_map.js");
 
 pub fn routes() -> Router<AppState> {
@@ -51,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/static/form.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], FORM_SCRIPT) }))
         .route("/static/vendor/leaflet/{*file}", get(vendor::leaflet))
         .route("/map", get(public_map::show))
+        .route("/live", get(live::stream))
+        .route("/static/live.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], LIVE_SCRIPT) }))
         .route("/static/public_map.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], PUBLIC_MAP_SCRIPT) }))
         .route("/static/categories.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], CATEGORIES_SCRIPT) }))
         .fallback(|| async { error_page(ApiError::not_found()) })
