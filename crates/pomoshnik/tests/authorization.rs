@@ -52,6 +52,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
+    row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
     row("POST",   "/reports/{number}/transitions",            [303,  403,   404,   403,   303,  404,  303]),
     row("GET",    "/reports/{number}/files/{file_id}",        [303,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/reports/{number}/files/{file_id}/{variant}", [303, 200, 404,   200,   200,  404,  200]),

@@ -9,6 +9,7 @@ mod evidence;
 mod files;
 pub mod i18n;
 pub mod mail;
+mod answer;
 mod metrics;
 pub mod open311;
 mod pages;

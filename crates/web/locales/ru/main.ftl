@@ -359,3 +359,18 @@ failed-deliveries-action = Действие
 ## Live updates of open pages
 live-status-changed = Статус обращения изменился: «{ $status }».
 live-reload = Обновить страницу
+
+## The answer as PDF
+answer-title = Ответ по обращению № { $number }
+answer-number = Номер обращения
+answer-status = Статус
+answer-decided-at = Дата решения
+answer-decision = Решение
+answer-reason = Причина отказа
+answer-text-heading = Ответ исполнителя
+answer-no-text = Исполнитель не оставил текста ответа.
+answer-no-files = Файлов нет.
+answer-file = { $name } ({ $kilobytes } КБ)
+answer-footer = Документ сформирован { $at } (московское время) сервисом «Помощник города».
+answer-download = Скачать ответ (PDF)
+error-answer_not_ready = Ответ по обращению ещё не готов: он появится, когда ведомство примет решение.

@@ -2,6 +2,7 @@
 //! page loads, redirects after each successful POST.
 
 mod account;
+mod answer;
 mod cabinet;
 mod card;
 mod deliveries;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
+        .route("/reports/{number}/answer.pdf", get(answer::download))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_page))
         .route("/staff/queue", get(queue::show))
