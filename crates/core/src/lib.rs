@@ -6,6 +6,7 @@ pub mod deadline;
 pub mod catalog;
 pub mod number;
 pub mod plate;
+pub mod rating;
 pub mod role;
 pub mod search;
 pub mod status;

@@ -52,6 +52,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
+    row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
     row("POST",   "/reports/{number}/transitions",            [303,  403,   404,   403,   303,  404,  303]),
     row("GET",    "/reports/{number}/files/{file_id}",        [303,  200,   404,   200,   200,  404,  200]),
@@ -74,6 +75,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/api/v1/reports/nearby",                   [401,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/reports/{number}",                 [401,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/api/v1/reports/{number}/transitions",     [401,  403,   404,   403,   200,  404,  200]),
+    row("POST",   "/api/v1/reports/{number}/rating",          [401,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/api/v1/reports/{number}/files/{file_id}", [401,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/api/v1/reports/{number}/files/{file_id}/{variant}", [401, 200, 404, 200,   200,  404,  200]),
     row("GET",    "/api/v1/notifications",                    [401,  200,   200,   200,   200,  200,  200]),
@@ -356,6 +358,11 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             let path = format!("/api/v1/reports/{number}/transitions");
             caller.request(service, Method::POST, &path).json(&json!({ "to": "in_progress" }))
         }
+
+        ("POST", "/reports/{number}/rating") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("score", "5")])
+        }
+        ("POST", "/api/v1/reports/{number}/rating") => caller.request(service, Method::POST, &path).json(&json!({ "score": 5 })),
 
         (method, path) => panic!("no request is defined for {method} {path}: add one to send()"),
     };

@@ -145,6 +145,10 @@ pub trait Store: Send + Sync {
     async fn failed_deliveries(&self, limit: i64) -> Result<Vec<FailedDelivery>>;
     /// Puts deliveries that failed for good back in the queue, due at `at`, and returns how many.
     async fn retry_failed_deliveries(&self, ids: &[i64], at: DateTime<Utc>) -> Result<u64>;
+
+    /// Stores the rating of a report, replacing an earlier one and keeping its first time.
+    async fn rate_report(&self, report_id: i64, user_id: i64, score: i64, comment: Option<&str>, at: DateTime<Utc>) -> Result<Rating>;
+    async fn report_rating(&self, report_id: i64) -> Result<Option<Rating>>;
 }
 
 /// Opens the store named by `url`: `sqlite://PATH` (created if missing) or `postgres://…`.

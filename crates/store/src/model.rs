@@ -354,3 +354,15 @@ pub struct FailedDelivery {
     pub last_error: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// The author's rating of how a report was handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rating {
+    pub report_id: i64,
+    pub user_id: i64,
+    /// From 1 (very bad) to 5 (excellent).
+    pub score: i64,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -6,7 +6,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{Delivery, FailedDelivery, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
+use crate::model::{Delivery, Rating, FailedDelivery, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -366,6 +366,29 @@ impl FailedDeliveryRow {
             attempts: self.attempts,
             last_error: self.last_error.unwrap_or_default(),
             created_at: from_millis(self.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RatingRow {
+    report_id: i64,
+    user_id: i64,
+    score: i64,
+    comment: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl RatingRow {
+    pub(crate) fn into_rating(self) -> Result<Rating> {
+        Ok(Rating {
+            report_id: self.report_id,
+            user_id: self.user_id,
+            score: self.score,
+            comment: self.comment,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
         })
     }
 }

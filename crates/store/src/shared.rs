@@ -818,6 +818,41 @@ macro_rules! impl_store {
                 }
                 Ok(retried)
             }
+
+            async fn rate_report(
+                &self,
+                report_id: i64,
+                user_id: i64,
+                score: i64,
+                comment: Option<&str>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<$crate::Rating> {
+                let row: $crate::rows::RatingRow = sqlx::query_as(
+                    "INSERT INTO report_ratings (report_id, user_id, score, comment, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) \
+                     ON CONFLICT (report_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, \
+                     updated_at = excluded.updated_at \
+                     RETURNING report_id, user_id, score, comment, created_at, updated_at",
+                )
+                .bind(report_id)
+                .bind(user_id)
+                .bind(score)
+                .bind(comment)
+                .bind($crate::rows::to_millis(at))
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_rating()
+            }
+
+            async fn report_rating(&self, report_id: i64) -> $crate::Result<Option<$crate::Rating>> {
+                let row: Option<$crate::rows::RatingRow> = sqlx::query_as(
+                    "SELECT report_id, user_id, score, comment, created_at, updated_at FROM report_ratings WHERE report_id = $1",
+                )
+                .bind(report_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::RatingRow::into_rating).transpose()
+            }
         }
 
         impl $store {

@@ -36,6 +36,7 @@ on_both_backends!(with_store => nearby_reports_by_cell);
 on_both_backends!(with_store => reports_in_bounding_box);
 on_both_backends!(with_store => deliveries_follow_modes);
 on_both_backends!(with_store => deliveries_retry_then_fail);
+on_both_backends!(with_store => rating_replaced_keeps_first_time);
 on_both_backends!(with_store => deliveries_claimed_once, flavor = "multi_thread", worker_threads = 4);
 
 #[tokio::test]
@@ -1181,4 +1182,25 @@ async fn deliveries_claimed_once(store: Arc<dyn Store>) {
 
 fn recipients(deliveries: &[Delivery]) -> Vec<&str> {
     deliveries.iter().map(|delivery| delivery.recipient.as_str()).collect()
+}
+
+async fn rating_replaced_keeps_first_time(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let report = create(&store, author.id, start).await;
+    assert_eq!(store.report_rating(report.id).await.expect("reading the rating failed"), None);
+
+    let first = store.rate_report(report.id, author.id, 2, Some("Долго"), start).await.expect("rating failed");
+    assert_eq!((first.score, first.comment.as_deref()), (2, Some("Долго")));
+    let later = start + Duration::hours(1);
+    let second = store.rate_report(report.id, author.id, 5, None, later).await.expect("rating again failed");
+    assert_eq!(second.score, 5);
+    assert_eq!(second.comment, None);
+    assert_eq!(second.created_at, start, "the first rating time is kept");
+    assert_eq!(second.updated_at, later);
+    assert_eq!(store.report_rating(report.id).await.expect("reading the rating failed"), Some(second));
+
+    let invalid = store.rate_report(report.id, author.id, 9, None, later).await;
+    assert!(invalid.is_err(), "the database accepted a score of 9");
 }

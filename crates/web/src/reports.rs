@@ -250,3 +250,25 @@ fn build_change(
     }
     change
 }
+
+/// Stores the author's rating of a resolved report. Refusals: 403 for anyone but the author,
+/// 409 before a decision, 422 naming the field for a score outside 1–5 or a long comment.
+pub async fn rate(state: &AppState, user: &User, number: &str, score: i64, comment: Option<String>) -> Result<pomoshnik_store::Rating, ApiError> {
+    use axum::http::StatusCode;
+    use pomoshnik_core::rating::{RatingError, check_rating};
+
+    let report = visible_report(state, user, number).await?;
+    let comment = comment.map(|comment| comment.trim().to_owned()).filter(|comment| !comment.is_empty());
+    if let Err(error) = check_rating(report.status, report.author_id, user.id, score, comment.as_deref()) {
+        let refusal = match error {
+            RatingError::NotAuthor => ApiError::new(StatusCode::FORBIDDEN, error.code()),
+            RatingError::NotResolved => ApiError::new(StatusCode::CONFLICT, error.code()),
+            RatingError::ScoreOutOfRange => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.code()).with_field("score"),
+            RatingError::CommentTooLong => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.code()).with_field("comment"),
+        };
+        return Err(refusal);
+    }
+    let rating = state.store.rate_report(report.id, user.id, score, comment.as_deref(), Utc::now()).await?;
+    tracing::info!(report_id = report.id, score, "report rated");
+    Ok(rating)
+}

@@ -374,3 +374,19 @@ answer-file = { $name } ({ $kilobytes } КБ)
 answer-footer = Документ сформирован { $at } (московское время) сервисом «Помощник города».
 answer-download = Скачать ответ (PDF)
 error-answer_not_ready = Ответ по обращению ещё не готов: он появится, когда ведомство примет решение.
+
+## Rating a resolved report
+rating-heading = Оценка работы
+rating-legend = Как вы оцениваете решение по обращению?
+rating-score-1 = 1 — очень плохо
+rating-score-2 = 2 — плохо
+rating-score-3 = 3 — удовлетворительно
+rating-score-4 = 4 — хорошо
+rating-score-5 = 5 — отлично
+rating-comment = Комментарий (необязательно)
+rating-submit = Оценить
+rating-current = Оценка автора: { $score } из 5
+error-rating_not_author = Оценить решение может только автор обращения.
+error-rating_not_available = Оценить обращение можно после того, как ведомство примет решение.
+error-rating_score_invalid = Выберите оценку от 1 до 5.
+error-rating_comment_too_long = Комментарий к оценке слишком длинный: сократите его до 2000 символов.

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/geocode/search", get(geo::search))
         .route("/geocode/reverse", get(geo::reverse))
         .route("/reports/{number}/transitions", post(reports::transition))
+        .route("/reports/{number}/rating", post(reports::rate))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_api))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_api))
         .route("/notifications", get(notifications::list))

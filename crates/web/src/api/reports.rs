@@ -212,3 +212,28 @@ pub async fn transition(
     let updated = reports::change_status(&state, &signed.user, &report, request, input.version).await?;
     Ok(Json(full_view(&state, &updated).await?))
 }
+
+#[derive(Deserialize)]
+pub struct RatingInput {
+    score: i64,
+    comment: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct RatingOutput {
+    score: i64,
+    comment: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/reports/{number}/rating`: the author rates a resolved report from 1 to 5.
+pub async fn rate(
+    State(state): State<AppState>,
+    ApiUser(signed): ApiUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<RatingInput>,
+) -> Result<Json<RatingOutput>, ApiError> {
+    let rating = reports::rate(&state, &signed.user, &number, input.score, input.comment).await?;
+    Ok(Json(RatingOutput { score: rating.score, comment: rating.comment, created_at: rating.created_at, updated_at: rating.updated_at }))
+}

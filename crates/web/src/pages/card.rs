@@ -42,6 +42,13 @@ struct CardPage {
     error: Option<String>,
     /// Evidence warnings, shown to staff only.
     warnings: Vec<String>,
+    /// The rating form, for the author of a resolved report.
+    rating_form: bool,
+    /// The stored rating as a sentence, and its score (0 without a rating).
+    rating_text: Option<String>,
+    rating_score: i64,
+    /// Text of the comment field: the refused draft, or else the stored comment.
+    rating_comment: String,
 }
 
 /// The statuses the user could move the report to now, found by asking the transition rules
@@ -107,7 +114,9 @@ pub struct CardQuery {
     filed: Option<String>,
 }
 
-async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_filed: bool, error: Option<String>) -> Result<Response, ApiError> {
+/// Renders the card. `rating_draft` is a rating comment the author typed in a refused form, shown
+/// again in place of the stored one.
+async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_filed: bool, error: Option<String>, rating_draft: Option<String>) -> Result<Response, ApiError> {
     let catalog = state.store.catalog().await?;
     let events = state.store.report_events(report.id).await?;
     let files = state.store.report_files(report.id).await?;
@@ -121,8 +130,19 @@ async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_file
     let actions = available_actions(&signed.user, report, &catalog);
     let title = Tr.t_with("card-title", &[("number", view.number.clone().into())]);
     let filed_notice = just_filed.then(|| Tr.t_with("card-filed-notice", &[("number", view.number.clone().into())]));
+    let rating_form = report.author_id == signed.user.id && matches!(report.status, Status::Resolved | Status::Closed);
+    let rating = state.store.report_rating(report.id).await?;
+    let rating_score = rating.as_ref().map_or(0, |rating| rating.score);
+    let rating_comment = rating_draft.or_else(|| rating.as_ref().and_then(|rating| rating.comment.clone())).unwrap_or_default();
+    let rating_text = rating.map(|rating| {
+        let score = Tr.t_with("rating-current", &[("score", rating.score.into())]);
+        match rating.comment {
+            Some(comment) => format!("{score}: «{comment}»"),
+            None => score,
+        }
+    });
     let layout = Layout::for_user(state, signed, title).await;
-    Ok(render(&CardPage { layout, t: Tr, report: view, agency_name, actions, filed_notice, error, warnings }))
+    Ok(render(&CardPage { layout, t: Tr, report: view, agency_name, actions, filed_notice, error, warnings, rating_form, rating_text, rating_score, rating_comment }))
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {
@@ -130,7 +150,7 @@ pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Pat
         Ok(report) => report,
         Err(error) => return error_page(error),
     };
-    card_page(&state, &signed, &report, query.filed.is_some(), None).await.unwrap_or_else(error_page)
+    card_page(&state, &signed, &report, query.filed.is_some(), None, None).await.unwrap_or_else(error_page)
 }
 
 #[derive(Deserialize)]
@@ -169,9 +189,40 @@ pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUse
         Ok(_) => Redirect::to("/staff/queue").into_response(),
         Err(error) if error.status.is_client_error() && error.status != axum::http::StatusCode::NOT_FOUND => {
             let status = error.status;
-            let mut response = card_page(&state, &signed, &report, false, Some(error.problem.message)).await.unwrap_or_else(error_page);
+            let mut response = card_page(&state, &signed, &report, false, Some(error.problem.message), None).await.unwrap_or_else(error_page);
             *response.status_mut() = status;
             response
+        }
+        Err(error) => error_page(error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RatingForm {
+    csrf_token: Option<String>,
+    score: Option<String>,
+    comment: Option<String>,
+}
+
+/// `POST /reports/{number}/rating`: the author's rating from the card. A refused rating shows the
+/// card again with the reason and the typed comment.
+pub async fn rate(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Form(form): Form<RatingForm>) -> Response {
+    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        return error_page(error);
+    }
+    // A missing or non-numeric score is out of range, so it gets the same message as 0 or 6.
+    let score = form.score.as_deref().and_then(|score| score.parse::<i64>().ok()).unwrap_or(0);
+    match reports::rate(&state, &signed.user, &number, score, form.comment.clone()).await {
+        Ok(_) => Redirect::to(&format!("/reports/{number}#rating")).into_response(),
+        Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            let report = match visible_report(&state, &signed.user, &number).await {
+                Ok(report) => report,
+                Err(error) => return error_page(error),
+            };
+            let message = error.problem.message.clone();
+            let mut page = card_page(&state, &signed, &report, false, Some(message), form.comment).await.unwrap_or_else(error_page);
+            *page.status_mut() = error.status;
+            page
         }
         Err(error) => error_page(error),
     }

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
+        .route("/reports/{number}/rating", post(card::rate))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_page))
         .route("/staff/queue", get(queue::show))
