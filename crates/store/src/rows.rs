@@ -314,3 +314,44 @@ impl EventEntryRow {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdentityRow {
+    provider: String,
+    subject: String,
+    user_id: i64,
+    created_at: i64,
+}
+
+impl IdentityRow {
+    pub(crate) fn into_identity(self) -> Result<crate::model::Identity> {
+        Ok(crate::model::Identity { provider: self.provider, subject: self.subject, user_id: self.user_id, created_at: from_millis(self.created_at)? })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PendingSignInRow {
+    state_hash: String,
+    provider: String,
+    nonce: String,
+    pkce_verifier: String,
+    return_path: String,
+    link_user_id: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl PendingSignInRow {
+    pub(crate) fn into_pending(self) -> Result<crate::model::PendingSignIn> {
+        Ok(crate::model::PendingSignIn {
+            state_hash: self.state_hash,
+            provider: self.provider,
+            nonce: self.nonce,
+            pkce_verifier: self.pkce_verifier,
+            return_path: self.return_path,
+            link_user_id: self.link_user_id,
+            created_at: from_millis(self.created_at)?,
+            expires_at: from_millis(self.expires_at)?,
+        })
+    }
+}
