@@ -21,6 +21,11 @@ struct Cli {
     #[arg(long, global = true, env = "POMOSHNIK_DATABASE_URL")]
     database_url: Option<String>,
 
+    /// Configuration file (TOML) with the sign-in providers. Default: <data-dir>/pomoshnik.toml
+    /// when it exists, otherwise no providers.
+    #[arg(long, global = true, env = "POMOSHNIK_CONFIG")]
+    config: Option<PathBuf>,
+
     /// Log format: text for a terminal, json for log collectors.
     #[arg(long, global = true, env = "POMOSHNIK_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -158,7 +163,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve { listen, public_url, tile_url, geocoder_url } => {
-            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url };
+            let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
+            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             pomoshnik::serve(listener, state, shutdown_signal()).await

@@ -9,6 +9,7 @@ mod evidence;
 mod files;
 pub mod i18n;
 mod metrics;
+pub mod oidc;
 pub mod open311;
 mod pages;
 mod reports;
