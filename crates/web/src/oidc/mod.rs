@@ -391,7 +391,8 @@ impl Provider {
             let error_code = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|value| value["error"].as_str().map(str::to_owned));
             return Err(SignInError::InvalidResponse(format!("token endpoint returned {status}, error {error_code:?}")));
         }
-        response.json().await.map_err(|error| SignInError::InvalidResponse(format!("token response: {error}")))
+        // The decoding error is left out because it may quote a token from the body.
+        response.json().await.map_err(|_| SignInError::InvalidResponse("the token response is not the expected JSON".to_owned()))
     }
 
     /// Checks the ID token's signature against the provider's JWKS and its claims against
@@ -449,7 +450,8 @@ impl Provider {
         if !status.is_success() {
             return Err(SignInError::InvalidResponse(format!("userinfo endpoint returned {status}")));
         }
-        response.json().await.map_err(|error| SignInError::InvalidResponse(format!("userinfo response: {error}")))
+        // The decoding error is left out because it may quote personal data from the body.
+        response.json().await.map_err(|_| SignInError::InvalidResponse("the userinfo response is not a JSON object".to_owned()))
     }
 
     /// Returns whether the provider has a userinfo endpoint.
