@@ -18,6 +18,7 @@ on_both_backends!(with_providers => local_email_not_merged);
 on_both_backends!(with_providers => defective_id_tokens_rejected);
 on_both_backends!(with_providers => state_mismatch_rejected);
 on_both_backends!(with_providers => esia_needs_confirmed_account);
+on_both_backends!(with_providers => other_issuer_rejected);
 
 /// Starts the providers and the service configured with them, and runs `scenario`.
 async fn with_providers(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestService, &TestProviders)) {
@@ -208,13 +209,7 @@ async fn state_mismatch_rejected(service: &TestService, _providers: &TestProvide
     let client = service.browser();
     let callback = callback_url(service, &client, "mosru", "state-person").await;
 
-    let mut altered = callback.clone();
-    let pairs: Vec<(String, String)> = callback
-        .query_pairs()
-        .map(|(key, value)| if key == "state" { (key.into_owned(), "another-state".to_owned()) } else { (key.into_owned(), value.into_owned()) })
-        .collect();
-    altered.query_pairs_mut().clear().extend_pairs(pairs);
-    let response = client.get(altered).send().await.expect("GET failed");
+    let response = client.get(with_parameter(&callback, "state", "another-state")).send().await.expect("GET failed");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a callback with another state was accepted");
     let page = response.text().await.expect("failed to read the page");
     assert!(page.contains("Начните вход заново"), "the page does not explain the rejection: {page}");
@@ -232,6 +227,27 @@ async fn state_mismatch_rejected(service: &TestService, _providers: &TestProvide
     assert!(linked_user_id(service, "mosru", "state-person").await.is_some());
     let replay = signed_callback(&client, &callback).await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "a used state was accepted again");
+}
+
+/// Replaces the value of `name` in the query of `url`.
+fn with_parameter(url: &Url, name: &str, value: &str) -> Url {
+    let pairs: Vec<(String, String)> =
+        url.query_pairs().map(|(key, old)| if key == name { (key.into_owned(), value.to_owned()) } else { (key.into_owned(), old.into_owned()) }).collect();
+    let mut changed = url.clone();
+    changed.query_pairs_mut().clear().extend_pairs(pairs);
+    changed
+}
+
+async fn other_issuer_rejected(service: &TestService, _providers: &TestProviders) {
+    let client = service.browser();
+    let callback = callback_url(service, &client, "mosru", "mix-up-person").await;
+    assert!(callback.query_pairs().any(|(key, _)| key == "iss"), "oidc-provider sends iss (RFC 9207): {callback}");
+
+    let response = client.get(with_parameter(&callback, "iss", "http://127.0.0.1:1")).send().await.expect("GET failed");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a callback naming another issuer was accepted");
+    let page = response.text().await.expect("failed to read the page");
+    assert!(page.contains("не прошёл проверку"), "the page does not explain the rejection: {page}");
+    assert_eq!(linked_user_id(service, "mosru", "mix-up-person").await, None);
 }
 
 async fn signed_callback(client: &Client, callback: &Url) -> Response {

@@ -176,6 +176,8 @@ pub enum SignInError {
     InvalidIdToken(String),
     #[error("the ID token's nonce does not match the sign-in")]
     NonceMismatch,
+    #[error("the callback's iss parameter names another issuer")]
+    IssuerMismatch,
     #[error("the ESIA account is not confirmed")]
     EsiaNotConfirmed,
     #[error("the provider's verified e-mail belongs to a local account")]
@@ -200,7 +202,7 @@ impl SignInError {
             SignInError::StateMismatch | SignInError::PendingNotFound | SignInError::LinkUserMismatch => "sign_in_expired",
             SignInError::ProviderRefused(_) | SignInError::MissingCode => "sign_in_cancelled",
             SignInError::Http(_) | SignInError::InvalidResponse(_) => "provider_unavailable",
-            SignInError::InvalidIdToken(_) | SignInError::NonceMismatch => "provider_response_invalid",
+            SignInError::InvalidIdToken(_) | SignInError::NonceMismatch | SignInError::IssuerMismatch => "provider_response_invalid",
             SignInError::EsiaNotConfirmed => "esia_not_confirmed",
             SignInError::EmailOfLocalAccount => "provider_email_taken",
             SignInError::IdentityLinkedElsewhere => "identity_linked_elsewhere",
@@ -545,7 +547,7 @@ mod tests {
     #[test]
     fn pkce_challenge_matches_rfc_7636_example() {
         let secrets = RequestSecrets { state: String::new(), nonce: String::new(), pkce_verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned() };
-        assert_eq!(secrets.pkce_challenge(), "E9Melhoa2OwvFrEMTJguCQaoWvcF1ZdG_kSHqSNzXd0");
+        assert_eq!(secrets.pkce_challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]

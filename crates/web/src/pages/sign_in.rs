@@ -64,6 +64,7 @@ pub struct CsrfForm {
 /// `POST /auth/{provider}/link`: sends the signed-in person to the provider to link an account.
 pub async fn start_link(State(state): State<AppState>, PageUser(signed): PageUser, Path(code): Path<String>, Form(form): Form<CsrfForm>) -> Response {
     if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        tracing::warn!(provider = %code, user.id = signed.user.id, "linking rejected: the CSRF token does not match the session");
         return super::error_page(error);
     }
     match begin(&state, &code, "/account".to_owned(), Some(signed.user.id)).await {
@@ -100,6 +101,8 @@ pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    /// The issuer, sent by providers that support RFC 9207.
+    iss: Option<String>,
 }
 
 /// `GET /auth/{provider}/callback`: where the provider returns the browser.
@@ -165,6 +168,10 @@ async fn finish(
     if pending.provider != provider.code {
         return Err(SignInError::StateMismatch);
     }
+    // RFC 9207: a response that names another issuer comes from another provider (a mix-up).
+    if query.iss.as_ref().is_some_and(|iss| *iss != provider.settings.issuer) {
+        return Err(SignInError::IssuerMismatch);
+    }
     if let Some(error) = &query.error {
         // An OAuth error code such as `access_denied`; it carries no personal data.
         return Err(SignInError::ProviderRefused(error.chars().take(64).collect()));
@@ -188,7 +195,7 @@ async fn finish(
             if user.disabled {
                 return Err(SignInError::AccountDisabled);
             }
-            let token = auth::open_session(state, &user).await.map_err(|error| SignInError::Store(error))?;
+            let token = auth::open_session(state, &user).await?;
             tracing::info!(provider = %provider.code, user.id = user.id, "signed in through a provider");
             Ok(Finished::SignedIn { user, token, return_path: pending.return_path })
         }
@@ -233,8 +240,8 @@ async fn find_or_create_user(state: &AppState, provider: &Provider, tokens: &oid
 
     let now = Utc::now();
     let user = NewUser {
-        email: format!("{}+{}@{PLACEHOLDER_EMAIL_DOMAIN}", provider.code, uuid_like()),
-        password_hash: format!("{UNUSABLE_PASSWORD_PREFIX}{}", uuid_like()),
+        email: format!("{}+{}@{PLACEHOLDER_EMAIL_DOMAIN}", provider.code, random_suffix()),
+        password_hash: format!("{UNUSABLE_PASSWORD_PREFIX}{}", random_suffix()),
         role: Role::Resident,
         agency: None,
         confirmed: true,
@@ -246,7 +253,7 @@ async fn find_or_create_user(state: &AppState, provider: &Provider, tokens: &oid
             Ok(created)
         }
         // Two first sign-ins of one person raced, and the other one created the account.
-        Err(StoreError::Duplicate("identity")) => state.store.user_by_identity(&provider.code, &claims.subject).await?.ok_or(SignInError::PendingNotFound),
+        Err(StoreError::Duplicate("identity")) => state.store.user_by_identity(&provider.code, &claims.subject).await?.ok_or(SignInError::Store(StoreError::NotFound)),
         Err(other) => Err(other.into()),
     }
 }
@@ -277,7 +284,8 @@ async fn verified_email(state: &AppState, provider: &Provider, tokens: &oidc::To
     }
 }
 
-fn uuid_like() -> String {
+/// Returns 24 random lowercase letters and digits, for placeholder e-mails and password hashes.
+fn random_suffix() -> String {
     RequestSecrets::generate().state.chars().filter(char::is_ascii_alphanumeric).take(24).collect::<String>().to_lowercase()
 }
 
