@@ -24,12 +24,18 @@ pub struct Service {
     server: JoinHandle<anyhow::Result<()>>,
 }
 
+/// Returns the web settings of a benchmark server: no map tiles and no sign-in providers, so the
+/// public address is never used.
+pub fn web_config() -> WebConfig {
+    WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new() }
+}
+
 impl Service {
     /// Opens the installation (migrations, catalog), binds `127.0.0.1:0` and serves with
     /// `pomoshnik::serve`, as the `serve` command does.
     pub async fn start(data_dir: &Path, database_url: Option<String>) -> anyhow::Result<Service> {
         let installation = Installation::new(data_dir, database_url);
-        let state = installation.app_state(WebConfig { secure_cookies: false, tile_url: None }, None).await?;
+        let state = installation.app_state(web_config(), None).await?;
         Service::serve(state).await
     }
 

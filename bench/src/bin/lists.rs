@@ -18,7 +18,6 @@ use pomoshnik_bench::server::{self, Service, session_cookie};
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::role::Role;
 use pomoshnik_geo::CityMap;
-use pomoshnik_web::WebConfig;
 use rand::Rng;
 use reqwest::Client;
 use serde::Serialize;
@@ -182,7 +181,7 @@ async fn measure_backend(arguments: &Arguments, backend: Backend, catalog: &Cata
         Backend::Postgres => Some(recreate_postgres_database(arguments).await?),
     };
     let installation = Installation::new(data_dir.path(), database_url);
-    let state = installation.app_state(WebConfig { secure_cookies: false, tile_url: None }, None).await?;
+    let state = installation.app_state(pomoshnik_bench::server::web_config(), None).await?;
 
     let plan = SeedPlan { reports: arguments.reports, authors: arguments.authors, random_seed: 20_261_204 };
     eprintln!("{group}: seeding {} reports by {} residents", plan.reports, plan.authors);

@@ -18,6 +18,8 @@ use pomoshnik_store::{NewUser, Store, User};
 use pomoshnik_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 
+pub mod config;
+
 /// Ages after which [`clean_up`] treats leftovers as abandoned.
 #[derive(Debug, Clone, Copy)]
 pub struct CleanupAges {
@@ -81,7 +83,9 @@ impl Installation {
             None => Arc::new(Gazetteer::new(city.clone()).context("cannot load the embedded address list")?),
         };
 
+        let providers = pomoshnik_web::oidc::Providers::new(web.providers.clone()).context("invalid sign-in provider configuration")?;
         Ok(AppState {
+            providers: Arc::new(providers),
             store: self.open_store().await?,
             files: self.open_files().await?,
             calendar: Calendar::embedded(),

@@ -23,6 +23,11 @@ struct Cli {
     #[arg(long, global = true, env = "POMOSHNIK_DATABASE_URL")]
     database_url: Option<String>,
 
+    /// Configuration file (TOML) with the sign-in providers. Default: <data-dir>/pomoshnik.toml
+    /// when it exists, otherwise no providers.
+    #[arg(long, global = true, env = "POMOSHNIK_CONFIG")]
+    config: Option<PathBuf>,
+
     /// Log format: text for a terminal, json for log collectors.
     #[arg(long, global = true, env = "POMOSHNIK_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -213,9 +218,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker } => {
-            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url };
-            let state = installation.app_state(web, geocoder_url.as_deref()).await?;
+            let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
+            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers };
+            let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
 

@@ -33,7 +33,8 @@ const fn row(method: &'static str, path: &'static str, expected: [u16; 7]) -> Ro
 
 /// The matrix. Placeholders: `{number}` is a report filed by the author and dispatched to madi,
 /// `{file_id}` its photo, `{category}` a category any resident may file in, `{*file}` a bundled
-/// front-end file, `{variant}` the photo's thumbnail. Routes that need query parameters get them from [`query_of`].
+/// front-end file, `{variant}` the photo's thumbnail, `{provider}` a sign-in provider code that
+/// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers). Routes that need query parameters get them from [`query_of`].
 #[rustfmt::skip]
 const ROUTES: &[Row] = &[
     //                                                         anon  author other  moder  madi  oati  admin
@@ -41,6 +42,10 @@ const ROUTES: &[Row] = &[
     row("GET",    "/login",                                   [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/login",                                   [401,  303,   303,   303,   303,  303,  303]),
     row("POST",   "/logout",                                  [303,  303,   303,   303,   303,  303,  303]),
+    row("GET",    "/account",                                 [303,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/auth/{provider}/login",                   [404,  404,   404,   404,   404,  404,  404]),
+    row("POST",   "/auth/{provider}/link",                    [303,  404,   404,   404,   404,  404,  404]),
+    row("GET",    "/auth/{provider}/callback",                [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/reports/new",                             [303,  200,   200,   403,   403,  403,  403]),
     row("GET",    "/reports/new/{category}",                  [303,  200,   200,   403,   403,  403,  403]),
     row("POST",   "/reports/new/{category}",                  [303,  303,   303,   403,   403,  403,  403]),
@@ -293,7 +298,8 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{variant}", "thumbnail")
         .replace("{category}", CATEGORY)
         .replace("{*file}", "leaflet.js")
-        .replace("{token}", "not-a-delivery-token");
+        .replace("{token}", "not-a-delivery-token")
+        .replace("{provider}", "mosru");
     let request = match (row.method, row.path) {
         ("GET", _) => caller.request(service, Method::GET, &format!("{path}{}", query_of(row.path))),
 
@@ -325,6 +331,7 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         }
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
+        ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/reports/{number}/transitions") => {
             let number = fixture.fresh_number().await;
             let path = format!("/reports/{number}/transitions");

@@ -149,6 +149,22 @@ pub trait Store: Send + Sync {
     /// Stores the rating of a report, replacing an earlier one and keeping its first time.
     async fn rate_report(&self, report_id: i64, user_id: i64, score: i64, comment: Option<&str>, at: DateTime<Utc>) -> Result<Rating>;
     async fn report_rating(&self, report_id: i64) -> Result<Option<Rating>>;
+    /// Returns the user linked to the provider's subject, disabled or not.
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
+    /// Creates the user and links the provider's subject to it in one transaction. Fails with
+    /// [`StoreError::Duplicate`] (`"identity"`) when the subject is linked already, as when two
+    /// first sign-ins of one person race, and (`"email"`) when the e-mail is taken.
+    async fn create_user_with_identity(&self, user: &NewUser, provider: &str, subject: &str) -> Result<User>;
+    /// Links the provider's subject to an existing user. Fails with [`StoreError::Duplicate`]:
+    /// `"identity"` when the subject is linked to any user, `"provider"` when the user has
+    /// another account of this provider linked.
+    async fn link_identity(&self, identity: &Identity) -> Result<()>;
+    /// Returns the user's linked accounts, ordered by provider code.
+    async fn identities(&self, user_id: i64) -> Result<Vec<Identity>>;
+    async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()>;
+    /// Deletes and returns the unexpired pending sign-in with this state hash, so each state is
+    /// used at most once. Deletes every expired pending sign-in as well.
+    async fn take_pending_sign_in(&self, state_hash: &str, now: DateTime<Utc>) -> Result<Option<PendingSignIn>>;
 }
 
 /// Opens the store named by `url`: `sqlite://PATH` (created if missing) or `postgres://…`.

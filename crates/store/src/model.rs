@@ -366,3 +366,30 @@ pub struct Rating {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// An account at an external OpenID Connect provider, linked to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The provider's code in the configuration file, such as `esia` or `mosru`.
+    pub provider: String,
+    /// The ID token's `sub` claim.
+    pub subject: String,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A sign-in sent to a provider and not yet returned to the callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    /// Lowercase hex SHA-256 of the `state` parameter.
+    pub state_hash: String,
+    pub provider: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// Local path to open after the sign-in.
+    pub return_path: String,
+    /// The signed-in user who links the provider's account, or None for a sign-in.
+    pub link_user_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}

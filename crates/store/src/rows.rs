@@ -6,7 +6,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{Delivery, Rating, FailedDelivery, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
+use crate::model::{Delivery, FailedDelivery, Rating, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -389,6 +389,47 @@ impl RatingRow {
             comment: self.comment,
             created_at: from_millis(self.created_at)?,
             updated_at: from_millis(self.updated_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdentityRow {
+    provider: String,
+    subject: String,
+    user_id: i64,
+    created_at: i64,
+}
+
+impl IdentityRow {
+    pub(crate) fn into_identity(self) -> Result<crate::model::Identity> {
+        Ok(crate::model::Identity { provider: self.provider, subject: self.subject, user_id: self.user_id, created_at: from_millis(self.created_at)? })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PendingSignInRow {
+    state_hash: String,
+    provider: String,
+    nonce: String,
+    pkce_verifier: String,
+    return_path: String,
+    link_user_id: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl PendingSignInRow {
+    pub(crate) fn into_pending(self) -> Result<crate::model::PendingSignIn> {
+        Ok(crate::model::PendingSignIn {
+            state_hash: self.state_hash,
+            provider: self.provider,
+            nonce: self.nonce,
+            pkce_verifier: self.pkce_verifier,
+            return_path: self.return_path,
+            link_user_id: self.link_user_id,
+            created_at: from_millis(self.created_at)?,
+            expires_at: from_millis(self.expires_at)?,
         })
     }
 }

@@ -634,6 +634,139 @@ macro_rules! impl_store {
                 Ok(comments)
             }
 
+            async fn user_by_identity(&self, provider: &str, subject: &str) -> $crate::Result<Option<$crate::User>> {
+                let row: Option<$crate::rows::UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::user_columns!(),
+                    " FROM identities JOIN users ON users.id = identities.user_id WHERE identities.provider = $1 AND identities.subject = $2"
+                ))
+                .bind(provider)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::UserRow::into_user).transpose()
+            }
+
+            async fn create_user_with_identity(&self, user: &$crate::NewUser, provider: &str, subject: &str) -> $crate::Result<$crate::User> {
+                let mut transaction = self.open_write().await?;
+                let row: $crate::rows::UserRow = sqlx::query_as(concat!(
+                    "INSERT INTO users (email, password_hash, role, agency_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                    $crate::shared::user_columns!()
+                ))
+                .bind(&user.email)
+                .bind(&user.password_hash)
+                .bind(user.role.code())
+                .bind(&user.agency)
+                .bind(user.confirmed)
+                .bind($crate::rows::to_millis(user.created_at))
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(|error| match error {
+                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
+                    other => other.into(),
+                })?;
+                let created = row.into_user()?;
+
+                sqlx::query("INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(provider)
+                    .bind(subject)
+                    .bind(created.id)
+                    .bind($crate::rows::to_millis(user.created_at))
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| match error {
+                        sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("identity"),
+                        other => other.into(),
+                    })?;
+
+                transaction.commit().await?;
+                Ok(created)
+            }
+
+            async fn link_identity(&self, identity: &$crate::Identity) -> $crate::Result<()> {
+                let mut transaction = self.open_write().await?;
+                let (subject_linked,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM identities WHERE provider = $1 AND subject = $2)")
+                    .bind(&identity.provider)
+                    .bind(&identity.subject)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                if subject_linked {
+                    return Err($crate::StoreError::Duplicate("identity"));
+                }
+                let (provider_linked,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM identities WHERE user_id = $1 AND provider = $2)")
+                    .bind(identity.user_id)
+                    .bind(&identity.provider)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                if provider_linked {
+                    return Err($crate::StoreError::Duplicate("provider"));
+                }
+
+                sqlx::query("INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&identity.provider)
+                    .bind(&identity.subject)
+                    .bind(identity.user_id)
+                    .bind($crate::rows::to_millis(identity.created_at))
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| match error {
+                        // A concurrent link on PostgreSQL, whose transactions do not queue as
+                        // SQLite's `BEGIN IMMEDIATE` ones do.
+                        sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("identity"),
+                        other => other.into(),
+                    })?;
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn identities(&self, user_id: i64) -> $crate::Result<Vec<$crate::Identity>> {
+                let rows: Vec<$crate::rows::IdentityRow> =
+                    sqlx::query_as("SELECT provider, subject, user_id, created_at FROM identities WHERE user_id = $1 ORDER BY provider")
+                        .bind(user_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map($crate::rows::IdentityRow::into_identity).collect()
+            }
+
+            async fn create_pending_sign_in(&self, pending: &$crate::PendingSignIn) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO pending_sign_ins (state_hash, provider, nonce, pkce_verifier, return_path, link_user_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&pending.state_hash)
+                .bind(&pending.provider)
+                .bind(&pending.nonce)
+                .bind(&pending.pkce_verifier)
+                .bind(&pending.return_path)
+                .bind(pending.link_user_id)
+                .bind($crate::rows::to_millis(pending.created_at))
+                .bind($crate::rows::to_millis(pending.expires_at))
+                .execute(&self.pool)
+                .await
+                .map_err(|error| match error {
+                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("state"),
+                    other => other.into(),
+                })?;
+                Ok(())
+            }
+
+            async fn take_pending_sign_in(&self, state_hash: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::Result<Option<$crate::PendingSignIn>> {
+                let mut transaction = self.open_write().await?;
+                sqlx::query("DELETE FROM pending_sign_ins WHERE expires_at <= $1")
+                    .bind($crate::rows::to_millis(now))
+                    .execute(&mut *transaction)
+                    .await?;
+                let row: Option<$crate::rows::PendingSignInRow> = sqlx::query_as(
+                    "DELETE FROM pending_sign_ins WHERE state_hash = $1 \
+                     RETURNING state_hash, provider, nonce, pkce_verifier, return_path, link_user_id, created_at, expires_at",
+                )
+                .bind(state_hash)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                row.map($crate::rows::PendingSignInRow::into_pending).transpose()
+            }
+
             async fn set_delivery_channels(&self, channels: &[&str]) -> $crate::Result<()> {
                 let mut transaction = self.open_write().await?;
                 sqlx::query("DELETE FROM delivery_channels").execute(&mut *transaction).await?;

@@ -13,7 +13,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    BoundingBoxQuery, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, NearbyQuery, NewFile, NewReport, NewUser, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
+    BoundingBoxQuery, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, Identity, NearbyQuery, NewFile, NewReport, NewUser, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -37,6 +37,8 @@ on_both_backends!(with_store => reports_in_bounding_box);
 on_both_backends!(with_store => deliveries_follow_modes);
 on_both_backends!(with_store => deliveries_retry_then_fail);
 on_both_backends!(with_store => rating_replaced_keeps_first_time);
+on_both_backends!(with_store => identities_link_and_find);
+on_both_backends!(with_store => pending_sign_in_taken_once);
 on_both_backends!(with_store => deliveries_claimed_once, flavor = "multi_thread", worker_threads = 4);
 
 #[tokio::test]
@@ -1203,4 +1205,78 @@ async fn rating_replaced_keeps_first_time(store: Arc<dyn Store>) {
 
     let invalid = store.rate_report(report.id, author.id, 9, None, later).await;
     assert!(invalid.is_err(), "the database accepted a score of 9");
+}
+
+async fn identities_link_and_find(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-03-01T10:00:00.123Z");
+    let new_user = NewUser {
+        email: "esia+first@identities.invalid".to_owned(),
+        password_hash: "!unusable".to_owned(),
+        role: Role::Resident,
+        agency: None,
+        confirmed: true,
+        created_at: at,
+    };
+
+    let created = store.create_user_with_identity(&new_user, "esia", "subject-1").await.expect("user creation with identity failed");
+    assert_eq!(created.email, new_user.email);
+    assert_eq!(created.role, Role::Resident);
+    assert!(created.confirmed);
+
+    let found = store.user_by_identity("esia", "subject-1").await.expect("identity lookup failed");
+    assert_eq!(found.as_ref().map(|user| user.id), Some(created.id));
+    let other_provider = store.user_by_identity("mosru", "subject-1").await.expect("identity lookup failed");
+    assert!(other_provider.is_none(), "a subject is unique per provider only");
+
+    let second_user = NewUser { email: "esia+second@identities.invalid".to_owned(), ..new_user.clone() };
+    let repeated = store.create_user_with_identity(&second_user, "esia", "subject-1").await;
+    assert!(matches!(repeated, Err(StoreError::Duplicate("identity"))), "expected Duplicate(\"identity\"), got {repeated:?}");
+    let after_rollback = store.user_by_email("esia+second@identities.invalid").await.expect("user lookup failed");
+    assert!(after_rollback.is_none(), "the user of a failed link must be rolled back");
+
+    let mosru = Identity { provider: "mosru".to_owned(), subject: "mos-42".to_owned(), user_id: created.id, created_at: at };
+    store.link_identity(&mosru).await.expect("linking a second provider failed");
+    let linked = store.identities(created.id).await.expect("identity list failed");
+    let pairs: Vec<(&str, &str)> = linked.iter().map(|identity| (identity.provider.as_str(), identity.subject.as_str())).collect();
+    assert_eq!(pairs, vec![("esia", "subject-1"), ("mosru", "mos-42")]);
+    assert_eq!(linked[1], mosru);
+
+    let resident = add_user(&store, "resident@example.org", Role::Resident).await;
+    let taken_subject = store.link_identity(&Identity { user_id: resident.id, ..mosru.clone() }).await;
+    assert!(matches!(taken_subject, Err(StoreError::Duplicate("identity"))), "expected Duplicate(\"identity\"), got {taken_subject:?}");
+    let second_of_provider = store.link_identity(&Identity { subject: "mos-43".to_owned(), ..mosru.clone() }).await;
+    assert!(matches!(second_of_provider, Err(StoreError::Duplicate("provider"))), "expected Duplicate(\"provider\"), got {second_of_provider:?}");
+    assert!(store.identities(resident.id).await.expect("identity list failed").is_empty());
+}
+
+async fn pending_sign_in_taken_once(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let resident = add_user(&store, "linker@example.org", Role::Resident).await;
+    let now = utc("2026-03-01T10:00:00.000Z");
+    let pending = PendingSignIn {
+        state_hash: "a".repeat(64),
+        provider: "mosru".to_owned(),
+        nonce: "nonce-1".to_owned(),
+        pkce_verifier: "verifier-1".to_owned(),
+        return_path: "/my/reports".to_owned(),
+        link_user_id: Some(resident.id),
+        created_at: now,
+        expires_at: now + Duration::minutes(10),
+    };
+    let expired = PendingSignIn { state_hash: "b".repeat(64), link_user_id: None, expires_at: now + Duration::minutes(1), ..pending.clone() };
+    store.create_pending_sign_in(&pending).await.expect("pending sign-in creation failed");
+    store.create_pending_sign_in(&expired).await.expect("pending sign-in creation failed");
+    let repeated = store.create_pending_sign_in(&pending).await;
+    assert!(matches!(repeated, Err(StoreError::Duplicate("state"))), "expected Duplicate(\"state\"), got {repeated:?}");
+
+    let later = now + Duration::minutes(2);
+    let taken = store.take_pending_sign_in(&pending.state_hash, later).await.expect("taking the pending sign-in failed");
+    assert_eq!(taken, Some(pending.clone()));
+    let again = store.take_pending_sign_in(&pending.state_hash, later).await.expect("taking the pending sign-in failed");
+    assert_eq!(again, None, "a state must be usable once");
+    let after_expiry = store.take_pending_sign_in(&expired.state_hash, later).await.expect("taking the pending sign-in failed");
+    assert_eq!(after_expiry, None, "an expired pending sign-in must not be returned");
+    let unknown = store.take_pending_sign_in(&"c".repeat(64), now).await.expect("taking the pending sign-in failed");
+    assert_eq!(unknown, None);
 }

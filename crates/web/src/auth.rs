@@ -85,12 +85,19 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<(U
         return Err(ApiError::forbidden().with_code("account_not_confirmed"));
     }
 
+    let token = open_session(state, &user).await?;
+    tracing::info!(user.id = user.id, "signed in");
+    Ok((user, token))
+}
+
+/// Opens a new session of `user` with a fresh token and CSRF token, and returns the token.
+/// Every sign-in calls it, so a session token is never carried over from before the sign-in.
+pub async fn open_session(state: &AppState, user: &User) -> Result<String, pomoshnik_store::StoreError> {
     let token = random_token();
     let now = Utc::now();
     let session = Session { token_hash: token_hash(&token), user_id: user.id, csrf_token: random_token(), created_at: now, expires_at: now + SESSION_LIFETIME };
     state.store.create_session(&session).await?;
-    tracing::info!(user.id = user.id, "signed in");
-    Ok((user, token))
+    Ok(token)
 }
 
 pub fn session_cookie(state: &AppState, token: &str) -> String {

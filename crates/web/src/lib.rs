@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod mail;
 mod answer;
 mod metrics;
+pub mod oidc;
 pub mod open311;
 mod pages;
 mod reports;

@@ -7,6 +7,8 @@ use pomoshnik_geo::{CityMap, Geocoder};
 use pomoshnik_media::FileStore;
 use pomoshnik_store::Store;
 
+use crate::oidc::{ProviderConfig, Providers};
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -15,6 +17,11 @@ pub struct WebConfig {
     /// Map tile URL template such as `https://tiles.example/{z}/{x}/{y}.png`; without one the
     /// form offers address search and coordinates only.
     pub tile_url: Option<String>,
+    /// Public base URL of the service, such as `https://pomoshnik.example`; providers redirect
+    /// back to `<public_url>/auth/<provider>/callback`.
+    pub public_url: String,
+    /// OpenID Connect providers of the configuration file.
+    pub providers: Vec<ProviderConfig>,
 }
 
 #[derive(Clone)]
@@ -27,4 +34,6 @@ pub struct AppState {
     /// Address search and reverse lookup: the embedded gazetteer or a Nominatim service.
     pub geocoder: Arc<dyn Geocoder>,
     pub config: Arc<WebConfig>,
+    /// OpenID Connect providers from the configuration file; empty without one.
+    pub providers: Arc<Providers>,
 }

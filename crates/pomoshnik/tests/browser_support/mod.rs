@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
 use pomoshnik_web::WebConfig;
+use pomoshnik_web::oidc::ProviderConfig;
 use thirtyfour::prelude::*;
 use tokio::sync::oneshot;
 
@@ -61,21 +62,32 @@ pub fn start_chromedriver() -> (Driver, u16) {
 /// Starts the service with one resident and one moderator account, and returns its base URL
 /// and the sender that stops it.
 pub async fn start_service(data_dir: &Path, tile_url: Option<String>) -> (String, oneshot::Sender<()>) {
+    start_service_with_providers(data_dir, tile_url, |_| Vec::new()).await
+}
+
+/// Starts the service as [`start_service`] does, with the sign-in providers that `providers`
+/// returns for the service's base URL.
+pub async fn start_service_with_providers(
+    data_dir: &Path,
+    tile_url: Option<String>,
+    providers: impl FnOnce(&str) -> Vec<ProviderConfig>,
+) -> (String, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let installation = Installation::new(data_dir, None);
-    let state = installation.app_state(WebConfig { secure_cookies: false, tile_url }, None).await.unwrap();
+    let web = WebConfig { secure_cookies: false, tile_url, public_url: base.clone(), providers: providers(&base) };
+    let state = installation.app_state(web, None).await.unwrap();
     let accounts = [(RESIDENT_EMAIL, Role::Resident, RESIDENT_PASSWORD), (MODERATOR_EMAIL, Role::Moderator, MODERATOR_PASSWORD)];
     for (email, role, password) in accounts {
         let request = UserRequest { email: email.into(), role, agency: None, password: password.into() };
         pomoshnik::add_user(state.store.as_ref(), request).await.unwrap();
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(pomoshnik::serve(listener, state, async move {
         let _ = stopped.await;
     }));
-    (format!("http://{address}"), stop)
+    (base, stop)
 }
 
 /// A service, ChromeDriver and a Chromium session with their temporary directories, for one

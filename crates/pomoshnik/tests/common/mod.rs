@@ -12,6 +12,7 @@ use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
 use pomoshnik_store::User;
 use pomoshnik_test_support::{DatabaseKind, TestDatabase};
+use pomoshnik_web::oidc::ProviderConfig;
 use pomoshnik_web::{AppState, BodyTimeouts, WebConfig};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, Response, StatusCode};
@@ -56,26 +57,35 @@ pub async fn with_service(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestSe
 
 impl TestService {
     pub async fn start(kind: DatabaseKind) -> TestService {
-        TestService::launch(kind, None).await
+        TestService::launch(kind, None, |_| Vec::new()).await
+    }
+
+    /// Starts the service with the sign-in providers that `providers` returns for the
+    /// service's base URL, which the providers need for their redirect URIs.
+    pub async fn start_with_providers(kind: DatabaseKind, providers: impl FnOnce(&str) -> Vec<ProviderConfig>) -> TestService {
+        TestService::launch(kind, None, providers).await
     }
 
     /// Starts the service with other request body timeouts than the default, for tests of slow
     /// clients. It serves the router without the periodic cleanup that `pomoshnik::serve` runs.
         pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
-        TestService::launch(kind, Some(timeouts)).await
+        TestService::launch(kind, Some(timeouts), |_| Vec::new()).await
     }
 
-    async fn launch(kind: DatabaseKind, body_timeouts: Option<BodyTimeouts>) -> TestService {
+    async fn launch(kind: DatabaseKind, body_timeouts: Option<BodyTimeouts>, providers: impl FnOnce(&str) -> Vec<ProviderConfig>) -> TestService {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
+        let address = listener.local_addr().expect("the listener has no local address");
+        let base_url = format!("http://{address}");
+
         let database = TestDatabase::create(kind).await;
         let data_dir = tempfile::tempdir().expect("failed to create a temporary data directory");
         let installation = Installation::new(data_dir.path(), Some(database.url().to_owned()));
+        let web = WebConfig { secure_cookies: false, tile_url: None, public_url: base_url.clone(), providers: providers(&base_url) };
         let state = installation
-            .app_state(WebConfig { secure_cookies: false, tile_url: None }, None)
+            .app_state(web, None)
             .await
             .unwrap_or_else(|error| panic!("failed to open the installation on the {kind:?} test database: {error:#}"));
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
-        let address = listener.local_addr().expect("the listener has no local address");
         let (shutdown, shutdown_signal) = oneshot::channel::<()>();
         let stopped = async move {
             // A dropped sender also stops the server, as when a test panics.
@@ -93,7 +103,7 @@ impl TestService {
         };
 
         TestService {
-            base_url: format!("http://{address}"),
+            base_url,
             state,
             data_dir,
             shutdown: Some(shutdown),

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use pomoshnik_core::role::Role;
 use serde::Deserialize;
 
+use super::sign_in::{ProviderButton, sign_in_buttons};
 use super::{Layout, render};
 use crate::auth::{self, MaybeUser, PageUser, safe_return_path};
 use crate::i18n::Tr;
@@ -36,6 +37,7 @@ struct LoginPage {
     login: String,
     next: String,
     error: Option<String>,
+    providers: Vec<ProviderButton>,
 }
 
 #[derive(Deserialize)]
@@ -43,8 +45,9 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(Query(query): Query<NextQuery>) -> Response {
-    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next: safe_return_path(query.next.as_deref()), error: None };
+pub async fn login_form(State(state): State<AppState>, Query(query): Query<NextQuery>) -> Response {
+    let next = safe_return_path(query.next.as_deref());
+    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next, error: None, providers: sign_in_buttons(&state) };
     render(&page)
 }
 
@@ -63,7 +66,8 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
             ([(SET_COOKIE, auth::session_cookie(&state, &token))], Redirect::to(&target)).into_response()
         }
         Err(error) => {
-            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()) };
+            let providers = sign_in_buttons(&state);
+            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()), providers };
             let mut response = render(&page);
             *response.status_mut() = error.status;
             response

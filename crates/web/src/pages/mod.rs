@@ -10,6 +10,7 @@ mod filing;
 mod live;
 mod public_map;
 mod queue;
+mod sign_in;
 mod vendor;
 
 use askama::Template;
@@ -37,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(account::home))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/account", get(sign_in::account))
+        .route("/auth/{provider}/login", get(sign_in::start_sign_in))
+        .route("/auth/{provider}/link", post(sign_in::start_link))
+        .route("/auth/{provider}/callback", get(sign_in::callback))
         .route("/reports/new", get(filing::categories))
         .route("/reports/new/{category}", get(filing::form).post(filing::submit))
         .route("/my/reports", get(cabinet::my_reports))
