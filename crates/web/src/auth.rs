@@ -34,7 +34,7 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub struct HashError(String);
 
 pub async fn hash_password(password: String) -> Result<String, HashError> {
-    tokio::task::spawn_blocking(move || {
+    crate::heavy::run(move || {
         let mut salt_bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut salt_bytes);
         let salt = SaltString::encode_b64(&salt_bytes).map_err(|error| HashError(error.to_string()))?;
@@ -45,7 +45,7 @@ pub async fn hash_password(password: String) -> Result<String, HashError> {
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+    crate::heavy::run(move || {
         let Ok(parsed) = PasswordHash::new(&hash) else { return false };
         Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
     })

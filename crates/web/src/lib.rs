@@ -7,6 +7,7 @@ mod auth;
 pub mod error;
 mod evidence;
 mod files;
+mod heavy;
 pub mod i18n;
 pub mod mail;
 mod answer;

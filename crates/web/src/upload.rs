@@ -115,7 +115,7 @@ async fn examine(state: &AppState, stored: &StoredFile) -> Result<FileMetadata, 
         return Ok(FileMetadata::default());
     };
     let kind = stored.kind;
-    let outcome = tokio::task::spawn_blocking(move || process_evidence(&original, kind, &derived)).await;
+    let outcome = crate::heavy::run(move || process_evidence(&original, kind, &derived)).await;
 
     let evidence = match outcome {
         Ok(Ok(evidence)) => evidence,
