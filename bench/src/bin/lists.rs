@@ -290,8 +290,13 @@ fn checks_of(rows: &[Row]) -> Vec<Check> {
     checks
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The same allocator settings as `pomoshnik serve`, before any thread starts.
+    pomoshnik::limit_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     server::init_logging();
     let arguments = Arguments::parse();
     if arguments.concurrency.contains(&0) || arguments.requests == 0 || arguments.authors < SAMPLED_RESIDENTS {

@@ -200,8 +200,20 @@ async fn shutdown_signal() {
     tracing::info!("shutting down; finishing requests in flight");
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Before the runtime starts its threads, so that no thread takes an arena beyond the cap.
+    pomoshnik::limit_malloc_arenas();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: failed to start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run_command())
+}
+
+async fn run_command() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match run(cli).await {
