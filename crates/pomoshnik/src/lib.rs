@@ -106,8 +106,8 @@ pub async fn configure_delivery(store: &dyn Store, mail: Option<&worker::MailCon
 }
 
 /// Caps glibc malloc at two arenas. By default glibc gives busy threads up to eight arenas per
-/// core and keeps each arena's peak, so the blocking threads that decode photos left the
-/// submission benchmark at 529 MiB; with two arenas it peaked at 243 MiB at the same rate.
+/// core and keeps each arena's peak. The blocking threads that decode photos then left the
+/// submission benchmark at 529 MiB, and with two arenas it peaked at 243 MiB at the same rate.
 /// Call it first thing in `main`, before other threads start. Does nothing off glibc.
 pub fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
