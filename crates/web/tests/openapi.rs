@@ -23,6 +23,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("/reports", "post"),
     ("/reports/{number}", "get"),
     ("/reports/{number}/transitions", "post"),
+    ("/reports/{number}/followers", "post"),
+    ("/reports/{number}/thumbnail", "get"),
     ("/reports/{number}/files/{file_id}", "get"),
     ("/reports/{number}/files/{file_id}/{variant}", "get"),
     ("/reports/nearby", "get"),

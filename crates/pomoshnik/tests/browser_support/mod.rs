@@ -65,7 +65,7 @@ pub async fn start_service(data_dir: &Path, tile_url: Option<String>) -> (String
     let state = installation.app_state(WebConfig { secure_cookies: false, tile_url }, None).await.unwrap();
     let accounts = [(RESIDENT_EMAIL, Role::Resident, RESIDENT_PASSWORD), (MODERATOR_EMAIL, Role::Moderator, MODERATOR_PASSWORD)];
     for (email, role, password) in accounts {
-        let request = UserRequest { email: email.into(), role, agency: None, password: password.into() };
+        let request = UserRequest { email: email.into(), role, agency: None, district: None, password: password.into() };
         pomoshnik::add_user(state.store.as_ref(), request).await.unwrap();
     }
 
