@@ -27,6 +27,10 @@ pub struct Agency {
     pub code: String,
     pub name: String,
     pub short_name: String,
+    /// Whether the agency has one unit per district, such as the district «Жилищник» services.
+    /// Its reports are routed to the unit of the report's district.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_district: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::number::ReportNumber;
 use crate::role::Role;
 use crate::status::{Decision, RejectionReason, Status};
 
@@ -41,11 +42,14 @@ pub struct TransitionRequest {
     pub reason: Option<RejectionReason>,
     /// The agency to dispatch or redirect to.
     pub agency: Option<String>,
+    /// The original report, required when rejecting with the reason `duplicate`. Whether it
+    /// exists and may be an original is checked by the caller, which has the store.
+    pub duplicate_of: Option<ReportNumber>,
 }
 
 impl TransitionRequest {
     pub fn to(status: Status) -> TransitionRequest {
-        TransitionRequest { to: status, comment: None, decision: None, reason: None, agency: None }
+        TransitionRequest { to: status, comment: None, decision: None, reason: None, agency: None, duplicate_of: None }
     }
 
     fn comment_text(&self) -> Option<&str> {
@@ -64,6 +68,8 @@ pub enum TransitionError {
     DecisionRequired,
     #[error("rejecting a report requires a reason")]
     ReasonRequired,
+    #[error("rejecting a report as a duplicate requires the original's number")]
+    OriginalRequired,
     #[error("this change requires a comment")]
     CommentRequired,
     #[error("the comment is longer than {MAX_COMMENT_CHARS} characters")]
@@ -83,6 +89,7 @@ impl TransitionError {
             TransitionError::Forbidden => "transition_forbidden",
             TransitionError::DecisionRequired => "decision_required",
             TransitionError::ReasonRequired => "reason_required",
+            TransitionError::OriginalRequired => "duplicate_of_required",
             TransitionError::CommentRequired => "comment_required",
             TransitionError::CommentTooLong => "comment_too_long",
             TransitionError::AgencyRequired => "agency_required",
@@ -181,6 +188,9 @@ fn check_payload(state: &ReportState, request: &TransitionRequest, now: DateTime
 
     match request.to {
         Status::Rejected if request.reason.is_none() => Err(TransitionError::ReasonRequired),
+        Status::Rejected if request.reason == Some(RejectionReason::Duplicate) && request.duplicate_of.is_none() => {
+            Err(TransitionError::OriginalRequired)
+        }
         Status::Resolved if request.decision.is_none() => Err(TransitionError::DecisionRequired),
         Status::Resolved | Status::InfoRequested | Status::Reopened if !has_comment => Err(TransitionError::CommentRequired),
         Status::Dispatched => check_dispatch(state, request, has_comment),
@@ -269,8 +279,18 @@ mod tests {
         let result = check_transition(&state(Status::UnderReview), &moderator(), &TransitionRequest::to(Status::Rejected), now());
         assert_eq!(result, Err(TransitionError::ReasonRequired));
 
-        let request = TransitionRequest { reason: Some(RejectionReason::Duplicate), ..TransitionRequest::to(Status::Rejected) };
+        let request = TransitionRequest { reason: Some(RejectionReason::NotAViolation), ..TransitionRequest::to(Status::Rejected) };
         assert_eq!(check_transition(&state(Status::UnderReview), &moderator(), &request, now()), Ok(()));
+    }
+
+    #[test]
+    fn duplicate_rejection_requires_original() {
+        let without_original = TransitionRequest { reason: Some(RejectionReason::Duplicate), ..TransitionRequest::to(Status::Rejected) };
+        let result = check_transition(&state(Status::UnderReview), &moderator(), &without_original, now());
+        assert_eq!(result, Err(TransitionError::OriginalRequired));
+
+        let with_original = TransitionRequest { duplicate_of: Some(ReportNumber::new(2026, 1)), ..without_original };
+        assert_eq!(check_transition(&state(Status::UnderReview), &moderator(), &with_original, now()), Ok(()));
     }
 
     #[test]

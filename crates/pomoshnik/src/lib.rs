@@ -62,6 +62,7 @@ impl Installation {
         if store.load_catalog_if_empty(&Catalog::moscow_default()).await? {
             tracing::info!("loaded the Moscow catalog into an empty database");
         }
+        optimize_store(store.as_ref()).await;
         Ok(store)
     }
 
@@ -178,8 +179,21 @@ async fn clean_up_periodically(state: AppState) {
     }
 }
 
-/// Removes uploads never attached to a report and temporary files of interrupted uploads.
+/// Refreshes the query planner's statistics. A failure only costs query speed, so it is logged
+/// and the caller carries on.
+async fn optimize_store(store: &dyn Store) {
+    let started = std::time::Instant::now();
+    match store.optimize().await {
+        Ok(()) => tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "database statistics refreshed"),
+        Err(error) => tracing::warn!(%error, "could not refresh database statistics"),
+    }
+}
+
+/// Removes uploads never attached to a report and temporary files of interrupted uploads, and
+/// refreshes the database's query statistics as the data grows.
 pub async fn clean_up(state: &AppState, ages: CleanupAges) {
+    optimize_store(state.store.as_ref()).await;
+
     match state.files.remove_stale_temporary_files(ages.stale_file).await {
         Ok(0) => {}
         Ok(count) => tracing::info!(count, "removed stale temporary files"),
@@ -217,6 +231,9 @@ pub struct UserRequest {
     pub email: String,
     pub role: Role,
     pub agency: Option<String>,
+    /// OKTMO code of the district an executor of an agency organised by district works for;
+    /// None for an executor who sees every district.
+    pub district: Option<String>,
     pub password: String,
 }
 
@@ -242,15 +259,44 @@ pub async fn add_user(store: &dyn Store, request: UserRequest) -> anyhow::Result
         (role, Some(_)) => bail!("--agency applies only to executors, not to the {} role", role.code()),
         (_, None) => {}
     }
+    if let Some(district) = &request.district {
+        check_district(store, &request, district).await?;
+    }
 
     let password_hash = pomoshnik_web::hash_password(request.password).await?;
-    let user = NewUser { email, password_hash, role: request.role, agency: request.agency, confirmed: true, created_at: chrono::Utc::now() };
+    let user = NewUser {
+        email,
+        password_hash,
+        role: request.role,
+        agency: request.agency,
+        district: request.district,
+        confirmed: true,
+        created_at: chrono::Utc::now(),
+    };
     let created = store.create_user(&user).await.map_err(|error| match error {
         pomoshnik_store::StoreError::Duplicate(_) => anyhow::anyhow!("a user with this e-mail address already exists"),
         other => other.into(),
     })?;
     tracing::info!(user.id = created.id, role = created.role.code(), "user created");
     Ok(created)
+}
+
+/// Checks that `--district` names a district of the city and goes with an executor of an agency
+/// organised by district.
+async fn check_district(store: &dyn Store, request: &UserRequest, district: &str) -> anyhow::Result<()> {
+    let Some(agency_code) = request.agency.as_deref().filter(|_| request.role == Role::Executor) else {
+        bail!("--district applies only to executors of an agency organised by district, with --agency");
+    };
+    let catalog = store.catalog().await?;
+    let by_district: Vec<&str> = catalog.agencies.iter().filter(|agency| agency.by_district).map(|agency| agency.code.as_str()).collect();
+    if !by_district.contains(&agency_code) {
+        bail!("agency {agency_code:?} has no district units; --district applies to: {}", by_district.join(", "));
+    }
+    let city = CityMap::moscow().context("cannot load the embedded city boundaries")?;
+    if !city.districts().any(|(known, _)| known.code == district) {
+        bail!("unknown district code {district:?}: use the district's 8-digit OKTMO code, such as 45375000 for Басманный район");
+    }
+    Ok(())
 }
 
 fn looks_like_email(email: &str) -> bool {

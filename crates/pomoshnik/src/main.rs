@@ -148,6 +148,11 @@ enum UserCommand {
         /// Agency code, required for executors (see GET /api/v1/categories for the codes).
         #[arg(long)]
         agency: Option<String>,
+        /// OKTMO code of the district whose reports an executor of an agency organised by
+        /// district (zhilishchnik) works, such as 45375000; without it the executor sees every
+        /// district.
+        #[arg(long)]
+        district: Option<String>,
     },
 }
 
@@ -267,13 +272,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             installation.open_store().await?;
             Ok(())
         }
-        Command::User { command: UserCommand::Add { role, email, agency } } => {
+        Command::User { command: UserCommand::Add { role, email, agency, district } } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
 
             let store = installation.open_store().await?;
-            let user = pomoshnik::add_user(store.as_ref(), UserRequest { email, role: role.into(), agency, password }).await?;
+            let user = pomoshnik::add_user(store.as_ref(), UserRequest { email, role: role.into(), agency, district, password }).await?;
             println!("created user {} ({}, id {})", user.email, user.role.code(), user.id);
             Ok(())
         }

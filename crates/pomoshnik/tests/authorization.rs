@@ -31,7 +31,10 @@ const fn row(method: &'static str, path: &'static str, expected: [u16; 7]) -> Ro
     Row { method, path, expected }
 }
 
-/// The matrix. Placeholders: `{number}` is a report filed by the author and dispatched to madi,
+/// The matrix. Placeholders: `{number}` is a parking report filed by the author and dispatched
+/// to madi. Its category is marked `personal_data`, so only those who see the report get its
+/// thumbnail. Joining uses a fresh report like it, so the matrix's report stays invisible to
+/// the other resident.
 /// `{file_id}` its photo, `{category}` a category any resident may file in, `{*file}` a bundled
 /// front-end file, `{variant}` the photo's thumbnail, `{provider}` a sign-in provider code that
 /// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers). Routes that need query parameters get them from [`query_of`].
@@ -60,6 +63,8 @@ const ROUTES: &[Row] = &[
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
     row("POST",   "/reports/{number}/transitions",            [303,  403,   404,   403,   303,  404,  303]),
+    row("POST",   "/reports/{number}/followers",              [303,  409,   303,   403,   403,  403,  403]),
+    row("GET",    "/reports/{number}/thumbnail",              [303,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/reports/{number}/files/{file_id}",        [303,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/reports/{number}/files/{file_id}/{variant}", [303, 200, 404,   200,   200,  404,  200]),
     row("GET",    "/staff/queue",                             [303,  404,   404,   200,   200,  200,  200]),
@@ -81,6 +86,8 @@ const ROUTES: &[Row] = &[
     row("GET",    "/api/v1/reports/{number}",                 [401,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/api/v1/reports/{number}/transitions",     [401,  403,   404,   403,   200,  404,  200]),
     row("POST",   "/api/v1/reports/{number}/rating",          [401,  409,   404,   403,   403,  404,  403]),
+    row("POST",   "/api/v1/reports/{number}/followers",       [401,  409,   201,   403,   403,  403,  403]),
+    row("GET",    "/api/v1/reports/{number}/thumbnail",       [401,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/api/v1/reports/{number}/files/{file_id}", [401,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/api/v1/reports/{number}/files/{file_id}/{variant}", [401, 200, 404, 200,   200,  404,  200]),
     row("GET",    "/api/v1/notifications",                    [401,  200,   200,   200,   200,  200,  200]),
@@ -332,6 +339,15 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
+        ("POST", "/reports/{number}/followers") => {
+            let number = fixture.fresh_number().await;
+            let path = format!("/reports/{number}/followers");
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())])
+        }
+        ("POST", "/api/v1/reports/{number}/followers") => {
+            let number = fixture.fresh_number().await;
+            caller.request(service, Method::POST, &format!("/api/v1/reports/{number}/followers")).json(&json!({}))
+        }
         ("POST", "/reports/{number}/transitions") => {
             let number = fixture.fresh_number().await;
             let path = format!("/reports/{number}/transitions");

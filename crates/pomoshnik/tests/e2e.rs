@@ -364,7 +364,7 @@ async fn concurrency(service: &TestService) {
     let version = first_moderator.report(&number).await["version"].as_i64().expect("report has a version");
 
     let review = json!({ "to": "under_review", "version": version });
-    let rejection = json!({ "to": "rejected", "reason": "duplicate", "version": version });
+    let rejection = json!({ "to": "rejected", "reason": "not_a_violation", "version": version });
     let (first, second) = tokio::join!(first_moderator.transition(&number, review), second_moderator.transition(&number, rejection));
 
     let mut statuses = [first.0, second.0];

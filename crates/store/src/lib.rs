@@ -100,6 +100,18 @@ pub trait Store: Send + Sync {
     /// [`StoreError::Conflict`] if the report's version is no longer `expected_version`.
     async fn apply_status_change(&self, change: &StatusChange) -> Result<Report>;
 
+    async fn report_by_id(&self, id: i64) -> Result<Option<Report>>;
+    /// Makes the user a follower of the report: it appears in their list and its notifications
+    /// reach them. Returns false when they already follow it or filed it themselves, which
+    /// changes nothing.
+    async fn add_follower(&self, report_id: i64, user_id: i64, at: DateTime<Utc>) -> Result<bool>;
+    async fn is_follower(&self, report_id: i64, user_id: i64) -> Result<bool>;
+    /// Ids of the users who follow the report.
+    async fn report_followers(&self, report_id: i64) -> Result<Vec<i64>>;
+    /// Refreshes the query planner's statistics where they are missing or out of date. Without
+    /// them SQLite picks a poor index for the map's bounding-box query.
+    async fn optimize(&self) -> Result<()>;
+
     async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>>;
     async fn unread_notifications(&self, user_id: i64) -> Result<i64>;
     /// Marks the user's notifications about one report as read.

@@ -13,6 +13,8 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub agency: Option<String>,
+    /// The district unit an executor of a district agency belongs to; None sees every district.
+    pub district: Option<String>,
     pub confirmed: bool,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
@@ -25,6 +27,8 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: Role,
     pub agency: Option<String>,
+    /// District code of an executor's unit, for agencies organised by district.
+    pub district: Option<String>,
     pub confirmed: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -110,6 +114,8 @@ pub struct Report {
     pub area: Option<ReportArea>,
     /// H3 cell of the point at resolution 10, stored as i64 (the bits of the u64 index).
     pub h3_cell: Option<i64>,
+    /// The report this one was rejected as a duplicate of.
+    pub duplicate_of_id: Option<i64>,
 }
 
 /// The administrative area of a report's location.
@@ -192,6 +198,9 @@ pub struct StatusChange {
     pub dispatched_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub deadline_at: Option<DateTime<Utc>>,
+    /// The original, when the report is rejected as its duplicate. The store records the link
+    /// and makes the report's author a follower of the original in the same transaction.
+    pub duplicate_of_id: Option<i64>,
     /// Users notified of the change.
     pub notify_user_ids: Vec<i64>,
     pub at: DateTime<Utc>,
@@ -232,12 +241,14 @@ pub struct BoundingBoxQuery {
 /// The set of reports a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportQueue {
-    /// A resident's own reports.
+    /// A resident's own reports and the reports they follow.
     Author(i64),
     /// Reports waiting for moderation (accepted and under review).
     Moderation,
     /// Reports dispatched to an agency, open or closed.
     Agency(String),
+    /// Reports dispatched to an agency organised by district, in one district.
+    AgencyDistrict { agency: String, district: String },
     /// Every report, for administrators.
     All,
 }

@@ -31,6 +31,11 @@ impl PostgresStore {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
+
+    /// Does nothing: PostgreSQL's autovacuum daemon analyzes tables as they change.
+    async fn run_optimize(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl_store!(PostgresStore, crate::Backend::Postgres);

@@ -41,6 +41,7 @@ pub(crate) struct UserRow {
     email: String,
     role: String,
     agency_code: Option<String>,
+    district_code: Option<String>,
     confirmed: bool,
     disabled: bool,
     created_at: i64,
@@ -53,6 +54,7 @@ impl UserRow {
             email: self.email,
             role: parse_code(&self.role, Role::from_code, "role")?,
             agency: self.agency_code,
+            district: self.district_code,
             confirmed: self.confirmed,
             disabled: self.disabled,
             created_at: from_millis(self.created_at)?,
@@ -161,6 +163,7 @@ pub(crate) struct ReportRow {
     okrug_code: Option<String>,
     okrug_name: Option<String>,
     h3_cell: Option<i64>,
+    duplicate_of_id: Option<i64>,
 }
 
 impl ReportRow {
@@ -198,6 +201,7 @@ impl ReportRow {
                 _ => None,
             },
             h3_cell: self.h3_cell,
+            duplicate_of_id: self.duplicate_of_id,
         })
     }
 }

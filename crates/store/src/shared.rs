@@ -14,7 +14,7 @@ macro_rules! report_columns {
          reports.decision, reports.rejection_reason, reports.latitude, reports.longitude, reports.address, \
          reports.occurred_at, reports.description, reports.fields, reports.created_at, reports.updated_at, \
          reports.dispatched_at, reports.resolved_at, reports.deadline_at, reports.version, reports.district_code, \
-         reports.district_name, reports.okrug_code, reports.okrug_name, reports.h3_cell"
+         reports.district_name, reports.okrug_code, reports.okrug_name, reports.h3_cell, reports.duplicate_of_id"
     };
 }
 
@@ -28,7 +28,7 @@ macro_rules! event_columns {
 
 macro_rules! user_columns {
     () => {
-        "users.id, users.email, users.role, users.agency_code, users.confirmed, users.disabled, users.created_at"
+        "users.id, users.email, users.role, users.agency_code, users.district_code, users.confirmed, users.disabled, users.created_at"
     };
 }
 
@@ -78,11 +78,12 @@ macro_rules! impl_store {
                         .await?;
                 }
                 for (position, agency) in catalog.agencies.iter().enumerate() {
-                    sqlx::query("INSERT INTO agencies (code, name, short_name, position) VALUES ($1, $2, $3, $4)")
+                    sqlx::query("INSERT INTO agencies (code, name, short_name, position, by_district) VALUES ($1, $2, $3, $4, $5)")
                         .bind(&agency.code)
                         .bind(&agency.name)
                         .bind(&agency.short_name)
                         .bind(position as i64)
+                        .bind(agency.by_district)
                         .execute(&mut *transaction)
                         .await?;
                 }
@@ -106,8 +107,8 @@ macro_rules! impl_store {
                 use pomoshnik_core::catalog::{Agency, Category, Group};
 
                 let groups: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM category_groups ORDER BY position").fetch_all(&self.pool).await?;
-                let agencies: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT code, name, short_name FROM agencies ORDER BY position").fetch_all(&self.pool).await?;
+                let agencies: Vec<(String, String, String, bool)> =
+                    sqlx::query_as("SELECT code, name, short_name, by_district FROM agencies ORDER BY position").fetch_all(&self.pool).await?;
                 let definitions: Vec<(String,)> = sqlx::query_as("SELECT definition FROM categories ORDER BY position").fetch_all(&self.pool).await?;
 
                 let mut categories = Vec::with_capacity(definitions.len());
@@ -118,20 +119,21 @@ macro_rules! impl_store {
 
                 Ok(pomoshnik_core::catalog::Catalog {
                     groups: groups.into_iter().map(|(code, name)| Group { code, name }).collect(),
-                    agencies: agencies.into_iter().map(|(code, name, short_name)| Agency { code, name, short_name }).collect(),
+                    agencies: agencies.into_iter().map(|(code, name, short_name, by_district)| Agency { code, name, short_name, by_district }).collect(),
                     categories,
                 })
             }
 
             async fn create_user(&self, user: &$crate::NewUser) -> $crate::Result<$crate::User> {
                 let row: $crate::rows::UserRow = sqlx::query_as(concat!(
-                    "INSERT INTO users (email, password_hash, role, agency_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                    "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
                     $crate::shared::user_columns!()
                 ))
                 .bind(&user.email)
                 .bind(&user.password_hash)
                 .bind(user.role.code())
                 .bind(&user.agency)
+                .bind(&user.district)
                 .bind(user.confirmed)
                 .bind($crate::rows::to_millis(user.created_at))
                 .fetch_one(&self.pool)
@@ -320,11 +322,30 @@ macro_rules! impl_store {
 
             async fn reports(&self, page: &$crate::ReportPage) -> $crate::Result<Vec<$crate::Report>> {
                 let before_id = page.before_id.unwrap_or(i64::MAX);
+                if let $crate::ReportQueue::AgencyDistrict { agency, district } = &page.queue {
+                    let rows: Vec<$crate::rows::ReportRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE agency_code = $1 AND district_code = $2 AND id < $3 ORDER BY id DESC LIMIT $4"
+                    ))
+                    .bind(agency)
+                    .bind(district)
+                    .bind(before_id)
+                    .bind(page.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    return rows.into_iter().map($crate::rows::ReportRow::into_report).collect();
+                }
                 let query = match &page.queue {
+                    // Each branch of the union uses its own index; an `OR` across both tables
+                    // would read every report.
                     $crate::ReportQueue::Author(author_id) => sqlx::query_as(concat!(
                         "SELECT ",
                         $crate::shared::report_columns!(),
-                        " FROM reports WHERE author_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                        " FROM reports WHERE author_id = $1 AND id < $2 UNION ALL SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM report_followers JOIN reports ON reports.id = report_followers.report_id \
+                         WHERE report_followers.user_id = $1 AND reports.id < $2 ORDER BY id DESC LIMIT $3"
                     ))
                     .bind(*author_id),
                     $crate::ReportQueue::Agency(agency) => sqlx::query_as(concat!(
@@ -333,6 +354,7 @@ macro_rules! impl_store {
                         " FROM reports WHERE agency_code = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
                     ))
                     .bind(agency.clone()),
+                    $crate::ReportQueue::AgencyDistrict { .. } => unreachable!("handled above"),
                     $crate::ReportQueue::Moderation => sqlx::query_as(concat!(
                         "SELECT ",
                         $crate::shared::report_columns!(),
@@ -426,7 +448,8 @@ macro_rules! impl_store {
                 let updated: Option<$crate::rows::ReportRow> = sqlx::query_as(concat!(
                     "UPDATE reports SET status = $1, agency_code = $2, status_before_info_request = $3, decision = $4, \
                      rejection_reason = $5, dispatched_at = $6, resolved_at = $7, deadline_at = $8, updated_at = $9, \
-                     version = version + 1 WHERE id = $10 AND version = $11 AND status = $12 RETURNING ",
+                     duplicate_of_id = COALESCE($13, duplicate_of_id), version = version + 1 \
+                     WHERE id = $10 AND version = $11 AND status = $12 RETURNING ",
                     $crate::shared::report_columns!()
                 ))
                 .bind(change.to.code())
@@ -441,11 +464,16 @@ macro_rules! impl_store {
                 .bind(change.report_id)
                 .bind(change.expected_version)
                 .bind(change.from.code())
+                .bind(change.duplicate_of_id)
                 .fetch_optional(&mut *transaction)
                 .await?;
                 let Some(updated) = updated else {
                     return Err($crate::StoreError::Conflict);
                 };
+                let updated = updated.into_report()?;
+                if let Some(original_id) = change.duplicate_of_id {
+                    insert_follower(&mut *transaction, original_id, updated.author_id, change.at).await?;
+                }
 
                 let event_id = insert_event(
                     &mut *transaction,
@@ -461,7 +489,44 @@ macro_rules! impl_store {
                 }
 
                 transaction.commit().await?;
-                updated.into_report()
+                Ok(updated)
+            }
+
+            async fn report_by_id(&self, id: i64) -> $crate::Result<Option<$crate::Report>> {
+                let row: Option<$crate::rows::ReportRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::report_columns!(), " FROM reports WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::rows::ReportRow::into_report).transpose()
+            }
+
+            async fn add_follower(&self, report_id: i64, user_id: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+                let mut transaction = self.open_write().await?;
+                let added = insert_follower(&mut *transaction, report_id, user_id, at).await?;
+                transaction.commit().await?;
+                Ok(added)
+            }
+
+            async fn is_follower(&self, report_id: i64, user_id: i64) -> $crate::Result<bool> {
+                let found: Option<(i64,)> = sqlx::query_as("SELECT report_id FROM report_followers WHERE report_id = $1 AND user_id = $2")
+                    .bind(report_id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn report_followers(&self, report_id: i64) -> $crate::Result<Vec<i64>> {
+                let rows: Vec<(i64,)> = sqlx::query_as("SELECT user_id FROM report_followers WHERE report_id = $1 ORDER BY user_id")
+                    .bind(report_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(user_id,)| user_id).collect())
+            }
+
+            async fn optimize(&self) -> $crate::Result<()> {
+                self.run_optimize().await
             }
 
             async fn notifications(&self, user_id: i64, limit: i64) -> $crate::Result<Vec<$crate::Notification>> {
@@ -503,13 +568,14 @@ macro_rules! impl_store {
                 let mut transaction = self.open_write().await?;
                 let account = &key.account;
                 let user: $crate::rows::UserRow = sqlx::query_as(concat!(
-                    "INSERT INTO users (email, password_hash, role, agency_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                    "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
                     $crate::shared::user_columns!()
                 ))
                 .bind(&account.email)
                 .bind(&account.password_hash)
                 .bind(account.role.code())
                 .bind(&account.agency)
+                .bind(&account.district)
                 .bind(account.confirmed)
                 .bind($crate::rows::to_millis(account.created_at))
                 .fetch_one(&mut *transaction)
@@ -1087,6 +1153,7 @@ macro_rules! impl_store {
                     dispatched_at: None,
                     resolved_at: None,
                     deadline_at: None,
+                    duplicate_of_id: None,
                     notify_user_ids: vec![report.author_id],
                     at: report.created_at,
                 };
@@ -1123,6 +1190,27 @@ macro_rules! impl_store {
             .fetch_one(&mut *connection)
             .await?;
             Ok(id)
+        }
+
+        /// Makes the user a follower of the report unless they filed it or follow it already;
+        /// returns whether a follower was added.
+        async fn insert_follower(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            report_id: i64,
+            user_id: i64,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<bool> {
+            let inserted = sqlx::query(
+                "INSERT INTO report_followers (report_id, user_id, created_at) \
+                 SELECT id, $2, $3 FROM reports WHERE id = $1 AND author_id <> $2 \
+                 ON CONFLICT (user_id, report_id) DO NOTHING",
+            )
+            .bind(report_id)
+            .bind(user_id)
+            .bind($crate::rows::to_millis(at))
+            .execute(&mut *connection)
+            .await?;
+            Ok(inserted.rows_affected() == 1)
         }
 
         /// Writes a notification and, in the same transaction, its deliveries through every

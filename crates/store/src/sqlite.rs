@@ -42,6 +42,17 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
         Ok(())
     }
+
+    /// Runs `PRAGMA optimize` over every table (the `0x10002` mask, SQLite 3.46 or newer), which
+    /// analyzes the tables whose statistics are missing or stale. `analysis_limit` makes ANALYZE
+    /// sample about that many index rows per index instead of reading whole tables, so a run
+    /// stays short on a large database; both pragmas apply to the one connection that runs them.
+    async fn run_optimize(&self) -> Result<()> {
+        let mut connection = self.pool.acquire().await?;
+        sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *connection).await?;
+        sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *connection).await?;
+        Ok(())
+    }
 }
 
 impl_store!(SqliteStore, crate::Backend::Sqlite);

@@ -40,6 +40,10 @@ on_both_backends!(with_store => rating_replaced_keeps_first_time);
 on_both_backends!(with_store => identities_link_and_find);
 on_both_backends!(with_store => pending_sign_in_taken_once);
 on_both_backends!(with_store => deliveries_claimed_once, flavor = "multi_thread", worker_threads = 4);
+on_both_backends!(with_store => followers_join_once);
+on_both_backends!(with_store => duplicate_rejection_follows_original);
+on_both_backends!(with_store => agency_district_queue);
+on_both_backends!(with_store => optimize_succeeds);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -80,6 +84,7 @@ async fn users_unique_email(store: Arc<dyn Store>) {
         password_hash: "$argon2id$v=19$hash".to_owned(),
         role: Role::Executor,
         agency: Some(agency.clone()),
+        district: None,
         confirmed: true,
         created_at: utc("2026-03-01T10:00:00.123Z"),
     };
@@ -851,6 +856,7 @@ async fn add_user(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
         password_hash: format!("hash-of-{email}"),
         role,
         agency,
+        district: None,
         confirmed: true,
         created_at: utc("2026-01-15T12:00:00Z"),
     };
@@ -931,6 +937,7 @@ fn change(report: &Report, actor_id: i64, to: Status, at: DateTime<Utc>) -> Stat
         dispatched_at: report.dispatched_at,
         resolved_at: report.resolved_at,
         deadline_at: report.deadline_at,
+        duplicate_of_id: None,
         notify_user_ids: Vec::new(),
         at,
     }
@@ -1006,6 +1013,7 @@ async fn nearby_reports_by_cell(store: Arc<dyn Store>) {
         dispatched_at: None,
         resolved_at: None,
         deadline_at: None,
+        duplicate_of_id: None,
         notify_user_ids: Vec::new(),
         at: now,
     };
@@ -1215,6 +1223,7 @@ async fn identities_link_and_find(store: Arc<dyn Store>) {
         password_hash: "!unusable".to_owned(),
         role: Role::Resident,
         agency: None,
+        district: None,
         confirmed: true,
         created_at: at,
     };
@@ -1279,4 +1288,160 @@ async fn pending_sign_in_taken_once(store: Arc<dyn Store>) {
     assert_eq!(after_expiry, None, "an expired pending sign-in must not be returned");
     let unknown = store.take_pending_sign_in(&"c".repeat(64), now).await.expect("taking the pending sign-in failed");
     assert_eq!(unknown, None);
+}
+
+async fn followers_join_once(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let boris = add_user(&store, "boris@example.org", Role::Resident).await;
+    let start = utc("2026-10-01T08:00:00Z");
+    let original = create(&store, alice.id, start).await;
+    let boris_own = create(&store, boris.id, start + Duration::minutes(1)).await;
+
+    assert!(!store.is_follower(original.id, boris.id).await.expect("follower lookup failed"));
+    assert!(store.add_follower(original.id, boris.id, start + Duration::hours(1)).await.expect("joining failed"));
+    assert!(!store.add_follower(original.id, boris.id, start + Duration::hours(2)).await.expect("joining again failed"), "a second join adds nothing");
+    assert!(!store.add_follower(original.id, alice.id, start + Duration::hours(1)).await.expect("joining failed"), "the author does not follow her own report");
+
+    assert!(store.is_follower(original.id, boris.id).await.expect("follower lookup failed"));
+    assert!(!store.is_follower(original.id, alice.id).await.expect("follower lookup failed"));
+    assert_eq!(store.report_followers(original.id).await.expect("follower list failed"), vec![boris.id]);
+    assert_eq!(store.report_followers(boris_own.id).await.expect("follower list failed"), Vec::<i64>::new());
+
+    // Boris's list contains his own report and the followed one, newest first, and pages across both.
+    let listed = store.reports(&page(ReportQueue::Author(boris.id), None, 10)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&listed), ids_of_reports(&[&boris_own, &original]));
+    let first_page = store.reports(&page(ReportQueue::Author(boris.id), None, 1)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&first_page), vec![boris_own.id]);
+    let second_page = store.reports(&page(ReportQueue::Author(boris.id), Some(boris_own.id), 1)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&second_page), vec![original.id]);
+    let alice_list = store.reports(&page(ReportQueue::Author(alice.id), None, 10)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&alice_list), vec![original.id]);
+
+    let by_id = store.report_by_id(original.id).await.expect("report lookup failed");
+    assert_eq!(by_id.as_ref().map(|report| report.number.clone()), Some(original.number.clone()));
+    assert!(store.report_by_id(original.id + 1000).await.expect("report lookup failed").is_none());
+}
+
+async fn duplicate_rejection_follows_original(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let boris = add_user(&store, "boris@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let start = utc("2026-10-01T08:00:00Z");
+    let original = create(&store, alice.id, start).await;
+    let duplicate = create(&store, boris.id, start + Duration::minutes(5)).await;
+    let alice_again = create(&store, alice.id, start + Duration::minutes(6)).await;
+
+    let mut rejection = change(&duplicate, moderator.id, Status::Rejected, start + Duration::hours(1));
+    rejection.rejection_reason = Some(RejectionReason::Duplicate);
+    rejection.duplicate_of_id = Some(original.id);
+    rejection.notify_user_ids = vec![boris.id];
+    let rejected = store.apply_status_change(&rejection).await.expect("rejection failed");
+
+    assert_eq!(rejected.status, Status::Rejected);
+    assert_eq!(rejected.duplicate_of_id, Some(original.id));
+    let stored = store.report(&duplicate.number).await.expect("report lookup failed").expect("report not found");
+    assert_eq!(stored.duplicate_of_id, Some(original.id));
+    assert!(store.is_follower(original.id, boris.id).await.expect("follower lookup failed"), "the duplicate's author follows the original");
+    let untouched = store.report(&original.number).await.expect("report lookup failed").expect("report not found");
+    assert_eq!(untouched.duplicate_of_id, None);
+    assert_eq!(untouched.version, original.version, "the original itself does not change");
+
+    // Alice's second report of the same problem: she already gets the original's notifications.
+    let mut own = change(&alice_again, moderator.id, Status::Rejected, start + Duration::hours(1));
+    own.rejection_reason = Some(RejectionReason::Duplicate);
+    own.duplicate_of_id = Some(original.id);
+    store.apply_status_change(&own).await.expect("rejection failed");
+    assert_eq!(store.report_followers(original.id).await.expect("follower list failed"), vec![boris.id]);
+}
+
+async fn agency_district_queue(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let agency = "zhilishchnik".to_owned();
+    let catalog = store.catalog().await.expect("catalog failed");
+    assert!(catalog.agency(&agency).is_some_and(|found| found.by_district), "the stored catalog marks {agency} as organised by district");
+    assert!(catalog.agencies.iter().filter(|found| found.code != agency).all(|found| !found.by_district));
+
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let start = utc("2026-10-01T08:00:00Z");
+    let mut basmanny = tverskoy();
+    basmanny.district_code = "basmanny".to_owned();
+    basmanny.district_name = "Басманный район".to_owned();
+
+    let mut reports = Vec::new();
+    for (minute, area) in [(0, Some(tverskoy())), (1, Some(basmanny.clone())), (2, Some(tverskoy())), (3, None)] {
+        let mut draft = report_draft(alice.id, start + Duration::minutes(minute));
+        draft.area = area;
+        let report = create_report_only(&store, &draft).await;
+        let mut dispatch = change(&report, moderator.id, Status::Dispatched, start + Duration::hours(1));
+        dispatch.agency = Some(agency.clone());
+        reports.push(store.apply_status_change(&dispatch).await.expect("dispatch failed"));
+    }
+
+    let district = |code: &str| ReportQueue::AgencyDistrict { agency: agency.clone(), district: code.to_owned() };
+    let tverskoy_list = store.reports(&page(district("tverskoy"), None, 10)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&tverskoy_list), ids_of_reports(&[&reports[2], &reports[0]]));
+    let tverskoy_second = store.reports(&page(district("tverskoy"), Some(reports[2].id), 10)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&tverskoy_second), vec![reports[0].id]);
+    let basmanny_list = store.reports(&page(district("basmanny"), None, 10)).await.expect("report list failed");
+    assert_eq!(ids_of_reports(&basmanny_list), vec![reports[1].id]);
+    let whole_agency = store.reports(&page(ReportQueue::Agency(agency.clone()), None, 10)).await.expect("report list failed");
+    assert_eq!(whole_agency.len(), 4, "an executor without a district sees every district");
+
+    let executor = store
+        .create_user(&NewUser {
+            email: "basmanny@example.org".to_owned(),
+            password_hash: "hash".to_owned(),
+            role: Role::Executor,
+            agency: Some(agency.clone()),
+            district: Some("basmanny".to_owned()),
+            confirmed: true,
+            created_at: start,
+        })
+        .await
+        .expect("user creation failed");
+    assert_eq!(executor.district.as_deref(), Some("basmanny"));
+    let found = store.user(executor.id).await.expect("user lookup failed").expect("user not found");
+    assert_eq!(found.district.as_deref(), Some("basmanny"));
+}
+
+async fn optimize_succeeds(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    create(&store, alice.id, utc("2026-10-01T08:00:00Z")).await;
+    store.optimize().await.expect("the first optimize failed");
+    store.optimize().await.expect("a repeated optimize failed");
+}
+
+/// The statistics that `optimize` gathers make SQLite use the position index for the map's
+/// bounding-box query instead of `reports_nearby`, which reads about half the table.
+#[tokio::test]
+async fn sqlite_optimize_analyzes_reports() {
+    let database = pomoshnik_test_support::TestDatabase::sqlite();
+    let store = connect(database.url()).await.expect("failed to open the SQLite store");
+    prepare(&store).await;
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let start = utc("2026-10-01T08:00:00Z");
+    for minute in 0..50 {
+        create(&store, alice.id, start + Duration::minutes(minute)).await;
+    }
+
+    let inspector = sqlx::SqlitePool::connect(database.url()).await.expect("failed to open a second connection");
+    let tables_before: Vec<(String,)> = sqlx::query_as("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        .fetch_all(&inspector)
+        .await
+        .expect("schema query failed");
+    assert!(tables_before.is_empty(), "a new database has no statistics yet");
+
+    store.optimize().await.expect("optimize failed");
+
+    let (analyzed,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'reports'")
+        .fetch_one(&inspector)
+        .await
+        .expect("statistics query failed");
+    assert!(analyzed > 0, "optimize left no statistics for the reports table");
+    inspector.close().await;
+    store.close().await;
 }

@@ -109,6 +109,7 @@ impl From<TransitionError> for ApiError {
         let field = match error {
             TransitionError::DecisionRequired => Some("decision"),
             TransitionError::ReasonRequired => Some("reason"),
+            TransitionError::OriginalRequired => Some("duplicate_of"),
             TransitionError::CommentRequired | TransitionError::CommentTooLong => Some("comment"),
             TransitionError::AgencyRequired | TransitionError::SameAgency => Some("agency"),
             _ => None,

@@ -4,6 +4,8 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use pomoshnik_core::number::ReportNumber;
 use pomoshnik_media::{FileKind, PREVIEW_FILE_NAME, THUMBNAIL_FILE_NAME};
 use pomoshnik_store::{FileRecord, User};
 use tokio_util::io::ReaderStream;
@@ -31,6 +33,42 @@ pub async fn derived_for_api(
 
 pub async fn derived_for_page(State(state): State<AppState>, PageUser(signed): PageUser, Path((number, file_id, variant)): Path<(String, String, String)>) -> Response {
     serve_derived(&state, &signed.user, &number, &file_id, &variant).await.unwrap_or_else(crate::pages::error_page)
+}
+
+pub async fn duplicate_thumbnail_for_api(State(state): State<AppState>, ApiUser(signed): ApiUser, Path(number): Path<String>) -> Result<Response, ApiError> {
+    serve_duplicate_thumbnail(&state, &signed.user, &number).await
+}
+
+pub async fn duplicate_thumbnail_for_page(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>) -> Response {
+    serve_duplicate_thumbnail(&state, &signed.user, &number).await.unwrap_or_else(crate::pages::error_page)
+}
+
+/// Serves the thumbnail of a report's first photo to any signed-in user while the report is
+/// offered as a possible duplicate, so a resident can judge whether it is their problem. The
+/// thumbnail carries no metadata and the route returns nothing else: no author, text or file
+/// names. Reports of categories marked `personal_data` get 404, because their photos may show
+/// vehicle plates; their authors and staff see the photos through the file routes.
+async fn serve_duplicate_thumbnail(state: &AppState, user: &User, number: &str) -> Result<Response, ApiError> {
+    let parsed: ReportNumber = number.parse().map_err(|_| ApiError::not_found())?;
+    let report = state.store.report(&parsed).await?.ok_or_else(ApiError::not_found)?;
+    let catalog = state.store.catalog().await?;
+    let personal_data = catalog.category(&report.category_code).is_none_or(|category| category.personal_data);
+    let offered = !personal_data && crate::reports::is_duplicate_candidate(&report, Utc::now());
+    if !offered && !crate::reports::can_view(user, &report) {
+        return Err(ApiError::not_found());
+    }
+    let files = state.store.report_files(report.id).await?;
+    let file = files.into_iter().find(|file| file.metadata.has_preview).ok_or_else(ApiError::not_found)?;
+    let content = state.files.read_derived(&file.storage_key, THUMBNAIL_FILE_NAME).await.map_err(|error| {
+        tracing::warn!(%error, report.number = %report.number, file.id = file.id, "thumbnail missing from the file storage");
+        ApiError::not_found()
+    })?;
+    let headers = [
+        (CONTENT_TYPE, "image/jpeg".to_owned()),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (CACHE_CONTROL, "private, max-age=600".to_owned()),
+    ];
+    Ok((headers, Body::from_stream(ReaderStream::new(content))).into_response())
 }
 
 async fn visible_file(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<FileRecord, ApiError> {

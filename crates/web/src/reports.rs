@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use pomoshnik_core::deadline::{Pause, deadline_with_pauses};
 use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
-use pomoshnik_core::status::Status;
+use pomoshnik_core::status::{RejectionReason, Status};
 use pomoshnik_core::transition::{Actor, ReportState, TransitionRequest, check_transition};
 use pomoshnik_core::catalog::Category;
 use pomoshnik_core::validation::{FieldError, ReportDraft, ValidReport, validate_report};
@@ -104,14 +104,78 @@ pub fn locate(state: &AppState, latitude: f64, longitude: f64) -> Result<(Option
     Ok((area, cell))
 }
 
-/// Returns whether the user may see the report: residents their own, executors their agency's,
-/// moderators and administrators all.
+/// Returns whether the user may see the whole report: residents their own, executors their
+/// agency's (an executor bound to a district only that district's), moderators and
+/// administrators all. Followers see less, through [`readable_report`].
 pub fn can_view(user: &User, report: &Report) -> bool {
     match user.role {
         Role::Resident => report.author_id == user.id,
-        Role::Executor => user.agency.is_some() && report.agency == user.agency,
+        Role::Executor => {
+            let same_agency = user.agency.is_some() && report.agency == user.agency;
+            let district = report.area.as_ref().map(|area| area.district_code.as_str());
+            same_agency && user.district.as_deref().is_none_or(|own| district == Some(own))
+        }
         Role::Moderator | Role::Admin => true,
     }
+}
+
+/// How much of a report a user may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Everything: the author and staff.
+    Full,
+    /// Public fields plus the status history, for a resident who joined the report.
+    Follower,
+}
+
+/// Loads a report the user may see in full or follows. Anything else is reported as missing.
+pub async fn readable_report(state: &AppState, user: &User, number: &str) -> Result<(Report, Access), ApiError> {
+    let number: ReportNumber = number.parse().map_err(|_| ApiError::not_found())?;
+    let Some(report) = state.store.report(&number).await? else {
+        return Err(ApiError::not_found());
+    };
+    if can_view(user, &report) {
+        return Ok((report, Access::Full));
+    }
+    if user.role == Role::Resident && state.store.is_follower(report.id, user.id).await? {
+        return Ok((report, Access::Follower));
+    }
+    Err(ApiError::not_found())
+}
+
+/// Returns whether the report is offered as a possible duplicate: still open and filed within
+/// the window that the form's list of nearby reports covers.
+pub fn is_duplicate_candidate(report: &Report, now: DateTime<Utc>) -> bool {
+    let open = !matches!(report.status, Status::Resolved | Status::Rejected | Status::Closed);
+    open && report.created_at >= now - crate::api::DUPLICATE_WINDOW
+}
+
+/// Makes a resident a follower of a report offered to them as a possible duplicate, instead of
+/// filing a new one. Returns the report and whether the resident was added (false when they
+/// already followed it). Reports that are not candidates get 404, so joining reveals no
+/// more than the list of nearby reports does.
+pub async fn join(state: &AppState, user: &User, number: &str) -> Result<(Report, bool), ApiError> {
+    if user.role != Role::Resident {
+        return Err(ApiError::forbidden().with_code("only_residents_join_reports"));
+    }
+    let parsed: ReportNumber = number.parse().map_err(|_| ApiError::not_found())?;
+    let Some(report) = state.store.report(&parsed).await? else {
+        return Err(ApiError::not_found());
+    };
+    if report.author_id == user.id {
+        return Err(ApiError::new(axum::http::StatusCode::CONFLICT, "join_own_report"));
+    }
+    if state.store.is_follower(report.id, user.id).await? {
+        return Ok((report, false));
+    }
+    if !is_duplicate_candidate(&report, Utc::now()) {
+        return Err(ApiError::not_found());
+    }
+    let added = state.store.add_follower(report.id, user.id, Utc::now()).await?;
+    if added {
+        tracing::info!(report.number = %report.number, user.id = user.id, "resident joined a report");
+    }
+    Ok((report, added))
 }
 
 /// Loads a report the user may see. A report that exists but is not theirs is reported as
@@ -182,13 +246,43 @@ pub async fn change_status(
     }
 
     check_transition(&transition_state(report), &actor(user), &request, now)?;
+    let duplicate_of_id = match (request.reason, request.duplicate_of.as_ref()) {
+        (Some(RejectionReason::Duplicate), Some(number)) if request.to == Status::Rejected => Some(check_original(state, report, number).await?.id),
+        _ => None,
+    };
 
     let events = state.store.report_events(report.id).await?;
-    let change = build_change(state, report, &events, user, &request, now);
+    let followers = state.store.report_followers(report.id).await?;
+    let mut change = build_change(state, report, &events, user, &request, now);
+    change.duplicate_of_id = duplicate_of_id;
+    change.notify_user_ids.extend(followers.into_iter().filter(|id| *id != user.id && *id != report.author_id));
     let updated = state.store.apply_status_change(&change).await?;
-    tracing::info!(report.number = %updated.number, user.id = user.id, from = report.status.code(), to = updated.status.code(), "report status changed");
+    match &request.duplicate_of {
+        Some(original) if duplicate_of_id.is_some() => {
+            tracing::info!(report.number = %updated.number, original.number = %original, user.id = user.id, "report rejected as a duplicate");
+        }
+        _ => tracing::info!(report.number = %updated.number, user.id = user.id, from = report.status.code(), to = updated.status.code(), "report status changed"),
+    }
     crate::metrics::status_changed(updated.status.code());
     Ok(updated)
+}
+
+/// Loads the report that `report` is being rejected as a duplicate of and checks that it may be
+/// an original: it exists, is another report and was not itself rejected as a duplicate.
+async fn check_original(state: &AppState, report: &Report, number: &ReportNumber) -> Result<Report, ApiError> {
+    let problem = |code: &str| {
+        ApiError::unprocessable(vec![Problem { code: code.to_owned(), message: crate::i18n::Tr.error(code, &[]), field: Some("duplicate_of".into()) }])
+    };
+    let Some(original) = state.store.report(number).await? else {
+        return Err(problem("duplicate_of_not_found"));
+    };
+    if original.id == report.id {
+        return Err(problem("duplicate_of_same_report"));
+    }
+    if original.status == Status::Rejected && original.rejection_reason == Some(RejectionReason::Duplicate) {
+        return Err(problem("duplicate_of_is_duplicate"));
+    }
+    Ok(original)
 }
 
 fn build_change(
@@ -215,6 +309,7 @@ fn build_change(
         dispatched_at: report.dispatched_at,
         resolved_at: report.resolved_at,
         deadline_at: report.deadline_at,
+        duplicate_of_id: None,
         notify_user_ids: if user.id == report.author_id { Vec::new() } else { vec![report.author_id] },
         at: now,
     };

@@ -141,6 +141,11 @@ pub struct ReportView {
     pub version: i64,
     pub district: Option<Named>,
     pub okrug: Option<Named>,
+    /// Whether the viewer follows this report instead of having filed it.
+    pub joined: bool,
+    /// Number of the report this one was rejected as a duplicate of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,10 +161,7 @@ pub struct ReportView {
 
 impl ReportView {
     pub fn summary(state: &AppState, report: &Report, catalog: &Catalog) -> ReportView {
-        let agency = report.agency.as_deref().map(|code| Named {
-            code: code.to_owned(),
-            name: catalog.agency(code).map(|agency| agency.name.clone()).unwrap_or_else(|| code.to_owned()),
-        });
+        let agency = report.agency.as_deref().map(|code| Named { code: code.to_owned(), name: agency_name(catalog, code, report) });
         let deadline = report.deadline_at.filter(|_| report.status.is_open()).map(|at| {
             let left = working_days_left(state.calendar, at, Utc::now());
             let overdue = Utc::now() >= at;
@@ -193,6 +195,8 @@ impl ReportView {
             version: report.version,
             district: report.area.as_ref().map(|area| Named { code: area.district_code.clone(), name: area.district_name.clone() }),
             okrug: report.area.as_ref().map(|area| Named { code: area.okrug_code.clone(), name: area.okrug_name.clone() }),
+            joined: false,
+            duplicate_of: None,
             events: None,
             files: None,
             created_text: moscow_time(report.created_at),
@@ -219,6 +223,57 @@ impl ReportView {
                 .collect(),
         );
         view
+    }
+
+    /// Builds the card a follower may read: the public fields plus the status history. The
+    /// description is left out for categories marked `personal_data`, the category's own fields
+    /// (such as a plate) and the files always, and comments unless a staff member wrote them in
+    /// a category without personal data.
+    pub fn for_follower(state: &AppState, report: &Report, catalog: &Catalog, events: &[ReportEvent]) -> ReportView {
+        let personal_data = catalog.category(&report.category_code).is_none_or(|category| category.personal_data);
+        let mut view = ReportView::summary(state, report, catalog);
+        view.joined = true;
+        if personal_data {
+            view.description = String::new();
+        }
+        view.fields = BTreeMap::new();
+        view.field_rows = Vec::new();
+        view.files = Some(Vec::new());
+        view.events = Some(
+            events
+                .iter()
+                .map(|event| {
+                    let mut event_view = EventView::new(event, catalog);
+                    if personal_data || event.actor_role == pomoshnik_core::role::Role::Resident {
+                        event_view.comment = None;
+                    }
+                    event_view
+                })
+                .collect(),
+        );
+        view
+    }
+}
+
+/// Returns the name of the agency a report is assigned to. An agency organised by district is
+/// named by its unit in the report's district, such as «ГБУ «Жилищник» (Басманный район)».
+pub fn agency_name(catalog: &Catalog, code: &str, report: &Report) -> String {
+    match (catalog.agency(code), &report.area) {
+        (Some(agency), Some(area)) if agency.by_district => {
+            Tr.t_text_args("agency-district-unit", &[("agency", agency.short_name.clone()), ("district", area.district_name.clone())])
+        }
+        (Some(agency), _) => agency.name.clone(),
+        (None, _) => code.to_owned(),
+    }
+}
+
+impl ReportView {
+    /// Fills in the number of the original of a report rejected as a duplicate.
+    pub async fn with_original(mut self, state: &AppState, report: &Report) -> Result<ReportView, pomoshnik_store::StoreError> {
+        if let Some(id) = report.duplicate_of_id {
+            self.duplicate_of = state.store.report_by_id(id).await?.map(|original| original.number.to_string());
+        }
+        Ok(self)
     }
 }
 

@@ -53,12 +53,39 @@
         hint.className = "hint";
         hint.textContent = duplicates.dataset.hint;
         var list = document.createElement("ul");
+        list.className = "duplicate-list";
         body.reports.forEach(function (report) {
           var item = document.createElement("li");
-          item.textContent = "№ " + report.number + " · " + report.status_name + " · " + report.created_text +
+          item.className = "duplicate";
+          if (report.thumbnail_url) {
+            // The page serves the same thumbnail under its own path, with the session cookie.
+            var photo = document.createElement("img");
+            photo.src = report.thumbnail_url.replace(/^\/api\/v1/, "");
+            photo.alt = duplicates.dataset.photo + " " + report.number;
+            photo.loading = "lazy";
+            item.appendChild(photo);
+          }
+          var line = document.createElement("p");
+          line.textContent = "№ " + report.number + " · " + report.status_name + " · " + report.created_text +
             " · " + report.distance_m + " " + duplicates.dataset.distance;
+          item.appendChild(line);
+          // The list sits inside the filing form, so joining is a button that sends that form,
+          // with its CSRF token, to the join route instead.
+          var join = document.createElement("button");
+          join.type = "submit";
+          join.className = "secondary";
+          join.formAction = "/reports/" + encodeURIComponent(report.number) + "/followers";
+          join.formMethod = "post";
+          join.formEnctype = "application/x-www-form-urlencoded";
+          join.formNoValidate = true;
+          join.textContent = duplicates.dataset.join;
+          item.appendChild(join);
           list.appendChild(item);
         });
+        var rendered = document.getElementById("duplicates-list");
+        if (rendered) {
+          rendered.remove();
+        }
         duplicates.appendChild(heading);
         duplicates.appendChild(hint);
         duplicates.appendChild(list);

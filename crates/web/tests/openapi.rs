@@ -24,6 +24,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("/reports/{number}", "get"),
     ("/reports/{number}/transitions", "post"),
     ("/reports/{number}/rating", "post"),
+    ("/reports/{number}/followers", "post"),
+    ("/reports/{number}/thumbnail", "get"),
     ("/reports/{number}/files/{file_id}", "get"),
     ("/reports/{number}/files/{file_id}/{variant}", "get"),
     ("/reports/nearby", "get"),

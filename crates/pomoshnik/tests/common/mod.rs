@@ -132,7 +132,18 @@ impl TestService {
 
     /// Creates a confirmed account with [`PASSWORD`], as `pomoshnik user add` does.
     pub async fn add_user(&self, email: &str, role: Role, agency: Option<&str>) -> User {
-        let request = UserRequest { email: email.to_owned(), role, agency: agency.map(str::to_owned), password: PASSWORD.to_owned() };
+        self.add_user_in_district(email, role, agency, None).await
+    }
+
+    /// Creates a confirmed account, bound to a district unit when `district` is given.
+    pub async fn add_user_in_district(&self, email: &str, role: Role, agency: Option<&str>, district: Option<&str>) -> User {
+        let request = UserRequest {
+            email: email.to_owned(),
+            role,
+            agency: agency.map(str::to_owned),
+            district: district.map(str::to_owned),
+            password: PASSWORD.to_owned(),
+        };
         pomoshnik::add_user(self.state.store.as_ref(), request)
             .await
             .unwrap_or_else(|error| panic!("failed to add user {email}: {error:#}"))

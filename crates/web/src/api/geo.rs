@@ -20,7 +20,7 @@ const MAX_PLACES: usize = 10;
 pub const DUPLICATE_RADIUS_M: f64 = 100.0;
 
 /// How far back possible duplicates are looked for.
-const DUPLICATE_WINDOW: Duration = Duration::days(30);
+pub const DUPLICATE_WINDOW: Duration = Duration::days(30);
 
 const MAX_DUPLICATES: i64 = 20;
 
@@ -86,12 +86,15 @@ pub struct NearbyParameters {
 /// A possible duplicate as another resident may see it: no author, description or plate.
 #[derive(Serialize)]
 pub struct NearbyReport {
-    number: String,
-    status: String,
-    status_name: String,
-    created_at: chrono::DateTime<Utc>,
-    created_text: String,
-    distance_m: f64,
+    pub number: String,
+    pub status: String,
+    pub status_name: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub created_text: String,
+    pub distance_m: f64,
+    /// URL of the thumbnail of the report's first photo. It is absent when the report has no
+    /// photo or its category is marked `personal_data`, because such photos may show plates.
+    pub thumbnail_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -100,30 +103,45 @@ pub struct NearbyList {
 }
 
 pub async fn nearby(State(state): State<AppState>, ApiUser(_): ApiUser, ApiQuery(parameters): ApiQuery<NearbyParameters>) -> Result<Json<NearbyList>, ApiError> {
-    let cells = cells_within(parameters.lat, parameters.lon, DUPLICATE_RADIUS_M).map_err(|_| ApiError::bad_request("location_invalid"))?;
+    let reports = possible_duplicates(&state, &parameters.category, parameters.lat, parameters.lon, "/api/v1").await?;
+    Ok(Json(NearbyList { reports }))
+}
+
+/// Open reports of the category within [`DUPLICATE_RADIUS_M`] of the point, filed within
+/// [`DUPLICATE_WINDOW`], newest first; shared by the API and the report form. `url_prefix` is
+/// prepended to thumbnail URLs: empty for pages, `/api/v1` for the API.
+pub async fn possible_duplicates(state: &AppState, category: &str, lat: f64, lon: f64, url_prefix: &str) -> Result<Vec<NearbyReport>, ApiError> {
+    let cells = cells_within(lat, lon, DUPLICATE_RADIUS_M).map_err(|_| ApiError::bad_request("location_invalid"))?;
     let query = NearbyQuery {
-        category_code: parameters.category.clone(),
+        category_code: category.to_owned(),
         cells: cells.into_iter().map(|cell| cell as i64).collect(),
         since: Utc::now() - DUPLICATE_WINDOW,
         limit: MAX_DUPLICATES,
     };
-    let here = LatLon { lat: parameters.lat, lon: parameters.lon };
+    let here = LatLon { lat, lon };
+    let personal_data = state.store.catalog().await?.category(category).is_none_or(|category| category.personal_data);
 
-    let reports = state
-        .store
-        .nearby_reports(&query)
-        .await?
-        .into_iter()
-        .map(|report| (distance_m(here, LatLon { lat: report.latitude, lon: report.longitude }), report))
-        .filter(|(distance, _)| *distance <= DUPLICATE_RADIUS_M)
-        .map(|(distance, report)| NearbyReport {
+    let mut found = Vec::new();
+    for report in state.store.nearby_reports(&query).await? {
+        let distance = distance_m(here, LatLon { lat: report.latitude, lon: report.longitude });
+        if distance > DUPLICATE_RADIUS_M {
+            continue;
+        }
+        let thumbnail_url = if personal_data {
+            None
+        } else {
+            let files = state.store.report_files(report.id).await?;
+            files.iter().any(|file| file.metadata.has_preview).then(|| format!("{url_prefix}/reports/{}/thumbnail", report.number))
+        };
+        found.push(NearbyReport {
             number: report.number.to_string(),
             status: report.status.code().to_owned(),
             status_name: Tr.status(report.status),
             created_at: report.created_at,
             created_text: moscow_time(report.created_at),
             distance_m: distance.round(),
-        })
-        .collect();
-    Ok(Json(NearbyList { reports }))
+            thumbnail_url,
+        });
+    }
+    Ok(found)
 }

@@ -4,9 +4,11 @@
 mod categories;
 mod extract;
 mod geo;
+
+pub use geo::{DUPLICATE_WINDOW, NearbyReport, possible_duplicates};
 pub(crate) mod public;
 mod notifications;
-mod reports;
+pub(crate) mod reports;
 mod session;
 
 use axum::Router;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/geocode/reverse", get(geo::reverse))
         .route("/reports/{number}/transitions", post(reports::transition))
         .route("/reports/{number}/rating", post(reports::rate))
+        .route("/reports/{number}/followers", post(reports::follow))
+        .route("/reports/{number}/thumbnail", get(crate::files::duplicate_thumbnail_for_api))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_api))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_api))
         .route("/notifications", get(notifications::list))

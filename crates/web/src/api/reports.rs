@@ -137,7 +137,13 @@ async fn full_view(state: &AppState, report: &pomoshnik_store::Report) -> Result
     let catalog = state.store.catalog().await?;
     let events = state.store.report_events(report.id).await?;
     let files = state.store.report_files(report.id).await?;
-    Ok(ReportView::full(state, report, &catalog, &events, &files, "/api/v1"))
+    Ok(ReportView::full(state, report, &catalog, &events, &files, "/api/v1").with_original(state, report).await?)
+}
+
+async fn follower_view(state: &AppState, report: &pomoshnik_store::Report) -> Result<ReportView, ApiError> {
+    let catalog = state.store.catalog().await?;
+    let events = state.store.report_events(report.id).await?;
+    Ok(ReportView::for_follower(state, report, &catalog, &events).with_original(state, report).await?)
 }
 
 #[derive(Deserialize)]
@@ -161,16 +167,41 @@ pub async fn list(State(state): State<AppState>, ApiUser(signed): ApiUser, ApiQu
     let catalog = state.store.catalog().await?;
 
     let next_before = if reports.len() as i64 == limit { reports.last().map(|report| report.id) } else { None };
-    let reports = reports.iter().map(|report| ReportView::summary(&state, report, &catalog)).collect();
+    let reports = reports.iter().map(|report| list_view(&state, &signed.user, report, &catalog)).collect();
     Ok(Json(ReportList { reports, next_before }))
 }
 
+/// Builds a list entry. A resident's list also contains the reports they follow, shown as a
+/// follower may read them.
+pub(crate) fn list_view(state: &AppState, user: &pomoshnik_store::User, report: &pomoshnik_store::Report, catalog: &pomoshnik_core::catalog::Catalog) -> ReportView {
+    if user.role == pomoshnik_core::role::Role::Resident && report.author_id != user.id {
+        let mut view = ReportView::for_follower(state, report, catalog, &[]);
+        view.events = None;
+        view.files = None;
+        view
+    } else {
+        ReportView::summary(state, report, catalog)
+    }
+}
+
 pub async fn show(State(state): State<AppState>, ApiUser(signed): ApiUser, Path(number): Path<String>) -> Result<Json<ReportView>, ApiError> {
-    let report = reports::visible_report(&state, &signed.user, &number).await?;
-    if report.author_id == signed.user.id {
+    let (report, access) = reports::readable_report(&state, &signed.user, &number).await?;
+    if report.author_id == signed.user.id || access == reports::Access::Follower {
         state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
     }
-    Ok(Json(full_view(&state, &report).await?))
+    let view = match access {
+        reports::Access::Full => full_view(&state, &report).await?,
+        reports::Access::Follower => follower_view(&state, &report).await?,
+    };
+    Ok(Json(view))
+}
+
+/// Makes the signed-in resident a follower of a possible duplicate: 201 when they join, 200 when
+/// they already followed it.
+pub async fn follow(State(state): State<AppState>, ApiUser(signed): ApiUser, Path(number): Path<String>) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    let (report, added) = reports::join(&state, &signed.user, &number).await?;
+    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(follower_view(&state, &report).await?)))
 }
 
 #[derive(Deserialize)]
@@ -180,6 +211,8 @@ pub struct TransitionInput {
     decision: Option<String>,
     reason: Option<String>,
     agency: Option<String>,
+    /// Number of the original when rejecting with the reason `duplicate`.
+    duplicate_of: Option<String>,
     /// The report version the client saw; a change made since is reported as a conflict.
     version: Option<i64>,
 }
@@ -188,6 +221,14 @@ fn parse_code<T>(code: Option<&str>, parse: fn(&str) -> Option<T>, field: &str) 
     match code {
         None | Some("") => Ok(None),
         Some(code) => parse(code).map(Some).ok_or_else(|| ApiError::unprocessable(vec![problem(&format!("{field}_unknown"), field)])),
+    }
+}
+
+/// Parses the number of an original; an empty value counts as absent.
+pub(crate) fn parse_original(text: Option<&str>) -> Result<Option<pomoshnik_core::number::ReportNumber>, ApiError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| ApiError::unprocessable(vec![problem("duplicate_of_not_found", "duplicate_of")])),
     }
 }
 
@@ -208,6 +249,7 @@ pub async fn transition(
         decision: parse_code(input.decision.as_deref(), Decision::from_code, "decision")?,
         reason: parse_code(input.reason.as_deref(), RejectionReason::from_code, "reason")?,
         agency: input.agency.filter(|agency| !agency.is_empty()),
+        duplicate_of: parse_original(input.duplicate_of.as_deref())?,
     };
     let updated = reports::change_status(&state, &signed.user, &report, request, input.version).await?;
     Ok(Json(full_view(&state, &updated).await?))

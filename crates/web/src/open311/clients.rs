@@ -83,6 +83,7 @@ pub async fn create_client(store: &dyn Store, name: &str) -> Result<IssuedKey, C
         password_hash: format!("{UNUSABLE_PASSWORD_PREFIX}{}", random_secret(16)),
         role: Role::Resident,
         agency: None,
+        district: None,
         confirmed: true,
         created_at: now,
     };

@@ -36,7 +36,7 @@ pub async fn my_reports(State(state): State<AppState>, PageUser(signed): PageUse
     };
 
     let next_before = if reports.len() as i64 == PAGE_SIZE { reports.last().map(|report| report.id) } else { None };
-    let reports = reports.iter().map(|report| ReportView::summary(&state, report, &catalog)).collect();
+    let reports = reports.iter().map(|report| crate::api::reports::list_view(&state, &signed.user, report, &catalog)).collect();
     let layout = Layout::for_user(&state, &signed, Tr.t("my-reports-title")).await;
     render(&MyReportsPage { layout, t: Tr, reports, next_before })
 }

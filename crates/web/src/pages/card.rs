@@ -16,7 +16,7 @@ use super::{Layout, error_page, render};
 use crate::auth::{PageUser, Signed};
 use crate::error::ApiError;
 use crate::i18n::Tr;
-use crate::reports::{self, visible_report};
+use crate::reports::{self, Access, readable_report, visible_report};
 use crate::state::AppState;
 use crate::views::ReportView;
 
@@ -73,6 +73,7 @@ fn available_actions(user: &User, report: &Report, catalog: &Catalog) -> Vec<Act
             decision: Some(Decision::Confirmed),
             reason: Some(RejectionReason::Duplicate),
             agency: if redirect { other_agency.clone() } else { default_agency.clone() },
+            duplicate_of: Some(report.number.clone()),
         };
         if check_transition(&state, &actor, &probe, Utc::now()).is_err() {
             continue;
@@ -112,24 +113,37 @@ fn available_actions(user: &User, report: &Report, catalog: &Catalog) -> Vec<Act
 #[derive(Deserialize)]
 pub struct CardQuery {
     filed: Option<String>,
+    joined: Option<String>,
 }
 
 /// Renders the card. `rating_draft` is a rating comment the author typed in a refused form, shown
 /// again in place of the stored one.
-async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_filed: bool, error: Option<String>, rating_draft: Option<String>) -> Result<Response, ApiError> {
+async fn card_page(
+    state: &AppState,
+    signed: &Signed,
+    report: &Report,
+    access: Access,
+    filed_notice: Option<String>,
+    error: Option<String>,
+    rating_draft: Option<String>,
+) -> Result<Response, ApiError> {
     let catalog = state.store.catalog().await?;
     let events = state.store.report_events(report.id).await?;
-    let files = state.store.report_files(report.id).await?;
-    if report.author_id == signed.user.id {
+    if report.author_id == signed.user.id || access == Access::Follower {
         state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
     }
 
-    let warnings = if signed.user.role.is_staff() { crate::evidence::warnings(state, report, &files).await? } else { Vec::new() };
-    let view = ReportView::full(state, report, &catalog, &events, &files, "");
+    let (view, warnings, actions) = match access {
+        Access::Full => {
+            let files = state.store.report_files(report.id).await?;
+            let warnings = if signed.user.role.is_staff() { crate::evidence::warnings(state, report, &files).await? } else { Vec::new() };
+            (ReportView::full(state, report, &catalog, &events, &files, ""), warnings, available_actions(&signed.user, report, &catalog))
+        }
+        Access::Follower => (ReportView::for_follower(state, report, &catalog, &events), Vec::new(), Vec::new()),
+    };
+    let view = view.with_original(state, report).await?;
     let agency_name = view.agency.as_ref().map(|agency| agency.name.clone()).unwrap_or_else(|| Tr.t("card-agency-not-assigned"));
-    let actions = available_actions(&signed.user, report, &catalog);
     let title = Tr.t_with("card-title", &[("number", view.number.clone().into())]);
-    let filed_notice = just_filed.then(|| Tr.t_with("card-filed-notice", &[("number", view.number.clone().into())]));
     let rating_form = report.author_id == signed.user.id && matches!(report.status, Status::Resolved | Status::Closed);
     let rating = state.store.report_rating(report.id).await?;
     let rating_score = rating.as_ref().map_or(0, |rating| rating.score);
@@ -146,11 +160,33 @@ async fn card_page(state: &AppState, signed: &Signed, report: &Report, just_file
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {
-    let report = match visible_report(&state, &signed.user, &number).await {
-        Ok(report) => report,
+    let (report, access) = match readable_report(&state, &signed.user, &number).await {
+        Ok(found) => found,
         Err(error) => return error_page(error),
     };
-    card_page(&state, &signed, &report, query.filed.is_some(), None, None).await.unwrap_or_else(error_page)
+    let notice = if query.joined.is_some() && access == Access::Follower {
+        Some(Tr.t("card-joined-notice"))
+    } else {
+        query.filed.is_some().then(|| Tr.t_with("card-filed-notice", &[("number", report.number.to_string().into())]))
+    };
+    card_page(&state, &signed, &report, access, notice, None, None).await.unwrap_or_else(error_page)
+}
+
+#[derive(Deserialize)]
+pub struct JoinForm {
+    csrf_token: Option<String>,
+}
+
+/// «Присоединиться» on the report form: the resident follows a possible duplicate instead of
+/// filing a new report, and lands on its card.
+pub async fn join(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Form(form): Form<JoinForm>) -> Response {
+    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
+        return error_page(error);
+    }
+    match reports::join(&state, &signed.user, &number).await {
+        Ok((report, _)) => Redirect::to(&format!("/reports/{}?joined=1", report.number)).into_response(),
+        Err(error) => error_page(error),
+    }
 }
 
 #[derive(Deserialize)]
@@ -162,6 +198,7 @@ pub struct TransitionForm {
     decision: Option<String>,
     reason: Option<String>,
     agency: Option<String>,
+    duplicate_of: Option<String>,
 }
 
 pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Form(form): Form<TransitionForm>) -> Response {
@@ -182,6 +219,10 @@ pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUse
         decision: form.decision.as_deref().and_then(Decision::from_code),
         reason: form.reason.as_deref().and_then(RejectionReason::from_code),
         agency: form.agency.filter(|agency| !agency.is_empty()),
+        duplicate_of: match crate::api::reports::parse_original(form.duplicate_of.as_deref()) {
+            Ok(number) => number,
+            Err(error) => return error_page(error),
+        },
     };
     match reports::change_status(&state, &signed.user, &report, request, form.version).await {
         // An executor who redirected the report to another agency no longer sees it.
@@ -189,7 +230,7 @@ pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUse
         Ok(_) => Redirect::to("/staff/queue").into_response(),
         Err(error) if error.status.is_client_error() && error.status != axum::http::StatusCode::NOT_FOUND => {
             let status = error.status;
-            let mut response = card_page(&state, &signed, &report, false, Some(error.problem.message), None).await.unwrap_or_else(error_page);
+            let mut response = card_page(&state, &signed, &report, Access::Full, None, Some(error.problem.message), None).await.unwrap_or_else(error_page);
             *response.status_mut() = status;
             response
         }
@@ -220,7 +261,7 @@ pub async fn rate(State(state): State<AppState>, PageUser(signed): PageUser, Pat
                 Err(error) => return error_page(error),
             };
             let message = error.problem.message.clone();
-            let mut page = card_page(&state, &signed, &report, false, Some(message), form.comment).await.unwrap_or_else(error_page);
+            let mut page = card_page(&state, &signed, &report, Access::Full, None, Some(message), form.comment).await.unwrap_or_else(error_page);
             *page.status_mut() = error.status;
             page
         }

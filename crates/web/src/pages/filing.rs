@@ -23,6 +23,19 @@ use crate::reports::{self, Submission};
 use crate::state::AppState;
 use crate::upload::read_multipart;
 use crate::views::FileView;
+use crate::api::{NearbyReport, possible_duplicates};
+
+/// Possible duplicates near the point typed in the form, for the list rendered without
+/// JavaScript. A point that is missing or invalid gives an empty list.
+async fn duplicates_near(state: &AppState, category: &str, values: &FormValues) -> Vec<NearbyReport> {
+    let (Some(lat), Some(lon)) = (parse_coordinate(&values.latitude), parse_coordinate(&values.longitude)) else {
+        return Vec::new();
+    };
+    possible_duplicates(state, category, lat, lon, "").await.unwrap_or_else(|error| {
+        tracing::warn!(error = %error.problem.code, category, "listing possible duplicates failed");
+        Vec::new()
+    })
+}
 
 pub struct GroupView {
     pub name: String,
@@ -144,6 +157,8 @@ struct FormPage {
     tile_url: Option<String>,
     /// Says that the coordinates were proposed from a photo's GPS data.
     location_notice: Option<String>,
+    /// Open reports of the category near the chosen point, each with «Присоединиться».
+    duplicates: Vec<NearbyReport>,
 }
 
 impl FormPage {
@@ -235,6 +250,7 @@ pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Pat
     let address_choices = if find.is_empty() { None } else { Some(address_choices(&state, &category.code, &find).await) };
 
     let fields = field_inputs(&category, &values, &[]);
+    let duplicates = duplicates_near(&state, &category.code, &values).await;
     let layout = Layout::for_user(&state, &signed, category.name.clone()).await;
     let tile_url = state.config.tile_url.clone();
     render(&FormPage {
@@ -251,6 +267,7 @@ pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Pat
         address_choices,
         tile_url,
         location_notice: None,
+        duplicates,
     })
 }
 
@@ -382,6 +399,7 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
     let location_notice = propose_location_from_photos(&state, &mut values, &files);
     let fields = field_inputs(&category, &values, &problems);
     let kept_files = files.iter().map(|file| FileView::new("", file)).collect();
+    let duplicates = duplicates_near(&state, &category.code, &values).await;
     let layout = Layout::for_user(&state, &signed, category.name.clone()).await;
     let tile_url = state.config.tile_url.clone();
     let page = FormPage {
@@ -398,6 +416,7 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
         address_choices: None,
         tile_url,
         location_notice,
+        duplicates,
     };
     let mut response = render(&page);
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::error_page;
 use crate::auth::PageUser;
 use crate::i18n::Tr;
-use crate::reports::visible_report;
+use crate::reports::readable_report;
 use crate::state::AppState;
 
 /// Interval between two store reads for one open page.
@@ -45,7 +45,7 @@ struct Watch {
 /// "message"}`) when that report changes.
 pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Query(query): Query<LiveQuery>) -> Response {
     if let Some(number) = &query.report {
-        if let Err(error) = visible_report(&state, &signed.user, number).await {
+        if let Err(error) = readable_report(&state, &signed.user, number).await {
             return error_page(error);
         }
     }
@@ -80,8 +80,9 @@ impl Watch {
         }
 
         let Some(number) = &self.report else { return };
-        match visible_report(&self.state, &self.user, number).await {
-            Ok(report) if Some(report.version) != self.version => {
+        // Followers see the status too, so the read allows them.
+        match readable_report(&self.state, &self.user, number).await {
+            Ok((report, _)) if Some(report.version) != self.version => {
                 // The first read only records the version, unless the page showed an older one.
                 let changed = self.version.is_some();
                 self.version = Some(report.version);

@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
         .route("/reports/{number}/rating", post(card::rate))
+        .route("/reports/{number}/followers", post(card::join))
+        .route("/reports/{number}/thumbnail", get(crate::files::duplicate_thumbnail_for_page))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_page))
         .route("/staff/queue", get(queue::show))
@@ -73,7 +75,10 @@ pub fn queue_of(user: &User) -> ReportQueue {
     match user.role {
         Role::Resident => ReportQueue::Author(user.id),
         Role::Moderator => ReportQueue::Moderation,
-        Role::Executor => ReportQueue::Agency(user.agency.clone().unwrap_or_default()),
+        Role::Executor => match &user.district {
+            Some(district) => ReportQueue::AgencyDistrict { agency: user.agency.clone().unwrap_or_default(), district: district.clone() },
+            None => ReportQueue::Agency(user.agency.clone().unwrap_or_default()),
+        },
         Role::Admin => ReportQueue::All,
     }
 }

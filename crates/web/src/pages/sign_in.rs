@@ -244,6 +244,7 @@ async fn find_or_create_user(state: &AppState, provider: &Provider, tokens: &oid
         password_hash: format!("{UNUSABLE_PASSWORD_PREFIX}{}", random_suffix()),
         role: Role::Resident,
         agency: None,
+        district: None,
         confirmed: true,
         created_at: now,
     };
