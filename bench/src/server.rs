@@ -27,7 +27,7 @@ pub struct Service {
 /// Returns the web settings of a benchmark server: no map tiles and no sign-in providers, so the
 /// public address is never used.
 pub fn web_config() -> WebConfig {
-    WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new() }
+    WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None }
 }
 
 impl Service {

@@ -72,6 +72,10 @@ enum Command {
         #[command(flatten)]
         mail: MailArgs,
 
+        /// Hotline phone number shown on the help page, such as "+7 495 777-77-77".
+        #[arg(long, env = "POMOSHNIK_HOTLINE")]
+        hotline: Option<String>,
+
         /// E-mail is sent by a separate `pomoshnik worker`, not by this process.
         #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
         external_worker: bool,
@@ -234,10 +238,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
-            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers };
+            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers, hotline };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -72,6 +72,10 @@ const ROUTES: &[Row] = &[
     row("GET",    "/static/form.js",                          [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/categories.js",                    [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/public_map.js",                    [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/help",                                    [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/help/tickets",                            [303,  303,   303,   303,   303,  303,  303]),
+    row("GET",    "/staff/tickets",                           [303,  404,   404,   200,   404,  404,  200]),
+    row("POST",   "/staff/tickets/{id}/close",                [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/live",                                    [303,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/live.js",                          [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/map",                                     [200,  200,   200,   200,   200,  200,  200]),
@@ -306,6 +310,7 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{category}", CATEGORY)
         .replace("{*file}", "leaflet.js")
         .replace("{token}", "not-a-delivery-token")
+        .replace("{id}", "999999")
         .replace("{provider}", "mosru");
     let request = match (row.method, row.path) {
         ("GET", _) => caller.request(service, Method::GET, &format!("{path}{}", query_of(row.path))),
@@ -333,6 +338,10 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
                 .text("description", LITTER_DESCRIPTION);
             caller.request(service, Method::POST, &path).multipart(form)
         }
+        ("POST", "/help/tickets") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("topic", "other"), ("text", "Проверка доступа")]),
+        ("POST", "/staff/tickets/{id}/close") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/notifications/settings") => {
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("mode", "digest")])
         }

@@ -161,6 +161,13 @@ pub trait Store: Send + Sync {
     /// Stores the rating of a report, replacing an earlier one and keeping its first time.
     async fn rate_report(&self, report_id: i64, user_id: i64, score: i64, comment: Option<&str>, at: DateTime<Utc>) -> Result<Rating>;
     async fn report_rating(&self, report_id: i64) -> Result<Option<Rating>>;
+
+    /// Stores a support question and returns it with its id.
+    async fn create_ticket(&self, user_id: i64, topic: &str, report_number: Option<&str>, text: &str, at: DateTime<Utc>) -> Result<SupportTicket>;
+    /// Open support questions, oldest first.
+    async fn open_tickets(&self, limit: i64) -> Result<Vec<SupportTicket>>;
+    /// Closes an open question. Fails with [`StoreError::NotFound`] when no open question has this id.
+    async fn close_ticket(&self, id: i64, closed_by: i64, at: DateTime<Utc>) -> Result<()>;
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

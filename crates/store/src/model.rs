@@ -404,3 +404,18 @@ pub struct PendingSignIn {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A question sent through the support form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportTicket {
+    pub id: i64,
+    pub user_id: i64,
+    /// Topic code, such as `account` or `report`.
+    pub topic: String,
+    /// Report the question is about, as the person typed it.
+    pub report_number: Option<String>,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<i64>,
+}

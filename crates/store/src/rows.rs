@@ -6,7 +6,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{Delivery, FailedDelivery, Rating, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
+use crate::model::{Delivery, FailedDelivery, Rating, SupportTicket, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -434,6 +434,33 @@ impl PendingSignInRow {
             link_user_id: self.link_user_id,
             created_at: from_millis(self.created_at)?,
             expires_at: from_millis(self.expires_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TicketRow {
+    id: i64,
+    user_id: i64,
+    topic: String,
+    report_number: Option<String>,
+    text: String,
+    created_at: i64,
+    closed_at: Option<i64>,
+    closed_by: Option<i64>,
+}
+
+impl TicketRow {
+    pub(crate) fn into_ticket(self) -> Result<SupportTicket> {
+        Ok(SupportTicket {
+            id: self.id,
+            user_id: self.user_id,
+            topic: self.topic,
+            report_number: self.report_number,
+            text: self.text,
+            created_at: from_millis(self.created_at)?,
+            closed_at: optional_millis(self.closed_at)?,
+            closed_by: self.closed_by,
         })
     }
 }

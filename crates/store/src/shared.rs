@@ -1052,6 +1052,52 @@ macro_rules! impl_store {
                 .await?;
                 row.map($crate::rows::RatingRow::into_rating).transpose()
             }
+
+            async fn create_ticket(
+                &self,
+                user_id: i64,
+                topic: &str,
+                report_number: Option<&str>,
+                text: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<$crate::SupportTicket> {
+                let row: $crate::rows::TicketRow = sqlx::query_as(
+                    "INSERT INTO support_tickets (user_id, topic, report_number, text, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING id, user_id, topic, report_number, text, created_at, closed_at, closed_by",
+                )
+                .bind(user_id)
+                .bind(topic)
+                .bind(report_number)
+                .bind(text)
+                .bind($crate::rows::to_millis(at))
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_ticket()
+            }
+
+            async fn open_tickets(&self, limit: i64) -> $crate::Result<Vec<$crate::SupportTicket>> {
+                let rows: Vec<$crate::rows::TicketRow> = sqlx::query_as(
+                    "SELECT id, user_id, topic, report_number, text, created_at, closed_at, closed_by FROM support_tickets \
+                     WHERE closed_at IS NULL ORDER BY id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::TicketRow::into_ticket).collect()
+            }
+
+            async fn close_ticket(&self, id: i64, closed_by: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                let closed = sqlx::query("UPDATE support_tickets SET closed_at = $1, closed_by = $2 WHERE id = $3 AND closed_at IS NULL")
+                    .bind($crate::rows::to_millis(at))
+                    .bind(closed_by)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                if closed.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                Ok(())
+            }
         }
 
         impl $store {

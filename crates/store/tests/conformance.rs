@@ -44,6 +44,7 @@ on_both_backends!(with_store => followers_join_once);
 on_both_backends!(with_store => duplicate_rejection_follows_original);
 on_both_backends!(with_store => agency_district_queue);
 on_both_backends!(with_store => optimize_succeeds);
+on_both_backends!(with_store => tickets_open_until_closed);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1444,4 +1445,24 @@ async fn sqlite_optimize_analyzes_reports() {
     assert!(analyzed > 0, "optimize left no statistics for the reports table");
     inspector.close().await;
     store.close().await;
+}
+
+async fn tickets_open_until_closed(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let resident = add_user(&store, "asker@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+
+    let first = store.create_ticket(resident.id, "report", Some("2026-0000001"), "Где мой ответ?", at).await.expect("ticket failed");
+    let second = store.create_ticket(resident.id, "account", None, "Не приходит код", at + Duration::minutes(1)).await.expect("ticket failed");
+    assert_eq!(first.report_number.as_deref(), Some("2026-0000001"));
+    assert_eq!(first.closed_at, None);
+    let open = store.open_tickets(10).await.expect("open list failed");
+    assert_eq!(open, vec![first.clone(), second.clone()], "oldest first");
+
+    store.close_ticket(first.id, moderator.id, at + Duration::hours(1)).await.expect("closing failed");
+    let open = store.open_tickets(10).await.expect("open list failed");
+    assert_eq!(open, vec![second]);
+    let again = store.close_ticket(first.id, moderator.id, at + Duration::hours(2)).await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "a closed ticket was closed again: {again:?}");
 }

@@ -22,6 +22,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// OpenID Connect providers of the configuration file.
     pub providers: Vec<ProviderConfig>,
+    /// Hotline phone number shown on the help page, such as `+7 495 777-77-77`.
+    pub hotline: Option<String>,
 }
 
 #[derive(Clone)]

@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 
 /// The password of every test account.
 pub const PASSWORD: &str = "e2e-test-password";
+/// Hotline number the test service shows on its help page.
+pub const HOTLINE: &str = "+7 495 000-00-00";
 
 /// Photos under `tests/fixtures/photos-moscow`; see `SOURCES.md` there.
 pub const TVERSKAYA: &str = "moscow_tverskaya_orient1.jpg";
@@ -80,7 +82,7 @@ impl TestService {
         let database = TestDatabase::create(kind).await;
         let data_dir = tempfile::tempdir().expect("failed to create a temporary data directory");
         let installation = Installation::new(data_dir.path(), Some(database.url().to_owned()));
-        let web = WebConfig { secure_cookies: false, tile_url: None, public_url: base_url.clone(), providers: providers(&base_url) };
+        let web = WebConfig { secure_cookies: false, tile_url: None, public_url: base_url.clone(), providers: providers(&base_url), hotline: Some(HOTLINE.to_owned()) };
         let state = installation
             .app_state(web, None)
             .await

@@ -11,6 +11,7 @@ mod live;
 mod public_map;
 mod queue;
 mod sign_in;
+mod support;
 mod vendor;
 
 use askama::Template;
@@ -64,6 +65,10 @@ pub fn routes() -> Router<AppState> {
         .route("/static/vendor/leaflet/{*file}", get(vendor::leaflet))
         .route("/map", get(public_map::show))
         .route("/live", get(live::stream))
+        .route("/help", get(support::show))
+        .route("/help/tickets", post(support::create))
+        .route("/staff/tickets", get(support::queue))
+        .route("/staff/tickets/{id}/close", post(support::close))
         .route("/static/live.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], LIVE_SCRIPT) }))
         .route("/static/public_map.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], PUBLIC_MAP_SCRIPT) }))
         .route("/static/categories.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], CATEGORIES_SCRIPT) }))
@@ -89,13 +94,15 @@ pub struct Layout {
     pub signed_in: bool,
     pub is_resident: bool,
     pub is_staff: bool,
+    /// Moderators and administrators answer the support questions.
+    pub handles_support: bool,
     pub unread: i64,
     pub csrf_token: String,
 }
 
 impl Layout {
     pub fn anonymous(title: String) -> Layout {
-        Layout { title, signed_in: false, is_resident: false, is_staff: false, unread: 0, csrf_token: String::new() }
+        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, unread: 0, csrf_token: String::new() }
     }
 
     pub async fn for_user(state: &AppState, signed: &Signed, title: String) -> Layout {
@@ -105,6 +112,7 @@ impl Layout {
             signed_in: true,
             is_resident: signed.user.role == Role::Resident,
             is_staff: signed.user.role.is_staff(),
+            handles_support: matches!(signed.user.role, Role::Moderator | Role::Admin),
             unread,
             csrf_token: signed.session.csrf_token.clone(),
         }
