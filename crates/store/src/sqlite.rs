@@ -47,6 +47,8 @@ impl SqliteStore {
     /// analyzes the tables whose statistics are missing or stale. `analysis_limit` makes ANALYZE
     /// sample about that many index rows per index instead of reading whole tables, so a run
     /// stays short on a large database; both pragmas apply to the one connection that runs them.
+    // NOTE: on the one-million-report benchmark these sampled statistics left the public map
+    // query at 140 ms, where a full ANALYZE gave 6.5 ms (docs/BENCHMARKS.md).
     async fn run_optimize(&self) -> Result<()> {
         let mut connection = self.pool.acquire().await?;
         sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *connection).await?;
