@@ -125,24 +125,8 @@ macro_rules! impl_store {
             }
 
             async fn create_user(&self, user: &$crate::NewUser) -> $crate::Result<$crate::User> {
-                let row: $crate::rows::UserRow = sqlx::query_as(concat!(
-                    "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-                    $crate::shared::user_columns!()
-                ))
-                .bind(&user.email)
-                .bind(&user.password_hash)
-                .bind(user.role.code())
-                .bind(&user.agency)
-                .bind(&user.district)
-                .bind(user.confirmed)
-                .bind($crate::rows::to_millis(user.created_at))
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|error| match error {
-                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
-                    other => other.into(),
-                })?;
-                row.into_user()
+                let mut connection = self.pool.acquire().await?;
+                insert_user(&mut *connection, user).await
             }
 
             async fn user(&self, id: i64) -> $crate::Result<Option<$crate::User>> {
@@ -566,25 +550,7 @@ macro_rules! impl_store {
 
             async fn create_api_key(&self, key: &$crate::NewApiKey) -> $crate::Result<($crate::ApiKey, $crate::User)> {
                 let mut transaction = self.open_write().await?;
-                let account = &key.account;
-                let user: $crate::rows::UserRow = sqlx::query_as(concat!(
-                    "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-                    $crate::shared::user_columns!()
-                ))
-                .bind(&account.email)
-                .bind(&account.password_hash)
-                .bind(account.role.code())
-                .bind(&account.agency)
-                .bind(&account.district)
-                .bind(account.confirmed)
-                .bind($crate::rows::to_millis(account.created_at))
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| match error {
-                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
-                    other => other.into(),
-                })?;
-                let user = user.into_user()?;
+                let user = insert_user(&mut *transaction, &key.account).await?;
 
                 let row: $crate::rows::ApiKeyRow = sqlx::query_as(concat!(
                     "INSERT INTO api_keys (name, key_hash, user_id, created_at) VALUES ($1, $2, $3, $4) RETURNING ",
@@ -715,23 +681,7 @@ macro_rules! impl_store {
 
             async fn create_user_with_identity(&self, user: &$crate::NewUser, provider: &str, subject: &str) -> $crate::Result<$crate::User> {
                 let mut transaction = self.open_write().await?;
-                let row: $crate::rows::UserRow = sqlx::query_as(concat!(
-                    "INSERT INTO users (email, password_hash, role, agency_code, confirmed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
-                    $crate::shared::user_columns!()
-                ))
-                .bind(&user.email)
-                .bind(&user.password_hash)
-                .bind(user.role.code())
-                .bind(&user.agency)
-                .bind(user.confirmed)
-                .bind($crate::rows::to_millis(user.created_at))
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| match error {
-                    sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
-                    other => other.into(),
-                })?;
-                let created = row.into_user()?;
+                let created = insert_user(&mut *transaction, user).await?;
 
                 sqlx::query("INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(provider)
@@ -1209,6 +1159,33 @@ macro_rules! impl_store {
                 transaction.commit().await?;
                 Ok(created)
             }
+        }
+
+        /// Inserts a user and returns it. Fails with [`StoreError::Duplicate`] (`"email"`) when the
+        /// e-mail is taken.
+        async fn insert_user(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            user: &$crate::NewUser,
+        ) -> $crate::Result<$crate::User> {
+            let row: $crate::rows::UserRow = sqlx::query_as(concat!(
+                "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                $crate::shared::user_columns!()
+            ))
+            .bind(&user.email)
+            .bind(&user.password_hash)
+            .bind(user.role.code())
+            .bind(&user.agency)
+            .bind(&user.district)
+            .bind(user.confirmed)
+            .bind($crate::rows::to_millis(user.created_at))
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(|error| match error {
+                sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate("email"),
+                other => other.into(),
+            })?;
+            row.into_user()
         }
 
         async fn insert_event(
