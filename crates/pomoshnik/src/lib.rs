@@ -97,9 +97,9 @@ impl Installation {
     }
 }
 
-/// Enables the e-mail channel for new notifications when a worker will deliver them (`mail`
-/// is set for one in this process, or `external_worker` for a separate `pomoshnik worker`), and
-/// disables it otherwise, so that no deliveries pile up that nobody sends.
+/// Enables the e-mail channel for new notifications when a worker will deliver them: `mail` is
+/// set for a worker in this process, `external_worker` for a separate `pomoshnik worker`. Without
+/// either the channel is disabled, so that unsent deliveries do not pile up.
 pub async fn configure_delivery(store: &dyn Store, mail: Option<&worker::MailConfig>, external_worker: bool) -> anyhow::Result<()> {
     let channels: &[&str] = if mail.is_some() || external_worker { &[worker::EMAIL_CHANNEL] } else { &[] };
     store.set_delivery_channels(channels).await.context("failed to configure delivery channels")?;
@@ -231,8 +231,8 @@ pub struct UserRequest {
     pub email: String,
     pub role: Role,
     pub agency: Option<String>,
-    /// OKTMO code of the district an executor of an agency organised by district works for;
-    /// None for an executor who sees every district.
+    /// OKTMO code of the district an executor of an agency organised by district works for.
+    /// None gives the executor the reports of every district.
     pub district: Option<String>,
     pub password: String,
 }

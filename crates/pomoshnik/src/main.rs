@@ -153,8 +153,8 @@ enum UserCommand {
         #[arg(long)]
         agency: Option<String>,
         /// OKTMO code of the district whose reports an executor of an agency organised by
-        /// district (zhilishchnik) works, such as 45375000; without it the executor sees every
-        /// district.
+        /// district (zhilishchnik) works, such as 45375000. Without it the executor gets the reports
+        /// of every district.
         #[arg(long)]
         district: Option<String>,
     },

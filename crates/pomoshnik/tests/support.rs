@@ -1,5 +1,5 @@
-//! The help page and the support form: anyone reads the answers and the hotline, a signed-in
-//! resident sends a question, a moderator sees it with the resident's address and closes it.
+//! The help page and the support form. Anyone reads the answers and the hotline, a signed-in
+//! resident sends a question, and a moderator finds it with the resident's address and closes it.
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
