@@ -93,6 +93,7 @@ impl Installation {
             city,
             geocoder,
             config: Arc::new(web),
+            stopping: tokio_util::sync::CancellationToken::new(),
         })
     }
 }
@@ -140,10 +141,12 @@ pub async fn serve_with_drain_limit(
     let address = listener.local_addr()?;
     let cleanup = tokio::spawn(clean_up_periodically(state.clone()));
     let store = state.store.clone();
+    let stopping = state.stopping.clone();
 
     let (signalled, signal_received) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
+        stopping.cancel();
         let _ = signalled.send(());
     };
     let drain_expired = async move {

@@ -122,3 +122,32 @@ async fn shutdown_stops_at_drain_limit() {
     let outcome = submission.await.expect("the submission task panicked");
     assert!(outcome.is_err(), "the unfinished submission got an answer: {outcome:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_live_streams() {
+    let directory = tempfile::tempdir().expect("failed to create a temporary directory");
+    let setup = sqlite_setup(&directory);
+    setup.add_user("resident", RESIDENT, PASSWORD).await;
+    let server = setup.start_server_with(&["--shutdown-timeout", "20"]).await;
+    let browser = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("the client builds");
+    let signed_in = browser
+        .post(format!("{}/login", server.base_url))
+        .form(&[("login", RESIDENT), ("password", PASSWORD), ("next", "/my/reports")])
+        .send()
+        .await
+        .expect("sign-in failed");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "the sign-in form was not accepted");
+
+    // An open page's update stream, which never ends by itself.
+    let live = browser.get(format!("{}/live", server.base_url)).send().await.expect("GET /live failed");
+    assert_eq!(live.status(), StatusCode::OK);
+    let signalled = Instant::now();
+    server.terminate();
+    let exit = server.wait_for_exit(Duration::from_secs(15)).await;
+    let stopped_after = signalled.elapsed();
+    let body = live.text().await;
+
+    assert!(exit.success(), "the server exited with {exit}");
+    assert!(stopped_after < Duration::from_secs(10), "an open live stream held the shutdown for {stopped_after:?}");
+    assert!(body.is_ok_and(|text| text.contains("event: unread")), "the stream did not end cleanly with its events");
+}

@@ -38,4 +38,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// OpenID Connect providers from the configuration file; empty without one.
     pub providers: Arc<Providers>,
+    /// Cancelled when the server starts shutting down, so that endless responses (the live
+    /// update streams) end instead of holding the shutdown until its drain limit.
+    pub stopping: tokio_util::sync::CancellationToken,
 }

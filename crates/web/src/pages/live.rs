@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use pomoshnik_store::User;
 use serde::Deserialize;
 use serde_json::json;
@@ -49,6 +50,7 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
             return error_page(error);
         }
     }
+    let stopping = state.stopping.clone().cancelled_owned();
     let watch = Watch { state, user: signed.user, report: query.report, version: query.version, unread: None, pending: VecDeque::new(), started: false };
     let events = futures_util::stream::unfold(watch, |mut watch| async move {
         loop {
@@ -62,6 +64,8 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
             watch.poll().await;
         }
     });
+    // The stream ends when the server starts shutting down, so it does not hold the shutdown.
+    let events = events.take_until(stopping);
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
 
