@@ -94,6 +94,7 @@ impl Installation {
             geocoder,
             config: Arc::new(web),
             stopping: tokio_util::sync::CancellationToken::new(),
+            map: Default::default(),
         })
     }
 }

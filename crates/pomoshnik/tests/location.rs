@@ -4,9 +4,10 @@
 mod common;
 
 use common::*;
+use pomoshnik_core::role::Role;
 use pomoshnik_test_support::on_both_backends;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both_backends!(with_service => outside_city_rejected, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => district_stored_and_shown, flavor = "multi_thread", worker_threads = 2);
@@ -138,12 +139,33 @@ async fn public_map_without_personal_data(service: &TestService) {
     assert!(!close_up.contains("А123ВС77"), "no plate is public");
     assert!(!close_up.contains("public@example.ru"), "no author is public");
 
+    // The map keeps its points in memory: a report filed or moved on after an answer shows in the
+    // next one.
+    let (status, third_litter) = resident.file_report(&litter_report(55.76440, 37.60640), &[], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{third_litter}");
+    let moderator = service.user("map-moderator@example.ru", Role::Moderator, None).await;
+    let first_number = litter["number"].as_str().unwrap();
+    let (status, body) = moderator.transition(first_number, json!({ "to": "under_review", "comment": "Проверяем" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, close_up) = fetch("bbox=37.5,55.7,37.7,55.8&zoom=17").await;
+    let body: Value = serde_json::from_str(&close_up).unwrap();
+    let statuses: Vec<(&str, &str)> = body["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|feature| (feature["properties"]["number"].as_str().unwrap(), feature["properties"]["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses.len(), 3, "{body}");
+    assert_eq!(statuses[0], (third_litter["number"].as_str().unwrap(), "accepted"), "newest first: {body}");
+    assert!(statuses.contains(&(first_number, "under_review")), "{body}");
+    assert_eq!(body["total"], 3);
+
     let (_, overview) = fetch("bbox=37.5,55.7,37.7,55.8&zoom=10").await;
     let body: Value = serde_json::from_str(&overview).unwrap();
     let features = body["features"].as_array().unwrap();
-    assert_eq!(features.len(), 1, "two close reports form one cluster: {body}");
-    assert_eq!(features[0]["properties"]["count"], 2);
-    assert_eq!(features[0]["properties"]["label"], "2 обращения");
+    assert_eq!(features.len(), 1, "three close reports form one cluster: {body}");
+    assert_eq!(features[0]["properties"]["count"], 3);
+    assert_eq!(features[0]["properties"]["label"], "3 обращения");
 
     let (status, error) = fetch("bbox=37.7,55.7,37.5,55.8").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");

@@ -91,8 +91,9 @@ pub trait Store: Send + Sync {
     async fn create_report(&self, report: &NewReport) -> Result<Created>;
     async fn report(&self, number: &ReportNumber) -> Result<Option<Report>>;
     async fn reports(&self, page: &ReportPage) -> Result<Vec<Report>>;
-    /// Reports inside the box, newest first, at most `limit`.
-    async fn reports_in_box(&self, query: &BoundingBoxQuery) -> Result<Vec<Report>>;
+    /// What the public map needs of every report changed (filed or moved on) at or after `since`,
+    /// in no particular order.
+    async fn map_points_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<MapPoint>>;
     /// Open reports matching the query, newest first.
     async fn nearby_reports(&self, query: &NearbyQuery) -> Result<Vec<Report>>;
     async fn report_events(&self, report_id: i64) -> Result<Vec<ReportEvent>>;

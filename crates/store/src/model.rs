@@ -226,16 +226,20 @@ pub struct NearbyQuery {
     pub limit: i64,
 }
 
-/// Reports of the given categories inside a bounding box, filed since a time.
+/// What the public map shows of a report: where, what and how far it got, and nothing the author
+/// wrote or anything about the author.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BoundingBoxQuery {
-    pub min_latitude: f64,
-    pub max_latitude: f64,
-    pub min_longitude: f64,
-    pub max_longitude: f64,
-    pub category_codes: Vec<String>,
-    pub since: DateTime<Utc>,
-    pub limit: i64,
+pub struct MapPoint {
+    pub id: i64,
+    pub number: ReportNumber,
+    pub category_code: String,
+    pub category_name: String,
+    pub status: Status,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub district_name: Option<String>,
 }
 
 /// The set of reports a list shows.

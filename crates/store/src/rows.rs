@@ -6,7 +6,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{Delivery, FailedDelivery, Rating, SupportTicket, FileMetadata, FileRecord, Notification, Report, ReportArea, ReportEvent, Session, User};
+use crate::model::{Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -202,6 +202,38 @@ impl ReportRow {
             },
             h3_cell: self.h3_cell,
             duplicate_of_id: self.duplicate_of_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MapPointRow {
+    id: i64,
+    year: i64,
+    sequence: i64,
+    category_code: String,
+    category_name: String,
+    status: String,
+    latitude: f64,
+    longitude: f64,
+    created_at: i64,
+    updated_at: i64,
+    district_name: Option<String>,
+}
+
+impl MapPointRow {
+    pub(crate) fn into_point(self) -> Result<MapPoint> {
+        Ok(MapPoint {
+            id: self.id,
+            number: report_number(self.year, self.sequence)?,
+            category_code: self.category_code,
+            category_name: self.category_name,
+            status: parse_code(&self.status, Status::from_code, "status")?,
+            latitude: self.latitude,
+            longitude: self.longitude,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
+            district_name: self.district_name,
         })
     }
 }

@@ -356,33 +356,15 @@ macro_rules! impl_store {
                 rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
             }
 
-            async fn reports_in_box(&self, query: &$crate::BoundingBoxQuery) -> $crate::Result<Vec<$crate::Report>> {
-                let mut found = Vec::new();
-                for chunk in query.category_codes.chunks($crate::shared::BOX_CATEGORY_PARAMETERS) {
-                    // Unused parameters repeat the first code, which changes nothing.
-                    let mut codes = vec![chunk[0].clone(); $crate::shared::BOX_CATEGORY_PARAMETERS];
-                    codes[..chunk.len()].clone_from_slice(chunk);
-
-                    let mut select = sqlx::query_as(concat!(
-                        "SELECT ",
-                        $crate::shared::report_columns!(),
-                        " FROM reports WHERE latitude BETWEEN $1 AND $2 AND longitude BETWEEN $3 AND $4 AND created_at >= $5 \
-                         AND category_code IN ($6, $7, $8, $9, $10, $11, $12, $13) ORDER BY id DESC LIMIT $14"
-                    ))
-                    .bind(query.min_latitude)
-                    .bind(query.max_latitude)
-                    .bind(query.min_longitude)
-                    .bind(query.max_longitude)
-                    .bind($crate::rows::to_millis(query.since));
-                    for code in codes {
-                        select = select.bind(code);
-                    }
-                    let rows: Vec<$crate::rows::ReportRow> = select.bind(query.limit).fetch_all(&self.pool).await?;
-                    for row in rows {
-                        found.push(row.into_report()?);
-                    }
-                }
-                Ok($crate::shared::newest_first(found, query.limit))
+            async fn map_points_changed_since(&self, since: chrono::DateTime<chrono::Utc>) -> $crate::Result<Vec<$crate::MapPoint>> {
+                let rows: Vec<$crate::rows::MapPointRow> = sqlx::query_as(
+                    "SELECT id, year, sequence, category_code, category_name, status, latitude, longitude, created_at, updated_at, \
+                     district_name FROM reports WHERE updated_at >= $1",
+                )
+                .bind($crate::rows::to_millis(since))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::MapPointRow::into_point).collect()
             }
 
             async fn nearby_reports(&self, query: &$crate::NearbyQuery) -> $crate::Result<Vec<$crate::Report>> {
@@ -1290,9 +1272,6 @@ pub(crate) fn newest_first(mut reports: Vec<crate::Report>, limit: i64) -> Vec<c
     reports.truncate(usize::try_from(limit).unwrap_or(0));
     reports
 }
-
-/// Category codes one bounding-box query binds; longer lists are split into several queries.
-pub(crate) const BOX_CATEGORY_PARAMETERS: usize = 8;
 
 /// Names the sqlx database type of a store, so the shared code can name its connection type.
 pub(crate) trait HasDatabase {

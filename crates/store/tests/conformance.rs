@@ -13,7 +13,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    BoundingBoxQuery, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, Identity, NearbyQuery, NewFile, NewReport, NewUser, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
+    Created, Delivery, DeliveryMode, FileMetadata, FileRecord, Identity, NearbyQuery, NewFile, NewReport, NewUser, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -33,7 +33,7 @@ on_both_backends!(with_store => status_change_concurrent_conflict, flavor = "mul
 on_both_backends!(with_store => report_lists_by_queue);
 on_both_backends!(with_store => notifications_read_per_report);
 on_both_backends!(with_store => nearby_reports_by_cell);
-on_both_backends!(with_store => reports_in_bounding_box);
+on_both_backends!(with_store => map_points_follow_changes);
 on_both_backends!(with_store => deliveries_follow_modes);
 on_both_backends!(with_store => deliveries_retry_then_fail);
 on_both_backends!(with_store => rating_replaced_keeps_first_time);
@@ -1022,51 +1022,56 @@ async fn nearby_reports_by_cell(store: Arc<dyn Store>) {
     assert!(store.nearby_reports(&query).await.unwrap().is_empty(), "a rejected report is no longer a possible duplicate");
 }
 
-async fn reports_in_bounding_box(store: Arc<dyn Store>) {
+async fn map_points_follow_changes(store: Arc<dyn Store>) {
     prepare(&store).await;
-    let author = add_user(&store, "box@example.org", Role::Resident).await;
+    let author = add_user(&store, "map@example.org", Role::Resident).await;
     let now = utc("2026-06-10T12:00:00Z");
-    let catalog = Catalog::moscow_default();
-    let (first_category, second_category) = (catalog.categories[0].code.clone(), catalog.categories[1].code.clone());
 
-    let mut inside = report_draft(author.id, now - Duration::days(1));
-    inside.latitude = 55.75;
-    inside.longitude = 37.62;
-    let inside = create_report_only(&store, &inside).await;
+    let mut old = report_draft(author.id, now - Duration::days(200));
+    old.latitude = 55.71;
+    old.longitude = 37.61;
+    create_report_only(&store, &old).await;
 
-    let mut outside = report_draft(author.id, now - Duration::days(1));
-    outside.latitude = 55.90;
-    create_report_only(&store, &outside).await;
+    let mut recent = report_draft(author.id, now - Duration::days(1));
+    recent.latitude = 55.75;
+    recent.longitude = 37.62;
+    recent.area = Some(tverskoy());
+    let recent = create_report_only(&store, &recent).await;
 
-    let mut other_category = report_draft(author.id, now - Duration::days(1));
-    other_category.category_code = second_category.clone();
-    other_category.latitude = 55.75;
-    other_category.longitude = 37.62;
-    let other_category = create_report_only(&store, &other_category).await;
+    let points = store.map_points_changed_since(now - Duration::days(90)).await.unwrap();
+    assert_eq!(points.len(), 1, "only the report changed in the window: {points:?}");
+    let point = &points[0];
+    assert_eq!((point.id, &point.number, point.status), (recent.id, &recent.number, Status::Accepted));
+    assert_eq!((point.latitude, point.longitude), (55.75, 37.62));
+    assert_eq!((&point.category_code, &point.category_name), (&recent.category_code, &recent.category_name));
+    assert_eq!(point.created_at, recent.created_at);
+    assert_eq!(point.district_name, Some(tverskoy().district_name));
 
-    let mut too_old = report_draft(author.id, now - Duration::days(200));
-    too_old.latitude = 55.75;
-    too_old.longitude = 37.62;
-    create_report_only(&store, &too_old).await;
+    assert!(store.map_points_changed_since(now).await.unwrap().is_empty(), "nothing changed since now");
 
-    let mut query = BoundingBoxQuery {
-        min_latitude: 55.70,
-        max_latitude: 55.80,
-        min_longitude: 37.50,
-        max_longitude: 37.70,
-        category_codes: vec![first_category.clone()],
-        since: now - Duration::days(90),
-        limit: 100,
+    let change = StatusChange {
+        report_id: recent.id,
+        expected_version: recent.version,
+        actor_id: author.id,
+        actor_role: Role::Moderator,
+        from: Status::Accepted,
+        to: Status::Rejected,
+        comment: None,
+        decision: None,
+        rejection_reason: Some(RejectionReason::Duplicate),
+        agency: None,
+        status_before_info_request: None,
+        dispatched_at: None,
+        resolved_at: None,
+        deadline_at: None,
+        duplicate_of_id: None,
+        notify_user_ids: Vec::new(),
+        at: now + Duration::minutes(5),
     };
-    let numbers = |reports: Vec<Report>| reports.into_iter().map(|report| report.number).collect::<Vec<_>>();
-    assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![inside.number]);
-
-    // Ten codes need two queries of eight parameters each.
-    query.category_codes = (0..9).map(|index| format!("unused_{index}")).chain([second_category, first_category]).collect();
-    assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![other_category.number, inside.number]);
-
-    query.limit = 1;
-    assert_eq!(numbers(store.reports_in_box(&query).await.unwrap()), vec![other_category.number], "newest first within the limit");
+    store.apply_status_change(&change).await.unwrap();
+    let changed = store.map_points_changed_since(now).await.unwrap();
+    assert_eq!(changed.iter().map(|point| (point.id, point.status)).collect::<Vec<_>>(), vec![(recent.id, Status::Rejected)]);
+    assert_eq!(changed[0].updated_at, now + Duration::minutes(5));
 }
 
 async fn deliveries_follow_modes(store: Arc<dyn Store>) {

@@ -8,6 +8,7 @@ pub mod error;
 mod evidence;
 mod files;
 mod heavy;
+mod map_index;
 pub mod i18n;
 pub mod mail;
 mod answer;
@@ -37,6 +38,7 @@ use tower_http::timeout::DeadlineBody;
 use tower_http::trace::TraceLayer;
 
 pub use auth::{hash_password, normalize_email, MIN_PASSWORD_CHARS};
+pub use map_index::MapIndex;
 pub use state::{AppState, WebConfig};
 pub use upload::remove_unused_content;
 

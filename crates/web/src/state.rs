@@ -41,4 +41,6 @@ pub struct AppState {
     /// Cancelled when the server starts shutting down, so that endless responses (the live
     /// update streams) end instead of holding the shutdown until its drain limit.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// The public map's points, kept in memory.
+    pub map: Arc<crate::map_index::MapIndex>,
 }

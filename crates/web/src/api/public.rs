@@ -1,25 +1,25 @@
 //! The public map's data: reports of categories that carry no personal data, as GeoJSON, with
 //! nearby points merged into clusters when the view is zoomed out. No sign-in needed.
 
+use std::collections::HashSet;
+
 use axum::Json;
 use axum::extract::State;
-use chrono::{Duration, Utc};
 use pomoshnik_core::catalog::Catalog;
-use pomoshnik_store::{BoundingBoxQuery, Report};
+use pomoshnik_store::MapPoint;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::ApiQuery;
 use crate::error::ApiError;
 use crate::i18n::Tr;
+pub use crate::map_index::Bounds;
 use crate::state::AppState;
 use crate::views::moscow_time;
 
-/// How far back the public map looks.
-pub const PUBLIC_WINDOW: Duration = Duration::days(90);
-
-/// Maximum number of reports read for one view. The response's `truncated` flag is set when there were more.
-const MAX_REPORTS: i64 = 5_000;
+/// Maximum number of single points in one response; `truncated` is set when there were more.
+/// Clusters have no limit because every report of the view is counted in one.
+const MAX_POINTS: usize = 5_000;
 
 /// The widest view accepted, in degrees; Moscow with New Moscow spans about 1.2° by 1.2°.
 const MAX_SPAN_DEGREES: f64 = 3.0;
@@ -37,14 +37,6 @@ pub struct BoxParameters {
     zoom: Option<u8>,
 }
 
-/// The bounding box of a request, checked.
-pub struct Bounds {
-    pub min_lon: f64,
-    pub min_lat: f64,
-    pub max_lon: f64,
-    pub max_lat: f64,
-}
-
 pub fn parse_bbox(text: &str) -> Option<Bounds> {
     let numbers: Vec<f64> = text.split(',').map(|part| part.trim().parse::<f64>()).collect::<Result<_, _>>().ok()?;
     let [min_lon, min_lat, max_lon, max_lat] = numbers.as_slice() else { return None };
@@ -57,30 +49,26 @@ pub fn parse_bbox(text: &str) -> Option<Bounds> {
 }
 
 /// Categories whose reports may be shown to everyone: none that identify people or vehicles.
-pub fn public_categories(catalog: &Catalog) -> Vec<String> {
+pub fn public_categories(catalog: &Catalog) -> HashSet<String> {
     catalog.categories.iter().filter(|category| !category.personal_data).map(|category| category.code.clone()).collect()
 }
 
-/// Reads the public reports inside `bounds`. The flag is true when the limit cut the list.
-pub async fn public_reports(state: &AppState, bounds: &Bounds) -> Result<(Vec<Report>, bool), ApiError> {
+/// Passes `read` the public reports of the last 90 days inside `bounds`, in no particular order.
+pub async fn read_public_reports<R>(state: &AppState, bounds: &Bounds, read: impl FnOnce(Vec<&MapPoint>) -> R) -> Result<R, ApiError> {
     let catalog = state.store.catalog().await?;
-    let query = BoundingBoxQuery {
-        min_latitude: bounds.min_lat,
-        max_latitude: bounds.max_lat,
-        min_longitude: bounds.min_lon,
-        max_longitude: bounds.max_lon,
-        category_codes: public_categories(&catalog),
-        since: Utc::now() - PUBLIC_WINDOW,
-        limit: MAX_REPORTS + 1,
-    };
-    let mut reports = state.store.reports_in_box(&query).await?;
-    let truncated = reports.len() as i64 > MAX_REPORTS;
-    reports.truncate(MAX_REPORTS as usize);
-    Ok((reports, truncated))
+    Ok(state.map.read(state.store.as_ref(), &public_categories(&catalog), bounds, read).await?)
+}
+
+/// Sorts points newest first and keeps at most `limit`. The flag is true when some were cut.
+pub fn newest(mut points: Vec<&MapPoint>, limit: usize) -> (Vec<&MapPoint>, bool) {
+    points.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    let truncated = points.len() > limit;
+    points.truncate(limit);
+    (points, truncated)
 }
 
 /// Builds the public feature of one report: nothing the author wrote, nothing about the author.
-fn point_feature(report: &Report) -> Value {
+fn point_feature(report: &MapPoint) -> Value {
     json!({
         "type": "Feature",
         "geometry": { "type": "Point", "coordinates": [report.longitude, report.latitude] },
@@ -90,12 +78,12 @@ fn point_feature(report: &Report) -> Value {
             "status": report.status.code(),
             "status_name": Tr.status(report.status),
             "created": moscow_time(report.created_at),
-            "district": report.area.as_ref().map(|area| area.district_name.clone()),
+            "district": report.district_name,
         },
     })
 }
 
-fn cluster_feature(members: &[&Report]) -> Value {
+fn cluster_feature(members: &[&MapPoint]) -> Value {
     let count = members.len() as f64;
     let latitude = members.iter().map(|report| report.latitude).sum::<f64>() / count;
     let longitude = members.iter().map(|report| report.longitude).sum::<f64>() / count;
@@ -107,13 +95,10 @@ fn cluster_feature(members: &[&Report]) -> Value {
 }
 
 /// Groups reports by grid cell of the view; a cell with one report stays a point.
-fn features(reports: &[Report], bounds: &Bounds, cluster: bool) -> Vec<Value> {
-    if !cluster {
-        return reports.iter().map(point_feature).collect();
-    }
+fn clusters(reports: &[&MapPoint], bounds: &Bounds) -> Vec<Value> {
     let cell_width = (bounds.max_lon - bounds.min_lon) / GRID_CELLS;
     let cell_height = (bounds.max_lat - bounds.min_lat) / GRID_CELLS;
-    let mut cells: std::collections::BTreeMap<(i64, i64), Vec<&Report>> = std::collections::BTreeMap::new();
+    let mut cells: std::collections::BTreeMap<(i64, i64), Vec<&MapPoint>> = std::collections::BTreeMap::new();
     for report in reports {
         let column = ((report.longitude - bounds.min_lon) / cell_width).floor() as i64;
         let row = ((report.latitude - bounds.min_lat) / cell_height).floor() as i64;
@@ -124,13 +109,17 @@ fn features(reports: &[Report], bounds: &Bounds, cluster: bool) -> Vec<Value> {
 
 pub async fn reports(State(state): State<AppState>, ApiQuery(parameters): ApiQuery<BoxParameters>) -> Result<Json<Value>, ApiError> {
     let bounds = parse_bbox(&parameters.bbox).ok_or_else(|| ApiError::bad_request("bbox_invalid").with_field("bbox"))?;
-    let (reports, truncated) = public_reports(&state, &bounds).await?;
     let cluster = parameters.zoom.unwrap_or(0) < ZOOM_WITHOUT_CLUSTERS;
 
-    Ok(Json(json!({
-        "type": "FeatureCollection",
-        "features": features(&reports, &bounds, cluster),
-        "total": reports.len(),
-        "truncated": truncated,
-    })))
+    let body = read_public_reports(&state, &bounds, |reports| {
+        let (features, total, truncated) = if cluster {
+            (clusters(&reports, &bounds), reports.len(), false)
+        } else {
+            let (shown, truncated) = newest(reports, MAX_POINTS);
+            (shown.iter().copied().map(point_feature).collect(), shown.len(), truncated)
+        };
+        json!({ "type": "FeatureCollection", "features": features, "total": total, "truncated": truncated })
+    })
+    .await?;
+    Ok(Json(body))
 }

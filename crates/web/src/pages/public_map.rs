@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{Layout, error_page, render};
-use crate::api::public::{Bounds, public_reports};
+use crate::api::public::{Bounds, newest, read_public_reports};
 use crate::auth::MaybeUser;
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::views::ReportView;
+use crate::views::moscow_time;
 
 /// Rows in the list below the map.
 const LIST_LENGTH: usize = 50;
@@ -24,19 +24,36 @@ struct MapPage {
     layout: Layout,
     t: Tr,
     tile_url: Option<String>,
-    reports: Vec<ReportView>,
+    reports: Vec<MapRow>,
+}
+
+/// A line of the list below the map.
+struct MapRow {
+    created_text: String,
+    category_name: String,
+    district_name: Option<String>,
+    status: &'static str,
+    status_name: String,
 }
 
 pub async fn show(State(state): State<AppState>, MaybeUser(signed): MaybeUser) -> Response {
-    let (reports, _) = match public_reports(&state, &CITY_BOUNDS).await {
-        Ok(found) => found,
+    let rows = read_public_reports(&state, &CITY_BOUNDS, |points| {
+        let (latest, _) = newest(points, LIST_LENGTH);
+        latest
+            .into_iter()
+            .map(|point| MapRow {
+                created_text: moscow_time(point.created_at),
+                category_name: point.category_name.clone(),
+                district_name: point.district_name.clone(),
+                status: point.status.code(),
+                status_name: Tr.status(point.status),
+            })
+            .collect()
+    });
+    let reports = match rows.await {
+        Ok(rows) => rows,
         Err(error) => return error_page(error),
     };
-    let catalog = match state.store.catalog().await {
-        Ok(catalog) => catalog,
-        Err(error) => return error_page(error.into()),
-    };
-    let reports = reports.iter().take(LIST_LENGTH).map(|report| ReportView::summary(&state, report, &catalog)).collect();
 
     let layout = match &signed {
         Some(signed) => Layout::for_user(&state, signed, Tr.t("map-title")).await,
