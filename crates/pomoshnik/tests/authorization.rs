@@ -55,6 +55,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/my/reports",                              [303,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/notifications",                           [303,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/notifications/settings",                  [303,  303,   303,   303,   303,  303,  303]),
+    row("POST",   "/notifications/read",                      [303,  303,   303,   303,   303,  303,  303]),
     row("GET",    "/unsubscribe/{token}",                     [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
@@ -345,6 +346,7 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         ("POST", "/notifications/settings") => {
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("mode", "digest")])
         }
+        ("POST", "/notifications/read") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),

@@ -113,10 +113,13 @@ pub trait Store: Send + Sync {
     /// them SQLite picks a poor index for the map's bounding-box query.
     async fn optimize(&self) -> Result<()>;
 
-    async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>>;
+    /// The person's notifications that pass the filter, newest first.
+    async fn notifications(&self, filter: &NotificationFilter) -> Result<Vec<Notification>>;
     async fn unread_notifications(&self, user_id: i64) -> Result<i64>;
     /// Marks the user's notifications about one report as read.
     async fn mark_notifications_read(&self, user_id: i64, report_id: i64, at: DateTime<Utc>) -> Result<()>;
+    /// Marks every unread notification of the user as read and returns how many there were.
+    async fn mark_all_notifications_read(&self, user_id: i64, at: DateTime<Utc>) -> Result<u64>;
     /// Creates the client account and its API key in one transaction. Fails with
     /// [`StoreError::Duplicate`] when the key name (`"api key name"`) or the account's e-mail
     /// (`"email"`) is taken.

@@ -211,10 +211,33 @@ pub struct Notification {
     pub id: i64,
     pub user_id: i64,
     pub report_number: ReportNumber,
+    pub category_code: String,
     pub category_name: String,
     pub event: ReportEvent,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+}
+
+/// Which of a person's notifications a list shows. Unset fields do not filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub user_id: i64,
+    /// Created at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Created before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// The status the report moved to.
+    pub status: Option<Status>,
+    pub category_code: Option<String>,
+    pub unread_only: bool,
+    pub limit: i64,
+}
+
+impl NotificationFilter {
+    /// The user's latest notifications, at most `limit`.
+    pub fn latest(user_id: i64, limit: i64) -> NotificationFilter {
+        NotificationFilter { user_id, since: None, until: None, status: None, category_code: None, unread_only: false, limit }
+    }
 }
 
 /// Open reports of one category filed since a time, in any of the given H3 cells.

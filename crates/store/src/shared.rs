@@ -495,18 +495,28 @@ macro_rules! impl_store {
                 self.run_optimize().await
             }
 
-            async fn notifications(&self, user_id: i64, limit: i64) -> $crate::Result<Vec<$crate::Notification>> {
+            async fn notifications(&self, filter: &$crate::NotificationFilter) -> $crate::Result<Vec<$crate::Notification>> {
                 let rows: Vec<$crate::rows::NotificationRow> = sqlx::query_as(concat!(
                     "SELECT notifications.id AS notification_id, notifications.user_id, reports.year, reports.sequence, \
-                     reports.category_name, notifications.created_at AS notification_created_at, notifications.read_at, ",
+                     reports.category_code, reports.category_name, notifications.created_at AS notification_created_at, \
+                     notifications.read_at, ",
                     $crate::shared::event_columns!(),
                     " FROM notifications \
                      JOIN report_events ON report_events.id = notifications.event_id \
                      JOIN reports ON reports.id = notifications.report_id \
-                     WHERE notifications.user_id = $1 ORDER BY notifications.id DESC LIMIT $2"
+                     WHERE notifications.user_id = $1 \
+                     AND ($2 IS NULL OR notifications.created_at >= $2) AND ($3 IS NULL OR notifications.created_at < $3) \
+                     AND ($4 IS NULL OR report_events.to_status = $4) AND ($5 IS NULL OR reports.category_code = $5) \
+                     AND ($6 = 0 OR notifications.read_at IS NULL) \
+                     ORDER BY notifications.id DESC LIMIT $7"
                 ))
-                .bind(user_id)
-                .bind(limit)
+                .bind(filter.user_id)
+                .bind(filter.since.map($crate::rows::to_millis))
+                .bind(filter.until.map($crate::rows::to_millis))
+                .bind(filter.status.map(|status| status.code()))
+                .bind(filter.category_code.as_deref())
+                .bind(i64::from(filter.unread_only))
+                .bind(filter.limit)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map($crate::rows::NotificationRow::into_notification).collect()
@@ -528,6 +538,15 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn mark_all_notifications_read(&self, user_id: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
+                let result = sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+                    .bind($crate::rows::to_millis(at))
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(result.rows_affected())
             }
 
             async fn create_api_key(&self, key: &$crate::NewApiKey) -> $crate::Result<($crate::ApiKey, $crate::User)> {
@@ -851,7 +870,7 @@ macro_rules! impl_store {
                         concat!(
                             "SELECT deliveries.id AS delivery_id, deliveries.channel, users.email AS recipient, deliveries.digest, \
                              deliveries.attempts, deliveries.unsubscribe_token, notifications.id AS notification_id, \
-                             notifications.user_id, reports.year, reports.sequence, reports.category_name, \
+                             notifications.user_id, reports.year, reports.sequence, reports.category_code, reports.category_name, \
                              notifications.created_at AS notification_created_at, notifications.read_at, ",
                             $crate::shared::event_columns!(),
                             " FROM deliveries JOIN notifications ON notifications.id = deliveries.notification_id \

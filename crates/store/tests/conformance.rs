@@ -12,7 +12,7 @@ use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
-use pomoshnik_store::{
+use pomoshnik_store::{NotificationFilter, 
     Created, Delivery, DeliveryMode, FileMetadata, FileRecord, Identity, NearbyQuery, NewFile, NewReport, NewUser, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
@@ -32,6 +32,7 @@ on_both_backends!(with_store => status_change_checks_version);
 on_both_backends!(with_store => status_change_concurrent_conflict, flavor = "multi_thread", worker_threads = 4);
 on_both_backends!(with_store => report_lists_by_queue);
 on_both_backends!(with_store => notifications_read_per_report);
+on_both_backends!(with_store => notifications_filtered_and_all_read);
 on_both_backends!(with_store => nearby_reports_by_cell);
 on_both_backends!(with_store => map_points_follow_changes);
 on_both_backends!(with_store => deliveries_follow_modes);
@@ -208,7 +209,7 @@ async fn report_numbers_by_moscow_year(store: Arc<dyn Store>) {
     assert_eq!(events[0].to_status, Status::Accepted);
     assert_eq!(events[0].created_at, new_report.created_at);
 
-    let notifications = store.notifications(author.id, 10).await.expect("notification list failed");
+    let notifications = store.notifications(&NotificationFilter::latest(author.id, 10)).await.expect("notification list failed");
     assert_eq!(notifications.len(), 1);
     assert_eq!(notifications[0].report_number, first.number);
     assert_eq!(notifications[0].category_name, first.category_name);
@@ -542,14 +543,14 @@ async fn status_change_checks_version(store: Arc<dyn Store>) {
     assert_eq!(event.agency, Some(agency.clone()));
     assert_eq!(event.created_at, dispatch.at);
 
-    let author_notifications = store.notifications(author.id, 10).await.expect("notification list failed");
+    let author_notifications = store.notifications(&NotificationFilter::latest(author.id, 10)).await.expect("notification list failed");
     assert_eq!(author_notifications.len(), 2);
     assert_eq!(author_notifications[0].event, *event);
-    let executor_notifications = store.notifications(executor.id, 10).await.expect("notification list failed");
+    let executor_notifications = store.notifications(&NotificationFilter::latest(executor.id, 10)).await.expect("notification list failed");
     assert_eq!(executor_notifications.len(), 1);
     assert_eq!(executor_notifications[0].event, *event);
     assert_eq!(executor_notifications[0].created_at, dispatch.at);
-    let moderator_notifications = store.notifications(moderator.id, 10).await.expect("notification list failed");
+    let moderator_notifications = store.notifications(&NotificationFilter::latest(moderator.id, 10)).await.expect("notification list failed");
     assert!(moderator_notifications.is_empty(), "only the listed users should be notified");
 
     let mut stale = change(&report, moderator.id, Status::Rejected, utc("2026-09-01T10:00:00Z"));
@@ -779,7 +780,7 @@ async fn notifications_read_per_report(store: Arc<dyn Store>) {
     review.notify_user_ids = vec![author.id, moderator.id];
     store.apply_status_change(&review).await.expect("status change failed");
 
-    let notifications = store.notifications(author.id, 10).await.expect("notification list failed");
+    let notifications = store.notifications(&NotificationFilter::latest(author.id, 10)).await.expect("notification list failed");
     let order: Vec<(ReportNumber, Status)> = notifications
         .iter()
         .map(|notification| (notification.report_number, notification.event.to_status))
@@ -796,7 +797,7 @@ async fn notifications_read_per_report(store: Arc<dyn Store>) {
     assert!(notifications.iter().all(|notification| notification.user_id == author.id));
     assert_eq!(notifications[0].created_at, review.at);
 
-    let limited = store.notifications(author.id, 2).await.expect("notification list failed");
+    let limited = store.notifications(&NotificationFilter::latest(author.id, 2)).await.expect("notification list failed");
     assert_eq!(limited, notifications[..2].to_vec());
 
     assert_eq!(store.unread_notifications(author.id).await.expect("unread count failed"), 3);
@@ -814,7 +815,7 @@ async fn notifications_read_per_report(store: Arc<dyn Store>) {
         1,
         "another user's notifications should stay unread"
     );
-    for notification in store.notifications(author.id, 10).await.expect("notification list failed") {
+    for notification in store.notifications(&NotificationFilter::latest(author.id, 10)).await.expect("notification list failed") {
         let expected_read_at = if notification.report_number == first.number {
             Some(read_at)
         } else {
@@ -832,8 +833,58 @@ async fn notifications_read_per_report(store: Arc<dyn Store>) {
         .mark_notifications_read(author.id, first.id, read_at + Duration::hours(1))
         .await
         .expect("marking notifications read failed");
-    let reread = store.notifications(author.id, 10).await.expect("notification list failed");
+    let reread = store.notifications(&NotificationFilter::latest(author.id, 10)).await.expect("notification list failed");
     assert_eq!(reread[0].read_at, Some(read_at));
+}
+
+async fn notifications_filtered_and_all_read(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "filters@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "filters-moderator@example.org", Role::Moderator).await;
+    let start = utc("2026-11-01T08:00:00Z");
+    let first = create(&store, author.id, start).await;
+    let mut other = report_draft(author.id, start + Duration::minutes(1));
+    let other_category = Catalog::moscow_default().categories[1].clone();
+    other.category_code = other_category.code.clone();
+    other.category_name = other_category.name.clone();
+    let second = create_report_only(&store, &other).await;
+    let mut review = change(&first, moderator.id, Status::UnderReview, start + Duration::minutes(2));
+    review.notify_user_ids = vec![author.id, moderator.id];
+    store.apply_status_change(&review).await.expect("status change failed");
+
+    let listed = |filter: NotificationFilter| {
+        let store = store.clone();
+        async move {
+            let notifications = store.notifications(&filter).await.expect("notification list failed");
+            notifications.into_iter().map(|notification| (notification.report_number, notification.event.to_status)).collect::<Vec<_>>()
+        }
+    };
+    let all = NotificationFilter::latest(author.id, 10);
+
+    let by_status = NotificationFilter { status: Some(Status::UnderReview), ..all.clone() };
+    assert_eq!(listed(by_status).await, vec![(first.number, Status::UnderReview)]);
+
+    let by_category = NotificationFilter { category_code: Some(other_category.code.clone()), ..all.clone() };
+    assert_eq!(listed(by_category).await, vec![(second.number, Status::Accepted)]);
+
+    let since = NotificationFilter { since: Some(start + Duration::minutes(1)), ..all.clone() };
+    assert_eq!(listed(since).await, vec![(first.number, Status::UnderReview), (second.number, Status::Accepted)]);
+
+    let until = NotificationFilter { until: Some(start + Duration::minutes(1)), ..all.clone() };
+    assert_eq!(listed(until).await, vec![(first.number, Status::Accepted)], "the end of the period is excluded");
+
+    let read_at = start + Duration::hours(1);
+    store.mark_notifications_read(author.id, second.id, read_at).await.expect("marking notifications read failed");
+    let unread = NotificationFilter { unread_only: true, ..all.clone() };
+    assert_eq!(listed(unread.clone()).await, vec![(first.number, Status::UnderReview), (first.number, Status::Accepted)]);
+
+    let marked = store.mark_all_notifications_read(author.id, read_at + Duration::hours(1)).await.expect("marking all read failed");
+    assert_eq!(marked, 2);
+    assert!(listed(unread).await.is_empty());
+    assert_eq!(store.unread_notifications(author.id).await.expect("unread count failed"), 0);
+    assert_eq!(store.unread_notifications(moderator.id).await.expect("unread count failed"), 1, "another user's notification stays unread");
+    let second_read_at = store.notifications(&all).await.expect("notification list failed").into_iter().find(|notification| notification.report_number == second.number).and_then(|notification| notification.read_at);
+    assert_eq!(second_read_at, Some(read_at), "an earlier read time is kept");
 }
 
 // Fixtures.

@@ -122,6 +122,28 @@ notifications-title = Уведомления
 notifications-empty = Уведомлений пока нет.
 notification-line = Обращение № { $number }: { $status }
 notification-unread = не прочитано
+notification-reply = Ответить
+notifications-mark-all = Отметить все прочитанными
+notifications-marked = { $count ->
+    [0] Непрочитанных уведомлений не было.
+    [one] { $count } уведомление отмечено прочитанным.
+    [few] { $count } уведомления отмечены прочитанными.
+   *[many] { $count } уведомлений отмечены прочитанными.
+}
+notifications-other-area = Другое
+filters-heading = Отбор уведомлений
+filter-from = С даты
+filter-to = По дату
+filter-status = Статус
+filter-category = Тема
+filter-any = Любой
+filter-unread = Только непрочитанные
+filter-apply = Показать
+filter-reset = Сбросить
+filter-date-invalid = В поле «{ $field }» дата «{ $value }» не распознана. Введите её в виде ДД.ММ.ГГГГ, например 30.11.2026.
+filter-period-reversed = Начало периода позже его конца. Поменяйте даты местами; пока показаны уведомления за всё время.
+filter-status-unknown = Такого статуса нет. Выберите статус из списка.
+filter-category-unknown = Такой темы нет. Выберите тему из списка.
 
 ## Карточка обращения
 

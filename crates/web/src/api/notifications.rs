@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::State;
+use pomoshnik_store::NotificationFilter;
 use serde::Serialize;
 
 use crate::auth::ApiUser;
@@ -16,7 +17,7 @@ pub struct NotificationList {
 }
 
 pub async fn list(State(state): State<AppState>, ApiUser(signed): ApiUser) -> Result<Json<NotificationList>, ApiError> {
-    let notifications = state.store.notifications(signed.user.id, PAGE_SIZE).await?;
+    let notifications = state.store.notifications(&NotificationFilter::latest(signed.user.id, PAGE_SIZE)).await?;
     let unread = state.store.unread_notifications(signed.user.id).await?;
     Ok(Json(NotificationList { notifications: notifications.iter().map(NotificationView::new).collect(), unread }))
 }

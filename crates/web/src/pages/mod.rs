@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/my/reports", get(cabinet::my_reports))
         .route("/notifications", get(cabinet::notifications))
         .route("/notifications/settings", post(deliveries::save_mode))
+        .route("/notifications/read", post(cabinet::mark_all_read))
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/deliveries/retry", post(deliveries::retry))
