@@ -89,6 +89,11 @@ enum Command {
 
         #[command(flatten)]
         mail: MailArgs,
+
+        /// Seconds a worker holds the deliveries it claimed. If it dies, other workers send them
+        /// once this has passed, so it must exceed the time one SMTP delivery can take.
+        #[arg(long, env = "POMOSHNIK_WORKER_LEASE_SECONDS", default_value_t = WorkerConfig::default().lease.as_secs())]
+        lease_seconds: u64,
     },
     /// Apply database migrations and load the default catalog, then exit.
     Migrate,
@@ -261,13 +266,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             served
         }
-        Command::Worker { public_url, mail } => {
+        Command::Worker { public_url, mail, lease_seconds } => {
             let Some(mail) = mail.config(&public_url) else {
                 anyhow::bail!("`pomoshnik worker` needs --smtp-url (or POMOSHNIK_SMTP_URL) to send e-mail");
             };
             let store = installation.open_store().await?;
             pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
-            let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default())?;
+            let config = WorkerConfig { lease: std::time::Duration::from_secs(lease_seconds.max(1)), ..WorkerConfig::default() };
+            let worker = DeliveryWorker::new(store.clone(), &mail, config)?;
             worker.run(stop_on_signal().cancelled_owned()).await;
             store.close().await;
             Ok(())

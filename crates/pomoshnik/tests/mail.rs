@@ -6,6 +6,8 @@
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
+#[allow(dead_code, reason = "this test uses the process and database helpers, not the photo ones")]
+mod crash_support;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::*;
+use crash_support::{Database, Setup, sign_in};
 use mailparse::MailHeaderMap;
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik_core::role::Role;
@@ -23,6 +26,9 @@ use serde_json::json;
 
 on_both_backends!(with_service => email_follows_status_changes, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => email_retry_and_digest, flavor = "multi_thread", worker_threads = 2);
+
+/// How long a `pomoshnik worker` may take to send what is due.
+const DELIVERY_LIMIT: Duration = Duration::from_secs(60);
 
 /// `aiosmtpd` on a loopback port, storing every message it accepts in a maildir.
 struct SmtpServer {
@@ -234,4 +240,84 @@ async fn choose_digest_on_page(service: &TestService, email: &str) {
         .expect("POST /notifications/settings failed");
     assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
     assert!(invalid.text().await.unwrap_or_default().contains("Выберите, когда присылать письма"));
+}
+
+/// A worker killed while sending leaves its claimed deliveries to the next worker once the lease
+/// ends, and each notification arrives exactly once. The server that wrote them is killed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_worker_delivers_once() {
+    let directory = tempfile::tempdir().expect("failed to create a temporary directory");
+    let data_dir = directory.path().join("data");
+    let setup = Setup {
+        database_url: format!("sqlite://{}", data_dir.join("pomoshnik.db").display()),
+        data_dir,
+        log_path: directory.path().join("server.log"),
+    };
+    setup.add_user("resident", "killed-worker-resident@example.org", PASSWORD).await;
+    setup.add_user("moderator", "killed-worker-moderator@example.org", PASSWORD).await;
+    let server = setup.start_server_with(&["--external-worker"]).await;
+    let base_url = server.base_url.clone();
+    let client = reqwest::Client::new();
+    let resident = sign_in(&client, &base_url, "killed-worker-resident@example.org", PASSWORD).await;
+    let moderator = sign_in(&client, &base_url, "killed-worker-moderator@example.org", PASSWORD).await;
+
+    let form = reqwest::multipart::Form::new().text("report", litter_report(55.7601, 37.6186).to_string());
+    let filed = client.post(format!("{base_url}/api/v1/reports")).bearer_auth(&resident).multipart(form).send().await.expect("filing failed");
+    let (status, body) = json_of(filed).await;
+    assert_eq!(status, StatusCode::CREATED, "filing failed: {body}");
+    let number = body["number"].as_str().expect("the answer has a number").to_owned();
+    let change = client
+        .post(format!("{base_url}/api/v1/reports/{number}/transitions"))
+        .bearer_auth(&moderator)
+        .json(&json!({ "to": "under_review" }))
+        .send()
+        .await
+        .expect("the status change failed");
+    assert_eq!(change.status(), StatusCode::OK);
+    server.kill().await;
+
+    // The first worker claims the deliveries and connects to an SMTP server that never greets.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
+    let silent_url = format!("smtp://127.0.0.1:{}", silent.local_addr().expect("the listener has an address").port());
+    let mut first = setup.spawn(&["worker", "--smtp-url", &silent_url, "--public-url", &base_url, "--lease-seconds", "2"]);
+    let (connection, _) = tokio::time::timeout(DELIVERY_LIMIT, silent.accept())
+        .await
+        .expect("the first worker did not connect to the SMTP server")
+        .expect("accepting the worker's connection failed");
+    first.start_kill().expect("failed to kill the first worker");
+    let killed = first.wait().await.expect("failed to wait for the first worker");
+    assert!(!killed.success(), "the first worker exited normally: {killed}");
+    drop(connection);
+
+    let database = Database::connect(&setup.database_url).await;
+    let claimed: Vec<(String, i64)> = database.rows("SELECT state, attempts FROM deliveries ORDER BY id").await;
+    assert_eq!(claimed, vec![("pending".to_owned(), 1); 2], "the killed worker had claimed both deliveries and sent none");
+
+    let mut smtp = SmtpServer::reserve();
+    smtp.start();
+    let mut second = setup.spawn(&["worker", "--smtp-url", &smtp.url(), "--public-url", &base_url]);
+    let started = Instant::now();
+    loop {
+        let states: Vec<(String,)> = database.rows("SELECT state FROM deliveries WHERE state <> 'sent'").await;
+        if states.is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < DELIVERY_LIMIT, "deliveries still not sent: {states:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Another lease period and poll: nothing is sent again.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let pid = second.id().expect("the second worker is running").to_string();
+    let stopped = Command::new("kill").args(["-TERM", &pid]).status().expect("failed to run kill");
+    assert!(stopped.success());
+    let exit = second.wait().await.expect("failed to wait for the second worker");
+    assert!(exit.success(), "the second worker exited with {exit} after SIGTERM");
+    database.close().await;
+
+    let subjects: Vec<String> = smtp.messages().iter().map(|raw| parse(raw).subject).collect();
+    assert_eq!(
+        subjects,
+        vec![format!("Обращение № {number}: Принято"), format!("Обращение № {number}: На проверке")],
+        "each notification arrives once"
+    );
 }

@@ -70,6 +70,18 @@ impl Setup {
         assert!(status.success(), "`pomoshnik user add --role {role} --email {email}` failed with {status}:\n{}", self.log_tail());
     }
 
+    /// Starts `pomoshnik ARGS` (such as `worker`) in the background, with standard error appended
+    /// to the log. The process is killed when the handle is dropped.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(self.log_file())
+            .spawn()
+            .unwrap_or_else(|error| panic!("failed to start `pomoshnik {}`: {error}", args.join(" ")))
+    }
+
     /// Starts `pomoshnik serve` on a free loopback port and waits until it is ready.
     pub async fn start_server(&self) -> Server {
         self.start_server_with(&[]).await
