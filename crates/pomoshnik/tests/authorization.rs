@@ -97,6 +97,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/api/v1/reports/{number}/files/{file_id}/{variant}", [401, 200, 404, 200,   200,  404,  200]),
     row("GET",    "/api/v1/notifications",                    [401,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/public/reports",                   [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/api/v1/open-data/reports",                [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/geocode/search",                   [401,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/geocode/reverse",                  [401,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/healthz",                                 [200,  200,   200,   200,   200,  200,  200]),

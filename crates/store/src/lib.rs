@@ -130,6 +130,8 @@ pub trait Store: Send + Sync {
     /// Revokes the key named `name`; a key revoked before is returned unchanged. Fails with
     /// [`StoreError::NotFound`] when no key has this name.
     async fn revoke_api_key(&self, name: &str, at: DateTime<Utc>) -> Result<ApiKey>;
+    /// One page of the reports filed within a period, oldest first.
+    async fn reports_filed_between(&self, page: &FiledPage) -> Result<Vec<Report>>;
     /// Reports matching the filter, newest first.
     async fn filtered_reports(&self, filter: &ReportFilter) -> Result<Vec<Report>>;
     /// Status changes within the range, oldest first.

@@ -323,6 +323,19 @@ pub struct ReportFilter {
     pub limit: i64,
 }
 
+/// One page of the reports filed within a period, in filing order. Pages continue after the last
+/// report of the previous one, so a long export neither skips nor repeats a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiledPage {
+    /// Inclusive start of the filing time.
+    pub from: DateTime<Utc>,
+    /// Exclusive end of the filing time.
+    pub until: DateTime<Utc>,
+    /// Filing time and id of the last report of the previous page.
+    pub after: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
 /// Status changes of all reports within a time range, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRange {

@@ -617,6 +617,25 @@ macro_rules! impl_store {
                 earlier.ok_or($crate::StoreError::NotFound)?.into_api_key()
             }
 
+            async fn reports_filed_between(&self, page: &$crate::FiledPage) -> $crate::Result<Vec<$crate::Report>> {
+                // Without a previous page, the position before every report.
+                let (after_time, after_id) = page.after.map_or((i64::MIN, 0), |(time, id)| ($crate::rows::to_millis(time), id));
+                let rows: Vec<$crate::rows::ReportRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::report_columns!(),
+                    " FROM reports WHERE created_at >= $1 AND created_at < $2 AND (created_at, id) > ($3, $4) \
+                     ORDER BY created_at, id LIMIT $5"
+                ))
+                .bind($crate::rows::to_millis(page.from))
+                .bind($crate::rows::to_millis(page.until))
+                .bind(after_time)
+                .bind(after_id)
+                .bind(page.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
+            }
+
             async fn filtered_reports(&self, filter: &$crate::ReportFilter) -> $crate::Result<Vec<$crate::Report>> {
                 let sql = $crate::shared::filtered_reports_sql(concat!("SELECT ", $crate::shared::report_columns!(), " FROM reports"), filter);
                 let mut select = sqlx::query_as(sqlx::AssertSqlSafe(sql))

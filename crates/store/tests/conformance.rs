@@ -12,7 +12,7 @@ use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
-use pomoshnik_store::{NotificationFilter, 
+use pomoshnik_store::{FiledPage, NotificationFilter, 
     Created, Delivery, DeliveryMode, FileMetadata, FileRecord, Identity, NearbyQuery, NewFile, NewReport, NewUser, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
@@ -35,6 +35,7 @@ on_both_backends!(with_store => notifications_read_per_report);
 on_both_backends!(with_store => notifications_filtered_and_all_read);
 on_both_backends!(with_store => nearby_reports_by_cell);
 on_both_backends!(with_store => map_points_follow_changes);
+on_both_backends!(with_store => filed_pages_continue);
 on_both_backends!(with_store => deliveries_follow_modes);
 on_both_backends!(with_store => deliveries_retry_then_fail);
 on_both_backends!(with_store => rating_replaced_keeps_first_time);
@@ -1071,6 +1072,30 @@ async fn nearby_reports_by_cell(store: Arc<dyn Store>) {
     };
     store.apply_status_change(&change).await.unwrap();
     assert!(store.nearby_reports(&query).await.unwrap().is_empty(), "a rejected report is no longer a possible duplicate");
+}
+
+async fn filed_pages_continue(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let author = add_user(&store, "pages@example.org", Role::Resident).await;
+    let start = utc("2026-03-01T09:00:00Z");
+    // Three reports share one filing time, so pages must also continue by id.
+    let times = [start - Duration::days(1), start, start, start, start + Duration::hours(1), start + Duration::days(2)];
+    let mut created = Vec::new();
+    for time in times {
+        created.push(create(&store, author.id, time).await);
+    }
+
+    let mut page = FiledPage { from: start, until: start + Duration::days(2), after: None, limit: 2 };
+    let mut seen = Vec::new();
+    loop {
+        let reports = store.reports_filed_between(&page).await.expect("page failed");
+        let Some(last) = reports.last() else { break };
+        assert!(reports.len() <= 2);
+        page.after = Some((last.created_at, last.id));
+        seen.extend(reports.iter().map(|report| report.number));
+    }
+    let expected: Vec<ReportNumber> = created[1..5].iter().map(|report| report.number).collect();
+    assert_eq!(seen, expected, "the period includes its start, excludes its end, and no report repeats");
 }
 
 async fn map_points_follow_changes(store: Arc<dyn Store>) {

@@ -177,6 +177,17 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// The signed-in person or nobody, for API routes open to everyone.
+pub struct MaybeApiUser(pub Option<Signed>);
+
+impl FromRequestParts<AppState> for MaybeApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        current(parts, state).await.map(MaybeApiUser)
+    }
+}
+
 /// The signed-in person, for pages: without a session the browser goes to the sign-in page and
 /// comes back afterwards.
 pub struct PageUser(pub Signed);

@@ -33,10 +33,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("/geocode/reverse", "get"),
     ("/notifications", "get"),
     ("/public/reports", "get"),
+    ("/open-data/reports", "get"),
 ];
 
 /// Routes whose handlers take no `ApiUser`, so they work without a bearer token.
-const PUBLIC_ROUTES: &[(&str, &str)] = &[("/openapi.json", "get"), ("/session", "post"), ("/categories", "get"), ("/public/reports", "get")];
+const PUBLIC_ROUTES: &[(&str, &str)] = &[("/openapi.json", "get"), ("/session", "post"), ("/categories", "get"), ("/public/reports", "get"), ("/open-data/reports", "get")];
 
 const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 

@@ -8,6 +8,7 @@ mod geo;
 pub use geo::{DUPLICATE_WINDOW, NearbyReport, possible_duplicates};
 pub(crate) mod public;
 mod notifications;
+mod open_data;
 pub(crate) mod reports;
 mod session;
 
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_api))
         .route("/notifications", get(notifications::list))
         .route("/public/reports", get(public::reports))
+        .route("/open-data/reports", get(open_data::reports))
         .fallback(|| async { crate::error::ApiError::not_found() })
 }
 
