@@ -80,6 +80,7 @@ struct Sessions {
     residents: Vec<String>,
     moderator: String,
     executor: String,
+    admin: String,
 }
 
 async fn admin_connection(arguments: &Arguments) -> anyhow::Result<PgConnection> {
@@ -120,10 +121,12 @@ async fn sign_in_sessions(service: &Service, client: &Client, seeded: &Seeded) -
     }
     service.add_user("moderator@bench.example", Role::Moderator, None).await?;
     service.add_user("executor@bench.example", Role::Executor, Some(EXECUTOR_AGENCY)).await?;
+    service.add_user("admin@bench.example", Role::Admin, None).await?;
     Ok(Sessions {
         residents,
         moderator: service.sign_in(client, "moderator@bench.example").await?,
         executor: service.sign_in(client, "executor@bench.example").await?,
+        admin: service.sign_in(client, "admin@bench.example").await?,
     })
 }
 
@@ -267,6 +270,13 @@ async fn measure_backend(arguments: &Arguments, backend: Backend, catalog: &Cata
     }
     eprintln!("{group}: measurements took {:.1} s", started.elapsed().as_secs_f64());
 
+    for format in ["csv", "geojson"] {
+        let name = format!("GET /api/v1/open-data/reports, every report, {format}");
+        let (measured, bytes) = measure_export(&client, &url, &sessions.admin, format).await;
+        eprintln!("{group}: {name}: {bytes} bytes in {:.1} s, VmHWM {:.1} MiB", measured.summary.elapsed_s, measured.memory.hwm_mib);
+        rows.push(Row::new(&format!("{group}, 1 client"), &name, measured));
+    }
+
     service.stop().await?;
     if arguments.keep_databases {
         eprintln!("{group}: kept the database at {}", installation.database_url);
@@ -275,6 +285,33 @@ async fn measure_backend(arguments: &Arguments, backend: Backend, catalog: &Cata
         drop_postgres_database(arguments).await?;
     }
     Ok(())
+}
+
+/// Downloads the open data export of every report once, reading the body chunk by chunk so that
+/// the client holds no more than one chunk, and returns the measurement and the body's size.
+async fn measure_export(client: &Client, base_url: &str, admin: &str, format: &str) -> (load::Measured, u64) {
+    let sampler = memory::MemorySampler::start();
+    let started = Instant::now();
+    let mut bytes = 0_u64;
+    let mut first_error = None;
+    match client.get(format!("{base_url}/api/v1/open-data/reports?format={format}&from=2000-01-01")).bearer_auth(admin).send().await {
+        Ok(mut response) if response.status().is_success() => loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => bytes += chunk.len() as u64,
+                Ok(None) => break,
+                Err(error) => {
+                    first_error = Some(error.to_string());
+                    break;
+                }
+            }
+        },
+        Ok(response) => first_error = Some(format!("status {}", response.status())),
+        Err(error) => first_error = Some(error.to_string()),
+    }
+    let elapsed = started.elapsed();
+    let errors = usize::from(first_error.is_some());
+    let summary = pomoshnik_bench::stats::Summary::new(vec![elapsed], errors, elapsed);
+    (load::Measured { summary, memory: sampler.stop().await, first_error }, bytes)
 }
 
 /// Compares each latency row with its target and the memory of all loads with the memory target.
