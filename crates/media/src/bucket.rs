@@ -20,9 +20,9 @@ use tokio::io::AsyncWriteExt;
 use crate::store::ByteStream;
 
 /// Part size of multipart uploads, the minimum that S3 accepts for every part but the last.
-/// Files up to this size are sent with one PUT.
+/// Smaller files are sent with one PUT.
 const PART_BYTES: usize = 5 * 1024 * 1024;
-/// Parts of one file in flight at once, so an upload holds at most this many parts in memory.
+/// Parts of one file sent at once. An upload keeps these parts and the one being filled in memory.
 const PARTS_IN_FLIGHT: usize = 2;
 /// Prefix of the objects that [`Bucket::probe`] writes and deletes.
 const PROBE_PREFIX: &str = "probe";
@@ -81,19 +81,27 @@ impl fmt::Debug for S3Config {
     }
 }
 
-/// A bucket holding accepted originals and their derived images.
-#[derive(Debug, Clone)]
+/// A bucket containing accepted originals and their derived images.
+#[derive(Clone)]
 pub(crate) struct Bucket {
     objects: Arc<dyn ObjectStore>,
     location: String,
+}
+
+/// Shows only the location, so no client setting can reach a log line.
+impl fmt::Debug for Bucket {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("Bucket").field("location", &self.location).finish()
+    }
 }
 
 impl Bucket {
     /// Builds the S3 client. No request is sent until the first operation.
     pub(crate) fn s3(config: &S3Config) -> io::Result<Bucket> {
         let allow_http = config.endpoint.as_deref().is_some_and(|endpoint| endpoint.starts_with("http://"));
-        // A bucket that does not answer should fail a request within a minute, not after the
-        // three minutes of retries that `object_store` allows by default.
+        // A bucket that does not respond should fail a request within about a minute (retries
+        // plus one request timeout), not after the three minutes of retries that
+        // `object_store` 0.14 allows by default.
         let retry = RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(30), ..RetryConfig::default() };
         let client = ClientOptions::new().with_connect_timeout(Duration::from_secs(5)).with_allow_http(allow_http);
 

@@ -253,6 +253,8 @@ impl FileStore {
 
         // The original goes first: a process killed after this leaves an original without a
         // record, which `originals_older_than` finds, and never derived images alone.
+        // NOTE: two uploads of identical content at the same time share one staging copy, so the
+        // first commit can remove it while the second is still examining it.
         let size = tokio::fs::metadata(&original).await?.len();
         if bucket.size_of(key).await? == Some(size) {
             tracing::debug!(%key, "original already in the bucket");
