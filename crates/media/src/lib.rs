@@ -2,10 +2,12 @@
 //!
 //! Uploads are evidence, so their kind is decided from the bytes (magic numbers and container
 //! structure), never from the file name or the declared content type. Files are streamed to disk,
-//! stored byte for byte and addressed by their SHA-256. Stored photos and videos can then be
+//! stored byte for byte and addressed by their SHA-256, in a local directory or in an
+//! S3-compatible bucket ([`S3Config`]). Stored photos and videos can then be
 //! verified ([`verify_image`]), have their metadata read ([`read_metadata`]) and get
 //! metadata-free previews ([`derive_images`]).
 
+mod bucket;
 mod decode;
 mod derive;
 mod error;
@@ -19,6 +21,7 @@ mod store;
 mod verify;
 mod zip;
 
+pub use bucket::S3Config;
 pub use decode::DEFAULT_MAX_PIXELS;
 pub use derive::{
     DeriveError, DeriveOptions, Derived, DerivedImage, PREVIEW_FILE_NAME, THUMBNAIL_FILE_NAME,
@@ -29,5 +32,5 @@ pub use evidence::{Evidence, EvidenceError, process_evidence};
 pub use kind::{FileKind, MAX_FILE_BYTES, MAX_FILES_PER_SUBMISSION};
 pub use metadata::{GpsPoint, Metadata, read_metadata};
 pub use name::sanitize_file_name;
-pub use store::{FileStore, StoredFile};
+pub use store::{ByteStream, FileStore, StoredFile};
 pub use verify::{VerifyError, verify_image};

@@ -1,14 +1,17 @@
-//! Content-addressed storage of uploaded files.
+//! Content-addressed storage of uploaded files: in a local directory, or in an S3-compatible
+//! bucket with the local directory as the staging area.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
+use crate::bucket::{Bucket, S3Config};
 use crate::error::UploadError;
 use crate::kind::FileKind;
 use crate::name::sanitize_file_name;
@@ -22,6 +25,9 @@ const ORIGINALS_DIR: &str = "originals";
 const DERIVED_DIR: &str = "derived";
 const TEMP_SUFFIX: &str = ".part";
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// The content of a stored file, in chunks.
+pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 
 /// File stored by [`FileStore::receive`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +43,21 @@ pub struct StoredFile {
     pub original_name: String,
 }
 
-/// Content-addressed file storage under a root directory.
+/// Content-addressed file storage.
 ///
 /// Files are stored byte for byte at `originals/<first two hex digits>/<sha256>`, so identical
-/// uploads share one file. Uploads in progress live in `tmp/` under unique names.
+/// uploads share one file, and their derived images at `derived/<first two hex digits>/<sha256>/`.
+/// Uploads in progress live in `tmp/` under unique names.
+///
+/// Every upload is received, verified and processed in the root directory, because those steps
+/// need a local file. Without a bucket the root directory is also where files are kept. With a
+/// bucket, [`FileStore::commit`] moves an accepted file and its derived images to the bucket under
+/// the same keys, and reads, removals and listings go to the bucket.
 #[derive(Debug, Clone)]
 pub struct FileStore {
     root: PathBuf,
+    /// The S3-compatible bucket that keeps accepted files, or `None` to keep them in `root`.
+    bucket: Option<Bucket>,
 }
 
 impl FileStore {
@@ -52,7 +66,24 @@ impl FileStore {
         let root = root.into();
         tokio::fs::create_dir_all(root.join(TEMP_DIR)).await?;
         tokio::fs::create_dir_all(root.join(ORIGINALS_DIR)).await?;
-        Ok(FileStore { root })
+        Ok(FileStore { root, bucket: None })
+    }
+
+    /// Opens a store that keeps accepted files in an S3-compatible bucket and stages uploads in
+    /// `root`. Sends no request: call [`FileStore::probe`] to check that the bucket is reachable.
+    pub async fn open_with_s3(root: impl Into<PathBuf>, config: &S3Config) -> io::Result<FileStore> {
+        let bucket = Bucket::s3(config)?;
+        let mut store = FileStore::open(root).await?;
+        store.bucket = Some(bucket);
+        Ok(store)
+    }
+
+    /// Returns where accepted files are kept: a directory path or an `s3://` location.
+    pub fn location(&self) -> String {
+        match &self.bucket {
+            Some(bucket) => bucket.location().to_owned(),
+            None => self.root.display().to_string(),
+        }
     }
 
     /// Streams one upload to a temporary file while computing its SHA-256 and checking its kind and size.
@@ -159,14 +190,19 @@ impl FileStore {
         Ok(key)
     }
 
-    /// Opens a stored file for reading. Returns `InvalidInput` for a key that [`FileStore::path_of`] rejects.
-    pub async fn read(&self, key: &str) -> io::Result<tokio::fs::File> {
+    /// Opens a stored file for reading. Fails with `NotFound` for a missing file and with
+    /// `InvalidInput` for a key that [`FileStore::path_of`] rejects.
+    pub async fn read(&self, key: &str) -> io::Result<ByteStream> {
         let path = self.path_of(key).ok_or_else(|| invalid_key(key))?;
-        tokio::fs::File::open(path).await
+        match &self.bucket {
+            Some(bucket) => bucket.read(key).await,
+            None => open_stream(&path).await,
+        }
     }
 
-    /// Returns the path of a stored file, or `None` unless the key has the exact form
-    /// `originals/<first two hex digits>/<sha256>` that [`FileStore::receive`] returns.
+    /// Returns the local path of a received file, or `None` unless the key has the exact form
+    /// `originals/<first two hex digits>/<sha256>` that [`FileStore::receive`] returns. With a
+    /// bucket the path exists only from [`FileStore::receive`] to [`FileStore::commit`].
     ///
     /// The strict form rules out `..`, absolute paths and anything outside `originals/`.
     pub fn path_of(&self, key: &str) -> Option<PathBuf> {
@@ -181,7 +217,7 @@ impl FileStore {
         valid.then(|| self.root.join(key))
     }
 
-    /// Returns the directory for the derived images of a stored original,
+    /// Returns the local directory for the derived images of a received original,
     /// `derived/<first two hex digits>/<sha256>`, or `None` for a key [`FileStore::path_of`]
     /// rejects.
     pub fn derived_dir_of(&self, key: &str) -> Option<PathBuf> {
@@ -191,16 +227,74 @@ impl FileStore {
     }
 
     /// Opens one derived image (`preview.jpg` or `thumbnail.jpg`) of a stored original.
-    pub async fn read_derived(&self, key: &str, name: &str) -> io::Result<tokio::fs::File> {
+    pub async fn read_derived(&self, key: &str, name: &str) -> io::Result<ByteStream> {
         if name != crate::PREVIEW_FILE_NAME && name != crate::THUMBNAIL_FILE_NAME {
             return Err(invalid_key(name));
         }
         let directory = self.derived_dir_of(key).ok_or_else(|| invalid_key(key))?;
-        tokio::fs::File::open(directory.join(name)).await
+        match &self.bucket {
+            Some(bucket) => bucket.read(&derived_key(key, name)).await,
+            None => open_stream(&directory.join(name)).await,
+        }
     }
 
-    /// Removes a stored file. A file that does not exist counts as removed.
+    /// Moves a received file and its derived images to the bucket, then removes the local
+    /// copies. Does nothing without a bucket, where the received file is already in place.
+    ///
+    /// An original already in the bucket with the same size is not sent again, because its key
+    /// is the SHA-256 of the content. On an error the local copies stay: the caller removes them
+    /// with [`FileStore::discard_staged`] and any objects sent with [`FileStore::remove`].
+    pub async fn commit(&self, key: &str) -> io::Result<()> {
+        let Some(bucket) = &self.bucket else {
+            return Ok(());
+        };
+        let original = self.path_of(key).ok_or_else(|| invalid_key(key))?;
+        let derived = self.derived_dir_of(key).ok_or_else(|| invalid_key(key))?;
+
+        // The original goes first: a process killed after this leaves an original without a
+        // record, which `originals_older_than` finds, and never derived images alone.
+        // NOTE: two uploads of identical content at the same time share one staging copy, so the
+        // first commit can remove it while the second is still examining it.
+        let size = tokio::fs::metadata(&original).await?.len();
+        if bucket.size_of(key).await? == Some(size) {
+            tracing::debug!(%key, "original already in the bucket");
+        } else {
+            bucket.upload_file(key, &original).await?;
+        }
+        for name in [crate::PREVIEW_FILE_NAME, crate::THUMBNAIL_FILE_NAME] {
+            let path = derived.join(name);
+            if tokio::fs::try_exists(&path).await? {
+                bucket.upload_file(&derived_key(key, name), &path).await?;
+            }
+        }
+        tracing::debug!(%key, size, bucket = bucket.location(), "moved upload to the bucket");
+
+        self.remove_local(key).await
+    }
+
+    /// Removes the local copies of a received file and its derived images when a bucket keeps the
+    /// accepted files. Does nothing without a bucket, where the local copy may be the stored file
+    /// of another record: [`FileStore::remove`] decides about that one.
+    pub async fn discard_staged(&self, key: &str) -> io::Result<()> {
+        match self.bucket {
+            Some(_) => self.remove_local(key).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Removes a stored file and its derived images, from the bucket and from the local
+    /// directory. A file that does not exist counts as removed.
     pub async fn remove(&self, key: &str) -> io::Result<()> {
+        self.remove_local(key).await?;
+        if let Some(bucket) = &self.bucket {
+            let keys = [key.to_owned(), derived_key(key, crate::PREVIEW_FILE_NAME), derived_key(key, crate::THUMBNAIL_FILE_NAME)];
+            bucket.delete(&keys).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the local copy of a file and its derived images.
+    async fn remove_local(&self, key: &str) -> io::Result<()> {
         let path = self.path_of(key).ok_or_else(|| invalid_key(key))?;
         match tokio::fs::remove_file(path).await {
             Err(error) if error.kind() == io::ErrorKind::NotFound => {}
@@ -213,9 +307,35 @@ impl FileStore {
         }
     }
 
+    /// Checks that new files can be stored: creates and deletes a probe file in the root
+    /// directory and, with a bucket, a probe object in the bucket.
+    pub async fn probe(&self) -> io::Result<()> {
+        let probe = self.root.join(format!(".probe-{}", uuid::Uuid::new_v4().simple()));
+        tokio::fs::write(&probe, b"probe").await?;
+        tokio::fs::remove_file(&probe).await?;
+        if let Some(bucket) = &self.bucket {
+            bucket.probe().await?;
+        }
+        Ok(())
+    }
+
     /// Returns the keys of stored originals last modified more than `older_than` ago. A process
     /// killed between storing an upload and recording it leaves such content without a record.
+    /// With a bucket the keys are those of the bucket and of local copies never committed.
     pub async fn originals_older_than(&self, older_than: Duration) -> io::Result<Vec<String>> {
+        let mut keys = self.local_originals_older_than(older_than).await?;
+        if let Some(bucket) = &self.bucket {
+            let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+            for (key, last_modified) in bucket.list(ORIGINALS_DIR).await? {
+                if last_modified < cutoff && self.path_of(&key).is_some() && !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    async fn local_originals_older_than(&self, older_than: Duration) -> io::Result<Vec<String>> {
         let now = SystemTime::now();
         let mut keys = Vec::new();
         let mut prefixes = tokio::fs::read_dir(self.root.join(ORIGINALS_DIR)).await?;
@@ -358,6 +478,18 @@ where
         sha256: hex::encode(hasher.finalize()),
         ole2,
     })
+}
+
+/// Returns the bucket key of a derived image: `derived/<ab>/<sha256>/<name>` for the original
+/// `originals/<ab>/<sha256>`.
+fn derived_key(key: &str, name: &str) -> String {
+    let rest = key.strip_prefix(ORIGINALS_DIR).unwrap_or(key).trim_start_matches('/');
+    format!("{DERIVED_DIR}/{rest}/{name}")
+}
+
+async fn open_stream(path: &Path) -> io::Result<ByteStream> {
+    let file = tokio::fs::File::open(path).await?;
+    Ok(tokio_util::io::ReaderStream::new(file).boxed())
 }
 
 fn invalid_key(key: &str) -> io::Error {

@@ -4,7 +4,6 @@ mod support;
 
 use pomoshnik_media::{FileKind, FileStore, StoredFile, UploadError};
 use support::*;
-use tokio::io::AsyncReadExt;
 
 /// Uploads `data`, expects `kind`, and checks the hash, the key and the stored bytes.
 async fn assert_stored(
@@ -27,11 +26,7 @@ async fn assert_stored(
         format!("originals/{}/{}", &expected_sha256[..2], expected_sha256)
     );
 
-    let mut content = Vec::new();
-    let mut file = store.read(&stored.key).await.expect("open stored file");
-    file.read_to_end(&mut content)
-        .await
-        .expect("read stored file");
+    let content = read_all(store.read(&stored.key).await.expect("open stored file")).await;
     assert!(
         content == data,
         "stored bytes of {file_name} differ from the upload"

@@ -1,22 +1,39 @@
 //! The configuration file, TOML, read by `--config FILE` or from `<data-dir>/pomoshnik.toml`.
-//! It contains the settings that do not fit on a command line, today the OpenID Connect
-//! providers, one table `[providers.CODE]` each. `docs/pomoshnik.example.toml` shows every setting.
+//! It contains the settings that do not fit on a command line, the OpenID Connect providers (one
+//! table `[providers.CODE]` each), and the S3-compatible bucket for uploaded files
+//! (`[storage.s3]`), whose settings the `--s3-*` flags can also give.
+//! `docs/pomoshnik.example.toml` shows every setting.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use anyhow::bail;
+use pomoshnik_media::S3Config;
 use pomoshnik_web::oidc::{ProviderConfig, ProviderSettings};
 use serde::Deserialize;
 
 /// Name of the configuration file read from the data directory when no `--config` is given.
 pub const DEFAULT_FILE_NAME: &str = "pomoshnik.toml";
 
+/// Environment variable with the secret access key of the S3 bucket. The secret is read only from
+/// the environment, so that it appears neither in a file nor on a command line.
+pub const S3_SECRET_VARIABLE: &str = "POMOSHNIK_S3_SECRET_ACCESS_KEY";
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     providers: BTreeMap<String, ProviderSettings>,
+    #[serde(default)]
+    storage: StorageFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageFile {
+    #[serde(default)]
+    s3: S3Settings,
 }
 
 /// The settings read from the configuration file.
@@ -24,6 +41,67 @@ struct ConfigFile {
 pub struct Config {
     /// Providers ordered by their code.
     pub providers: Vec<ProviderConfig>,
+    /// The `[storage.s3]` table; all unset without one.
+    pub s3: S3Settings,
+}
+
+/// Settings of the S3-compatible bucket, from `[storage.s3]` or the `--s3-*` flags. Uploaded
+/// files stay in the data directory unless `bucket` is set.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: Option<String>,
+    /// Base URL of an S3-compatible service; Amazon S3 without one.
+    pub endpoint: Option<String>,
+    /// Default: `us-east-1`.
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    /// Path-style requests (`<endpoint>/<bucket>/<key>`). Default: on with an endpoint, off for
+    /// Amazon S3.
+    pub path_style: Option<bool>,
+}
+
+impl S3Settings {
+    /// Returns these settings with each one that `overrides` sets replaced by it.
+    pub fn overridden_by(self, overrides: S3Settings) -> S3Settings {
+        S3Settings {
+            bucket: overrides.bucket.or(self.bucket),
+            endpoint: overrides.endpoint.or(self.endpoint),
+            region: overrides.region.or(self.region),
+            access_key_id: overrides.access_key_id.or(self.access_key_id),
+            path_style: overrides.path_style.or(self.path_style),
+        }
+    }
+
+    /// Builds the bucket configuration with `secret_access_key` from [`S3_SECRET_VARIABLE`].
+    /// Returns `None` when no bucket is set, so files stay in the data directory.
+    pub fn into_config(self, secret_access_key: Option<String>) -> anyhow::Result<Option<S3Config>> {
+        let Some(bucket) = self.bucket.filter(|bucket| !bucket.is_empty()) else {
+            let other_set = self.endpoint.is_some() || self.region.is_some() || self.access_key_id.is_some() || self.path_style.is_some();
+            if other_set {
+                bail!("S3 settings are given without a bucket: set `bucket` in [storage.s3] or --s3-bucket, or remove the other S3 settings");
+            }
+            return Ok(None);
+        };
+        if let Some(endpoint) = &self.endpoint
+            && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+        {
+            bail!("invalid S3 endpoint {endpoint:?}: expected an http:// or https:// URL");
+        }
+        if self.access_key_id.is_some() != secret_access_key.is_some() {
+            bail!("the S3 access key id and secret go together: set both the access key id and {S3_SECRET_VARIABLE}, or neither");
+        }
+
+        let mut config = S3Config::new(bucket);
+        config.path_style = self.path_style.unwrap_or(self.endpoint.is_some());
+        config.endpoint = self.endpoint;
+        if let Some(region) = self.region {
+            config.region = region;
+        }
+        config.access_key_id = self.access_key_id;
+        config.secret_access_key = secret_access_key;
+        Ok(Some(config))
+    }
 }
 
 impl Config {
@@ -53,7 +131,7 @@ impl Config {
         for provider in &providers {
             provider.validate()?;
         }
-        Ok(Config { providers })
+        Ok(Config { providers, s3: file.storage.s3 })
     }
 }
 
@@ -74,6 +152,61 @@ mod tests {
         let text = "[providers.mosru]\ndisplay_name = \"mos.ru\"\nissuer = \"https://login.example\"\nclient_id = \"a\"\nclient_secret = \"b\"\nsecret = \"typo\"\n";
         let error = Config::parse(text).expect_err("an unknown key must be rejected");
         assert!(format!("{error:#}").contains("secret"), "unexpected error: {error:#}");
+    }
+
+    #[test]
+    fn example_file_keeps_files_locally() {
+        let text = include_str!("../../../docs/pomoshnik.example.toml");
+        let config = Config::parse(text).expect("the example configuration is valid");
+        let s3 = config.s3.into_config(None).expect("the example S3 settings are valid");
+        assert_eq!(s3, None, "the example leaves [storage.s3] commented out");
+    }
+
+    #[test]
+    fn s3_table_parses_and_flags_override() {
+        let text = "[storage.s3]\nbucket = \"files\"\nendpoint = \"http://127.0.0.1:9000\"\nregion = \"ru-central1\"\naccess_key_id = \"key-id\"\n";
+        let config = Config::parse(text).expect("a [storage.s3] table is valid");
+        let flags = S3Settings { bucket: Some("other".to_owned()), path_style: Some(false), ..S3Settings::default() };
+
+        let s3 = config.s3.overridden_by(flags).into_config(Some("secret".to_owned())).expect("valid settings").expect("a bucket is set");
+
+        assert_eq!(s3.bucket, "other");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s3.region, "ru-central1");
+        assert_eq!(s3.access_key_id.as_deref(), Some("key-id"));
+        assert_eq!(s3.secret_access_key.as_deref(), Some("secret"));
+        assert!(!s3.path_style, "the flag turns path-style requests off");
+    }
+
+    #[test]
+    fn s3_path_style_follows_endpoint() {
+        let with_endpoint = S3Settings { bucket: Some("files".to_owned()), endpoint: Some("https://storage.example".to_owned()), ..S3Settings::default() };
+        let amazon = S3Settings { bucket: Some("files".to_owned()), ..S3Settings::default() };
+        assert!(with_endpoint.into_config(None).unwrap().unwrap().path_style);
+        assert!(!amazon.into_config(None).unwrap().unwrap().path_style);
+    }
+
+    #[test]
+    fn s3_settings_without_bucket_rejected() {
+        let settings = S3Settings { endpoint: Some("http://127.0.0.1:9000".to_owned()), ..S3Settings::default() };
+        let error = settings.into_config(None).expect_err("an endpoint without a bucket must be rejected");
+        assert!(format!("{error:#}").contains("without a bucket"), "unexpected error: {error:#}");
+    }
+
+    #[test]
+    fn s3_key_id_without_secret_rejected() {
+        let settings = S3Settings { bucket: Some("files".to_owned()), access_key_id: Some("key-id".to_owned()), ..S3Settings::default() };
+        let error = settings.into_config(None).expect_err("a key id without its secret must be rejected");
+        assert!(format!("{error:#}").contains(S3_SECRET_VARIABLE), "unexpected error: {error:#}");
+    }
+
+    #[test]
+    fn s3_secret_hidden_from_debug() {
+        let settings = S3Settings { bucket: Some("files".to_owned()), access_key_id: Some("key-id".to_owned()), ..S3Settings::default() };
+        let config = settings.into_config(Some("very-secret-value".to_owned())).unwrap().unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("very-secret-value"), "the secret is printed: {shown}");
+        assert!(shown.contains("key-id"), "{shown}");
     }
 
     #[test]

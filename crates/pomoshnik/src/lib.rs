@@ -13,7 +13,7 @@ use pomoshnik_core::calendar::Calendar;
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::role::Role;
 use pomoshnik_geo::{CityMap, Gazetteer, Geocoder, NominatimConfig, NominatimGeocoder};
-use pomoshnik_media::FileStore;
+use pomoshnik_media::{FileStore, S3Config};
 use pomoshnik_store::{NewUser, Store, User};
 use pomoshnik_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
@@ -39,19 +39,30 @@ impl Default for CleanupAges {
 
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
-/// The data locations of one installation: its directory and its database.
+/// The data locations of one installation: its directory, its database and where uploaded files
+/// are kept.
 #[derive(Debug, Clone)]
 pub struct Installation {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The bucket that keeps uploaded files; `None` keeps them in `<data_dir>/files`.
+    pub s3: Option<S3Config>,
 }
 
 impl Installation {
     /// Creates the description; without a URL the database is SQLite in the data directory.
+    /// Uploaded files are kept in the data directory unless [`Installation::with_s3`] sets a bucket.
     pub fn new(data_dir: impl Into<PathBuf>, database_url: Option<String>) -> Installation {
         let data_dir = data_dir.into();
         let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pomoshnik.db").display()));
-        Installation { data_dir, database_url }
+        Installation { data_dir, database_url, s3: None }
+    }
+
+    /// Keeps uploaded files in an S3-compatible bucket when `s3` is set. The data directory then
+    /// holds only uploads being received and processed.
+    pub fn with_s3(mut self, s3: Option<S3Config>) -> Installation {
+        self.s3 = s3;
+        self
     }
 
     /// Opens the database, applies migrations and loads Moscow's catalog into an empty database.
@@ -66,9 +77,20 @@ impl Installation {
         Ok(store)
     }
 
+    /// Opens the file storage and checks that it accepts new files: a probe file in
+    /// `<data_dir>/files` and, with a bucket, a probe object written and deleted there.
     pub async fn open_files(&self) -> anyhow::Result<Arc<FileStore>> {
         let root = self.data_dir.join("files");
-        let files = FileStore::open(&root).await.with_context(|| format!("cannot open file storage {}", root.display()))?;
+        let files = match &self.s3 {
+            None => FileStore::open(&root).await,
+            Some(s3) => FileStore::open_with_s3(&root, s3).await,
+        };
+        let files = files.with_context(|| format!("cannot open file storage {}", root.display()))?;
+        files.probe().await.with_context(|| match &self.s3 {
+            None => format!("file storage {} is not writable", root.display()),
+            Some(s3) => format!("cannot write to the S3 bucket {}: check that it exists and that the endpoint, region and credentials are right", s3.location()),
+        })?;
+        tracing::info!(storage = %files.location(), "opened the file storage");
         Ok(Arc::new(files))
     }
 

@@ -79,6 +79,9 @@ enum Command {
         /// E-mail is sent by a separate `pomoshnik worker`, not by this process.
         #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
         external_worker: bool,
+
+        #[command(flatten)]
+        storage: StorageArgs,
     },
     /// Send e-mail notifications only, for a deployment where the web service runs with
     /// --external-worker.
@@ -126,6 +129,45 @@ impl MailArgs {
     fn config(&self, public_url: &str) -> Option<MailConfig> {
         let smtp_url = self.smtp_url.clone()?;
         Some(MailConfig { smtp_url, from: self.mail_from.clone(), public_url: public_url.to_owned() })
+    }
+}
+
+/// Settings of the S3 bucket for uploaded files. Each flag overrides the same setting of `[storage.s3]` in the
+/// configuration file. The secret access key is read only from POMOSHNIK_S3_SECRET_ACCESS_KEY.
+#[derive(clap::Args)]
+struct StorageArgs {
+    /// S3 bucket for uploaded files. Without one they are kept in <data-dir>/files.
+    #[arg(long, env = "POMOSHNIK_S3_BUCKET")]
+    s3_bucket: Option<String>,
+
+    /// Base URL of an S3-compatible service, such as https://storage.example. Default: Amazon S3.
+    #[arg(long, env = "POMOSHNIK_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+
+    /// Region of the bucket. Default: us-east-1.
+    #[arg(long, env = "POMOSHNIK_S3_REGION")]
+    s3_region: Option<String>,
+
+    /// Access key id; the secret goes in POMOSHNIK_S3_SECRET_ACCESS_KEY. Without both, the
+    /// standard AWS environment variables and instance metadata are used.
+    #[arg(long, env = "POMOSHNIK_S3_ACCESS_KEY_ID")]
+    s3_access_key_id: Option<String>,
+
+    /// Path-style requests (ENDPOINT/BUCKET/KEY): true or false. Default: true with
+    /// --s3-endpoint, false for Amazon S3.
+    #[arg(long, env = "POMOSHNIK_S3_PATH_STYLE")]
+    s3_path_style: Option<bool>,
+}
+
+impl StorageArgs {
+    fn settings(self) -> pomoshnik::config::S3Settings {
+        pomoshnik::config::S3Settings {
+            bucket: self.s3_bucket,
+            endpoint: self.s3_endpoint,
+            region: self.s3_region,
+            access_key_id: self.s3_access_key_id,
+            path_style: self.s3_path_style,
+        }
     }
 }
 
@@ -243,8 +285,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, storage } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
+            let secret = std::env::var(pomoshnik::config::S3_SECRET_VARIABLE).ok().filter(|secret| !secret.is_empty());
+            let s3 = config.s3.overridden_by(storage.settings()).into_config(secret).context("invalid S3 storage settings")?;
+            let installation = installation.with_s3(s3);
             let mail = mail.config(&public_url);
             let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers, hotline };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;

@@ -1,6 +1,9 @@
 //! Throwaway databases for integration tests: an SQLite file in a temporary directory, or a new
 //! PostgreSQL database on a local server that is dropped when the test ends. The
-//! [`on_both_backends!`] macro turns one scenario into a test per backend.
+//! [`on_both_backends!`] macro turns one scenario into a test per backend. [`s3::MotoServer`] is
+//! an S3-compatible server on loopback for the tests of bucket storage.
+
+pub mod s3;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};

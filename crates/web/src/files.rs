@@ -8,7 +8,6 @@ use chrono::Utc;
 use pomoshnik_core::number::ReportNumber;
 use pomoshnik_media::{FileKind, PREVIEW_FILE_NAME, THUMBNAIL_FILE_NAME};
 use pomoshnik_store::{FileRecord, User};
-use tokio_util::io::ReaderStream;
 
 use crate::auth::{ApiUser, PageUser, urlencode};
 use crate::error::ApiError;
@@ -68,7 +67,7 @@ async fn serve_duplicate_thumbnail(state: &AppState, user: &User, number: &str) 
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         (CACHE_CONTROL, "private, max-age=600".to_owned()),
     ];
-    Ok((headers, Body::from_stream(ReaderStream::new(content))).into_response())
+    Ok((headers, Body::from_stream(content)).into_response())
 }
 
 async fn visible_file(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<FileRecord, ApiError> {
@@ -97,7 +96,7 @@ async fn serve_derived(state: &AppState, user: &User, number: &str, file_id: &st
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         (CACHE_CONTROL, "private, max-age=3600".to_owned()),
     ];
-    Ok((headers, Body::from_stream(ReaderStream::new(content))).into_response())
+    Ok((headers, Body::from_stream(content)).into_response())
 }
 
 async fn serve(state: &AppState, user: &User, number: &str, file_id: &str) -> Result<Response, ApiError> {
@@ -115,7 +114,7 @@ async fn serve(state: &AppState, user: &User, number: &str, file_id: &str) -> Re
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         (CACHE_CONTROL, "private, max-age=3600".to_owned()),
     ];
-    Ok((headers, Body::from_stream(ReaderStream::new(content))).into_response())
+    Ok((headers, Body::from_stream(content)).into_response())
 }
 
 /// The name offered for saving: the resident's name with the extension of the real type, so a

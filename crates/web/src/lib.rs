@@ -123,24 +123,11 @@ async fn ready(State(state): State<AppState>) -> Response {
         tracing::warn!(%error, "readiness check failed");
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
     }
-    if let Err(error) = probe_file_storage(&state.files).await {
-        tracing::warn!(%error, "readiness check failed: file storage is not writable");
+    if let Err(error) = state.files.probe().await {
+        tracing::warn!(%error, storage = %state.files.location(), "readiness check failed: file storage is not writable");
         return (StatusCode::SERVICE_UNAVAILABLE, "file storage not writable").into_response();
     }
     "ok".into_response()
-}
-
-/// Creates and deletes a probe file in the root of the file storage.
-async fn probe_file_storage(files: &pomoshnik_media::FileStore) -> std::io::Result<()> {
-    // NOTE: `FileStore` has no accessor for its root, so the root is derived from the path of a
-    // well-formed key, `<root>/originals/00/<sha256>`.
-    let sample_key = format!("originals/00/{}", "0".repeat(64));
-    let root = files.path_of(&sample_key).and_then(|path| path.ancestors().nth(3).map(std::path::Path::to_path_buf));
-    let root = root.ok_or_else(|| std::io::Error::other("cannot derive the file storage root"))?;
-
-    let probe = root.join(format!(".readyz-probe-{:016x}", rand::random::<u64>()));
-    tokio::fs::write(&probe, b"probe").await?;
-    tokio::fs::remove_file(&probe).await
 }
 
 /// Refuses state-changing requests that a browser sends from another site with the resident's

@@ -1,5 +1,6 @@
 //! Reading multipart submissions: text fields into memory (bounded), files streamed to the file
-//! store and recorded as pending uploads of the person submitting.
+//! store, examined, moved to their storage and recorded as pending uploads of the person
+//! submitting.
 
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
@@ -43,9 +44,18 @@ impl Intake {
 }
 
 /// Reads every part. `already_attached` counts files kept from an earlier attempt, which count
-/// toward the limit of files per submission.
-pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multipart, already_attached: usize) -> Result<Intake, ApiError> {
+/// toward the limit of files per submission. When reading fails, the files this request stored
+/// are removed before the error is returned.
+pub async fn read_multipart(state: &AppState, owner: &User, multipart: Multipart, already_attached: usize) -> Result<Intake, ApiError> {
     let mut intake = Intake::default();
+    if let Err(error) = read_parts(state, owner, multipart, already_attached, &mut intake).await {
+        discard(state, &intake.files).await;
+        return Err(error);
+    }
+    Ok(intake)
+}
+
+async fn read_parts(state: &AppState, owner: &User, mut multipart: Multipart, already_attached: usize, intake: &mut Intake) -> Result<(), ApiError> {
     let mut file_count = already_attached;
 
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -77,11 +87,18 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
                     Ok(metadata) => metadata,
                     Err(problem) => {
                         crate::metrics::upload_rejected(&problem.code);
+                        discard_staged(state, &stored.key).await;
                         remove_unused_content(state, &stored.key).await;
                         intake.problems.push(problem);
                         continue;
                     }
                 };
+                if let Err(error) = state.files.commit(&stored.key).await {
+                    tracing::error!(%error, key = %stored.key, storage = %state.files.location(), "failed to move an upload to the file storage");
+                    discard_staged(state, &stored.key).await;
+                    remove_unused_content(state, &stored.key).await;
+                    return Err(ApiError::internal(error));
+                }
                 crate::metrics::upload_accepted(stored.size);
                 let record = NewFile {
                     owner_id: owner.id,
@@ -105,7 +122,7 @@ pub async fn read_multipart(state: &AppState, owner: &User, mut multipart: Multi
             }
         }
     }
-    Ok(intake)
+    Ok(())
 }
 
 /// Verifies a stored photo or video, reads its metadata and makes its previews, on a blocking
@@ -189,6 +206,14 @@ pub async fn discard(state: &AppState, files: &[FileRecord]) {
     }
 }
 
+/// Removes the local copies of a received file that a bucket was to keep.
+async fn discard_staged(state: &AppState, storage_key: &str) {
+    if let Err(error) = state.files.discard_staged(storage_key).await {
+        tracing::warn!(%error, key = %storage_key, "could not remove the local copy of an upload");
+    }
+}
+
+/// Removes stored content and its derived images unless a file record still refers to it.
 pub async fn remove_unused_content(state: &AppState, storage_key: &str) {
     match state.store.storage_key_in_use(storage_key).await {
         Ok(false) => {

@@ -6,8 +6,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use futures_util::TryStreamExt;
 use futures_util::stream::{self, Stream};
-use pomoshnik_media::FileStore;
+use pomoshnik_media::{ByteStream, FileStore};
 use sha2::{Digest, Sha256};
 
 /// Chunk size of test upload streams. It is not a power of two, so chunk and record boundaries fall at odd offsets.
@@ -36,6 +37,12 @@ pub fn chunked(data: &[u8]) -> impl Stream<Item = Result<Bytes, io::Error>> + Un
         .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
         .collect();
     stream::iter(chunks)
+}
+
+/// Reads a stored file's content to the end.
+pub async fn read_all(content: ByteStream) -> Vec<u8> {
+    let chunks: Vec<Bytes> = content.try_collect().await.expect("read stored content");
+    chunks.concat()
 }
 
 pub async fn open_store() -> (tempfile::TempDir, FileStore) {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
+use pomoshnik_media::S3Config;
 use pomoshnik_store::User;
 use pomoshnik_test_support::{DatabaseKind, TestDatabase};
 use pomoshnik_web::oidc::ProviderConfig;
@@ -59,29 +60,39 @@ pub async fn with_service(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestSe
 
 impl TestService {
     pub async fn start(kind: DatabaseKind) -> TestService {
-        TestService::launch(kind, None, |_| Vec::new()).await
+        TestService::launch(kind, None, None, |_| Vec::new()).await
+    }
+
+    /// Starts the service with uploaded files kept in the S3-compatible bucket of `s3`.
+    pub async fn start_with_s3(kind: DatabaseKind, s3: S3Config) -> TestService {
+        TestService::launch(kind, None, Some(s3), |_| Vec::new()).await
     }
 
     /// Starts the service with the sign-in providers that `providers` returns for the
     /// service's base URL, which the providers need for their redirect URIs.
     pub async fn start_with_providers(kind: DatabaseKind, providers: impl FnOnce(&str) -> Vec<ProviderConfig>) -> TestService {
-        TestService::launch(kind, None, providers).await
+        TestService::launch(kind, None, None, providers).await
     }
 
     /// Starts the service with other request body timeouts than the default, for tests of slow
     /// clients. It serves the router without the periodic cleanup that `pomoshnik::serve` runs.
         pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
-        TestService::launch(kind, Some(timeouts), |_| Vec::new()).await
+        TestService::launch(kind, Some(timeouts), None, |_| Vec::new()).await
     }
 
-    async fn launch(kind: DatabaseKind, body_timeouts: Option<BodyTimeouts>, providers: impl FnOnce(&str) -> Vec<ProviderConfig>) -> TestService {
+    async fn launch(
+        kind: DatabaseKind,
+        body_timeouts: Option<BodyTimeouts>,
+        s3: Option<S3Config>,
+        providers: impl FnOnce(&str) -> Vec<ProviderConfig>,
+    ) -> TestService {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
         let address = listener.local_addr().expect("the listener has no local address");
         let base_url = format!("http://{address}");
 
         let database = TestDatabase::create(kind).await;
         let data_dir = tempfile::tempdir().expect("failed to create a temporary data directory");
-        let installation = Installation::new(data_dir.path(), Some(database.url().to_owned()));
+        let installation = Installation::new(data_dir.path(), Some(database.url().to_owned())).with_s3(s3);
         let web = WebConfig { secure_cookies: false, tile_url: None, public_url: base_url.clone(), providers: providers(&base_url), hotline: Some(HOTLINE.to_owned()) };
         let state = installation
             .app_state(web, None)
