@@ -139,6 +139,7 @@ card-district = Район
 card-description = Описание
 card-files = Файлы
 card-photo-alt = Фото:
+card-video-poster-alt = Кадр из видео:
 card-original = оригинал
 card-warnings = Обратите внимание
 warning-photo-far = Фото «{ $file }» снято в { $distance } м от указанного места.
