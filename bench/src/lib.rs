@@ -1,6 +1,7 @@
-//! Load benchmarks of the Pomoshnik service. The binaries start the real service in this
-//! process on a loopback port and send it requests over HTTP; see docs/BENCHMARKS.md for the
-//! commands and the recorded results.
+//! Load benchmarks of the Pomoshnik service. Most binaries start the real service in this
+//! process on a loopback port and send it requests over HTTP; `upload_memory` starts the
+//! `pomoshnik` binary as a child process instead. See docs/BENCHMARKS.md for the commands and
+//! the recorded results.
 
 pub mod load;
 pub mod memory;

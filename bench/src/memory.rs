@@ -1,7 +1,9 @@
-//! Resident memory of this process, read from `/proc/self/status` (Linux only).
+//! Resident memory of this process or of a child process, read from `/proc/<pid>/status`
+//! (Linux only).
 //!
-//! The server runs inside the benchmark process, so the figures include the load generator: the
-//! HTTP client, its connections and the collected latencies.
+//! Where the server runs inside the benchmark process, the figures include the load generator:
+//! the HTTP client, its connections and the collected latencies. The upload benchmark starts the
+//! server as a separate process and reads that process's figures instead.
 
 use std::time::Duration;
 
@@ -22,7 +24,22 @@ pub struct MemoryPeak {
 
 /// Reads a `kB` field such as `VmRSS` from `/proc/self/status`, in MiB.
 pub fn status_field_mib(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    read_status_field_mib("/proc/self/status", field)
+}
+
+/// Reads a `kB` field such as `VmRSS` or `VmHWM` of process `pid`, in MiB.
+pub fn process_status_field_mib(pid: u32, field: &str) -> Option<f64> {
+    read_status_field_mib(&format!("/proc/{pid}/status"), field)
+}
+
+/// Resets `VmHWM` of process `pid` to its current resident size, as [`reset_peak`] does for this
+/// process. Needs the right to write the other process's `clear_refs` (the same user).
+pub fn reset_peak_of(pid: u32) -> std::io::Result<()> {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+}
+
+fn read_status_field_mib(path: &str, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(path).ok()?;
     let line = status.lines().find(|line| line.starts_with(field) && line[field.len()..].starts_with(':'))?;
     let kilobytes: f64 = line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kilobytes / 1024.0)

@@ -64,13 +64,7 @@ impl Service {
     /// Signs in through `POST /api/v1/session` and returns the session token, which works both
     /// as a bearer token and as the session cookie.
     pub async fn sign_in(&self, client: &Client, email: &str) -> anyhow::Result<String> {
-        let response = client.post(self.url("/api/v1/session")).json(&json!({ "login": email, "password": PASSWORD })).send().await?;
-        let status = response.status();
-        let body: Value = response.json().await.context("sign-in response is not JSON")?;
-        if !status.is_success() {
-            bail!("sign-in of {email} failed with status {status}: {body}");
-        }
-        body["token"].as_str().map(str::to_owned).context("sign-in response has no token")
+        sign_in_token(client, &self.base_url, email).await
     }
 
     /// Stops the server and waits for requests in flight.
@@ -78,6 +72,18 @@ impl Service {
         let _ = self.shutdown.send(());
         self.server.await.context("the server task panicked")?
     }
+}
+
+/// Signs in with [`PASSWORD`] through `POST /api/v1/session` of the server at `base_url` and
+/// returns the session token.
+pub async fn sign_in_token(client: &Client, base_url: &str, email: &str) -> anyhow::Result<String> {
+    let response = client.post(format!("{base_url}/api/v1/session")).json(&json!({ "login": email, "password": PASSWORD })).send().await?;
+    let status = response.status();
+    let body: Value = response.json().await.context("sign-in response is not JSON")?;
+    if !status.is_success() {
+        bail!("sign-in of {email} failed with status {status}: {body}");
+    }
+    body["token"].as_str().map(str::to_owned).context("sign-in response has no token")
 }
 
 /// The name of the web session cookie, `pomoshnik_web`'s private `auth::SESSION_COOKIE`.

@@ -5,7 +5,8 @@
 //! stored byte for byte and addressed by their SHA-256, in a local directory or in an
 //! S3-compatible bucket ([`S3Config`]). Stored photos and videos can then be
 //! verified ([`verify_image`]), have their metadata read ([`read_metadata`]) and get
-//! metadata-free previews ([`derive_images`]).
+//! metadata-free previews ([`derive_images`], and [`derive_video_poster`] for videos when
+//! `ffmpeg` is installed).
 
 mod bucket;
 mod decode;
@@ -24,11 +25,11 @@ mod zip;
 pub use bucket::S3Config;
 pub use decode::DEFAULT_MAX_PIXELS;
 pub use derive::{
-    DeriveError, DeriveOptions, Derived, DerivedImage, PREVIEW_FILE_NAME, THUMBNAIL_FILE_NAME,
-    derive_images, derive_images_with, fit_within,
+    DeriveError, DeriveOptions, Derived, DerivedImage, PREVIEW_FILE_NAME, PosterOptions,
+    THUMBNAIL_FILE_NAME, derive_images, derive_images_with, derive_video_poster, fit_within,
 };
 pub use error::UploadError;
-pub use evidence::{Evidence, EvidenceError, process_evidence};
+pub use evidence::{Evidence, EvidenceError, process_evidence, process_evidence_with};
 pub use kind::{FileKind, MAX_FILE_BYTES, MAX_FILES_PER_SUBMISSION};
 pub use metadata::{GpsPoint, Metadata, read_metadata};
 pub use name::sanitize_file_name;

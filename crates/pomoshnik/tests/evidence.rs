@@ -1,18 +1,25 @@
-//! Photos as evidence over real HTTP: damaged images rejected, upright previews without
-//! metadata, warnings for staff, and the location proposed from a photo. Both backends.
+//! Photos and videos as evidence over real HTTP: damaged images rejected, upright previews
+//! without metadata, video posters, warnings for staff, and the location and incident time
+//! proposed from a photo or video. Both backends.
 
 mod common;
 
+use std::process::Command;
+
+use chrono::{DateTime, Duration, Utc};
 use common::*;
+use pomoshnik_core::deadline::CITY_TIME_ZONE;
 use pomoshnik_core::role::Role;
 use pomoshnik_test_support::on_both_backends;
-use reqwest::StatusCode;
-use reqwest::multipart::Form;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode};
 
 on_both_backends!(with_service => previews_without_metadata, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => damaged_image_rejected, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => staff_see_evidence_warnings, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => location_proposed_from_photo, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => time_proposed_from_photo, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => video_poster_and_time, flavor = "multi_thread", worker_threads = 2);
 
 /// Width and height from a baseline or progressive JPEG's SOF segment.
 fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
@@ -128,4 +135,166 @@ async fn location_proposed_from_photo(service: &TestService) {
     assert!(html.contains("Координаты взяты из фото"), "the form explains the proposal");
     assert!(html.contains(r#"required value="55.764000""#), "latitude proposed from the photo");
     assert!(html.contains(r#"required value="37.606000""#), "longitude proposed from the photo");
+}
+
+/// Returns `bytes` with every occurrence of `from` replaced by `to`, which has the same length.
+fn replace_all(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len(), "the replacement keeps the file layout");
+    let mut result = bytes.to_vec();
+    let mut replaced = 0;
+    let mut index = 0;
+    while index + from.len() <= result.len() {
+        if &result[index..index + from.len()] == from.as_bytes() {
+            result[index..index + from.len()].copy_from_slice(to.as_bytes());
+            replaced += 1;
+            index += from.len();
+        } else {
+            index += 1;
+        }
+    }
+    assert!(replaced > 0, "{from} not found");
+    result
+}
+
+/// Returns a fixture photo whose EXIF capture times `from` now read `to` (both `YYYY:MM:DD
+/// HH:MM:SS`), so the photo stays recent whenever the test runs.
+fn photo_taken_at(name: &str, from: &str, to: &str) -> Upload {
+    Upload { name: name.to_owned(), bytes: replace_all(&fixture(name), from, to) }
+}
+
+/// Formats a time as the EXIF tags write it, as the camera clock in `offset_hours` showed it.
+fn exif_time(time: DateTime<Utc>, offset_hours: i32) -> String {
+    time.with_timezone(&chrono::FixedOffset::east_opt(offset_hours * 3600).unwrap()).format("%Y:%m:%d %H:%M:%S").to_string()
+}
+
+/// Formats a time as the form's datetime-local value in Moscow time.
+fn form_time(time: DateTime<Utc>) -> String {
+    time.with_timezone(&CITY_TIME_ZONE).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// Whether the form's incident time field contains `value`.
+fn occurred_at_is(html: &str, value: &str) -> bool {
+    let start = html.find(r#"id="occurred_at""#).expect("the form has the incident time field");
+    let end = start + html[start..].find('>').expect("the field is closed");
+    html[start..end].contains(&format!(r#"value="{value}""#))
+}
+
+/// Posts the filing form of the litter category with `occurred_at` and one file part.
+async fn post_form(service: &TestService, browser: &Client, page: &str, occurred_at: &str, description: &str, file: Part) -> (StatusCode, String) {
+    let form = Form::new()
+        .text("csrf_token", input_value(page, "csrf_token"))
+        .text("idempotency_key", input_value(page, "idempotency_key"))
+        .text("address", "")
+        .text("latitude", "")
+        .text("longitude", "")
+        .text("occurred_at_filled_in", input_value(page, "occurred_at_filled_in"))
+        .text("occurred_at", occurred_at.to_owned())
+        .text("description", description.to_owned())
+        .part("files", file);
+    let response = browser.post(service.url("/reports/new/uncleaned_litter_snow")).multipart(form).send().await.unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+async fn time_proposed_from_photo(service: &TestService) {
+    service.add_user("time@example.ru", Role::Resident, None).await;
+    let browser = service.browser();
+    sign_in_with_form(service, &browser, "time@example.ru", "/").await;
+    let (_, page) = get_page(service, &browser, "/reports/new/uncleaned_litter_snow").await;
+    let filled_in = input_value(&page, "occurred_at_filled_in");
+    assert!(occurred_at_is(&page, &filled_in), "the form fills in the current time and remembers it");
+    let description = "Во дворе не вывозят мусор уже третий день подряд";
+    let now = Utc::now();
+
+    // The photo has no offset tag, so its clock is read as Moscow time.
+    let taken = now - Duration::days(2);
+    let no_offset = photo_taken_at(NO_GPS, "2026:11:21 08:30:00", &exif_time(taken, 3));
+    let (status, html) = post_form(service, &browser, &page, "", description, no_offset.part()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(&format!("Дата и время взяты из фото «{NO_GPS}»")), "the form explains the proposal");
+    assert!(occurred_at_is(&html, &form_time(taken)), "the capture time is proposed as Moscow time");
+    assert!(!html.contains("Укажите дату и время нарушения"), "the filled field is not reported as missing");
+    assert!(html.contains("Укажите место"), "the form came back for the missing location");
+
+    // The photo's tags give UTC+5, and the field shows the same moment in Moscow time.
+    let taken = now - Duration::days(3);
+    let tverskaya = replace_all(&fixture(TVERSKAYA), "+03:00", "+05:00");
+    let tverskaya = Upload { name: TVERSKAYA.to_owned(), bytes: replace_all(&tverskaya, "2026:11:20 09:14:05", &exif_time(taken, 5)) };
+    let (status, html) = post_form(service, &browser, &page, &filled_in, "Мусор", tverskaya.part()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(&format!("Дата и время взяты из фото «{TVERSKAYA}»")), "the untouched time is replaced");
+    assert!(occurred_at_is(&html, &form_time(taken)), "the offset of the photo is applied");
+    assert_eq!(input_value(&html, "occurred_at_filled_in"), form_time(taken), "the proposal counts as filled in by the form");
+
+    // A time the resident entered stays, whatever the photo's capture time.
+    let entered = form_time(now - Duration::hours(5));
+    let (status, html) = post_form(service, &browser, &page, &entered, description, no_offset.part()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!html.contains("Дата и время взяты из"), "no proposal over an entered time");
+    assert!(occurred_at_is(&html, &entered));
+
+    // A photo from a camera whose clock shows a date years back proposes nothing.
+    let stale = photo_taken_at(NO_GPS, "2026:11:21 08:30:00", "2019:01:01 00:00:00");
+    let (status, html) = post_form(service, &browser, &page, "", description, stale.part()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!html.contains("Дата и время взяты из"), "a stale capture time is not proposed");
+    assert!(html.contains("Укажите дату и время нарушения"), "the empty time is still missing");
+}
+
+/// Encodes a three-second 320×240 H.264 MP4 with ffmpeg, created at `created`.
+fn generated_video(created: DateTime<Utc>) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mp4");
+    let output = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=3"])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-metadata"])
+        .arg(format!("creation_time={}", created.format("%Y-%m-%dT%H:%M:%SZ")))
+        .arg("-y")
+        .arg(&path)
+        .output()
+        .expect("ffmpeg is missing: install Debian's ffmpeg package (bash .ci/run does)");
+    assert!(output.status.success(), "ffmpeg failed: {}", String::from_utf8_lossy(&output.stderr));
+    std::fs::read(&path).unwrap()
+}
+
+fn video_part(bytes: &[u8]) -> Part {
+    Part::bytes(bytes.to_vec()).file_name("clip.mp4").mime_str("video/mp4").unwrap()
+}
+
+async fn video_poster_and_time(service: &TestService) {
+    let resident = service.resident("video@example.ru").await;
+    // MP4 creation times are UTC.
+    let created = Utc::now() - Duration::hours(26);
+    let video = generated_video(created);
+
+    let form = Form::new().text("report", litter_report(55.7640, 37.6060).to_string()).part("files", video_part(&video));
+    let response = Client::new().post(service.url("/api/v1/reports")).bearer_auth(&resident.token).multipart(form).send().await.unwrap();
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let file = &body["files"][0];
+    assert_eq!(file["kind"], "mp4");
+    let preview = resident.get(file["preview_url"].as_str().expect("a video has a poster")).await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert_eq!(preview.headers()["content-type"], "image/jpeg");
+    let preview = preview.bytes().await.unwrap();
+    assert_eq!(jpeg_size(&preview), (320, 240), "the poster keeps the frame size");
+    assert!(!preview.windows(4).any(|window| window == b"Lavf"), "the poster carries no encoder tag");
+    let thumbnail = resident.get(file["thumbnail_url"].as_str().expect("a video has a thumbnail")).await.bytes().await.unwrap();
+    assert_eq!(jpeg_size(&thumbnail), (320, 240));
+
+    let browser = service.browser();
+    sign_in_with_form(service, &browser, "video@example.ru", "/").await;
+    let number = body["number"].as_str().unwrap();
+    let (status, html) = get_page(service, &browser, &format!("/reports/{number}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"alt="Кадр из видео: clip.mp4""#), "the card shows the poster");
+    assert!(html.contains(&format!("/reports/{number}/files/{}/thumbnail", file["id"])), "the card links the thumbnail");
+
+    // The form proposes the video's creation time, in Moscow time.
+    let (_, page) = get_page(service, &browser, "/reports/new/uncleaned_litter_snow").await;
+    let (status, html) = post_form(service, &browser, &page, "", "Во дворе не вывозят мусор уже третий день подряд", video_part(&video)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Дата и время взяты из видео «clip.mp4»"), "the notice names the video");
+    assert!(occurred_at_is(&html, &form_time(created)), "the UTC creation time is shown in Moscow time");
 }

@@ -1,6 +1,7 @@
-//! A process-wide limit on CPU-heavy jobs (decoding photos, making previews, hashing passwords)
-//! running at once. Without it a burst of uploads starts one decode per request, each holding
-//! tens of megabytes of pixels, and memory grows with the number of clients instead of cores.
+//! A process-wide limit on CPU-heavy jobs (decoding photos, making previews, extracting video
+//! posters with an ffmpeg subprocess, hashing passwords) running at once. Without it a burst of
+//! uploads starts one decode per request, each holding tens of megabytes of pixels, and memory
+//! grows with the number of clients instead of cores.
 
 use std::num::NonZeroUsize;
 use std::sync::LazyLock;

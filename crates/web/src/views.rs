@@ -42,7 +42,8 @@ pub struct FileView {
     pub size: i64,
     pub sha256: String,
     pub url: String,
-    /// Upright copy without metadata, at most 1600 px; present for photos.
+    /// Upright copy without metadata, at most 1600 px; present for photos, and for videos whose
+    /// poster frame `ffmpeg` extracted.
     pub preview_url: Option<String>,
     /// At most 320 px.
     pub thumbnail_url: Option<String>,

@@ -84,6 +84,10 @@ form-location-found = Координаты определены.
 form-location-from-photo = Координаты взяты из фото «{ $file }». Проверьте их и отправьте форму ещё раз.
 form-location-failed = Не удалось определить местоположение. Введите координаты вручную.
 form-occurred-at = Дата и время, когда вы заметили нарушение (московское время)
+form-time-from-file = Дата и время взяты из { $source ->
+    [video] видео
+   *[photo] фото
+} «{ $file }»: оно снято { $time }. Их можно изменить. Проверьте время и отправьте форму ещё раз.
 form-description = Описание
 form-description-hint = От 20 до 5000 символов: что произошло и где именно.
 form-choose = — выберите —
@@ -161,6 +165,7 @@ card-district = Район
 card-description = Описание
 card-files = Файлы
 card-photo-alt = Фото:
+card-video-poster-alt = Кадр из видео:
 card-original = оригинал
 card-warnings = Обратите внимание
 warning-photo-far = Фото «{ $file }» снято в { $distance } м от указанного места.

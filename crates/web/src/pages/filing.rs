@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use pomoshnik_core::catalog::{Category, FieldType};
 use pomoshnik_core::deadline::CITY_TIME_ZONE;
 use pomoshnik_core::search::CategoryIndex;
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{Layout, error_page, render};
 use crate::auth::PageUser;
 use crate::error::{ApiError, Problem};
-use crate::i18n::Tr;
+use crate::i18n::{Arg, Tr};
 use crate::reports::{self, Submission};
 use crate::state::AppState;
 use crate::upload::read_multipart;
@@ -134,6 +134,9 @@ pub struct FormValues {
     pub latitude: String,
     pub longitude: String,
     pub occurred_at: String,
+    /// The incident time the server put into the form, sent back in a hidden field. When
+    /// `occurred_at` still equals it, the resident has not entered a time of their own.
+    pub occurred_at_filled_in: String,
     pub description: String,
     pub fields: BTreeMap<String, String>,
     pub idempotency_key: String,
@@ -157,6 +160,8 @@ struct FormPage {
     tile_url: Option<String>,
     /// Says that the coordinates were proposed from a photo's GPS data.
     location_notice: Option<String>,
+    /// Notice that the incident time was proposed from the capture time of a photo or video.
+    time_notice: Option<String>,
     /// Open reports of the category near the chosen point, each with «Присоединиться».
     duplicates: Vec<NearbyReport>,
 }
@@ -241,7 +246,8 @@ pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Pat
         Ok(category) => category,
         Err(error) => return error_page(error),
     };
-    let mut values = FormValues { occurred_at: now_local(), idempotency_key: new_idempotency_key(), ..FormValues::default() };
+    let now = now_local();
+    let mut values = FormValues { occurred_at: now.clone(), occurred_at_filled_in: now, idempotency_key: new_idempotency_key(), ..FormValues::default() };
     values.latitude = query.lat.unwrap_or_default();
     values.longitude = query.lon.unwrap_or_default();
     values.address = query.address.unwrap_or_default();
@@ -267,6 +273,7 @@ pub async fn form(State(state): State<AppState>, PageUser(signed): PageUser, Pat
         address_choices,
         tile_url,
         location_notice: None,
+        time_notice: None,
         duplicates,
     })
 }
@@ -310,6 +317,59 @@ fn propose_location_from_photos(state: &AppState, values: &mut FormValues, files
     Some(Tr.t_with("form-location-from-photo", &[("file", file.original_name.clone().into())]))
 }
 
+/// Oldest capture time proposed as the incident time. It equals the validator's limit on the age
+/// of an incident (365 days in `pomoshnik_core::validation`), because an older time would be
+/// rejected anyway. Cameras whose clock was never set show dates years back, such as the
+/// factory date or the MP4 epoch of 1904, and this bound leaves those out too.
+const MAX_PROPOSED_AGE: Duration = Duration::days(365);
+
+/// Maximum time a capture time may lie ahead of the server clock and still be proposed, as the
+/// current time, because phone clocks drift by seconds to minutes. Later times are not proposed.
+const CAPTURE_CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// Returns the capture time as a plausible incident time at `now`, or None when it is more than
+/// [`CAPTURE_CLOCK_SKEW`] in the future or more than [`MAX_PROPOSED_AGE`] in the past.
+fn plausible_incident_time(taken_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if taken_at > now + CAPTURE_CLOCK_SKEW || taken_at < now - MAX_PROPOSED_AGE {
+        return None;
+    }
+    Some(taken_at.min(now))
+}
+
+/// Formats a time as the form's datetime-local value, in Moscow time.
+fn form_time(time: DateTime<Utc>) -> String {
+    time.with_timezone(&CITY_TIME_ZONE).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// Proposes the earliest plausible capture time of the photos and videos as the incident time
+/// when the resident left the field empty or as the form filled it in. The capture times are
+/// stored in UTC, and a file without an offset was read as Moscow time when it was uploaded. The
+/// form is shown again with the proposal, for the resident to confirm or change.
+///
+/// NOTE: the proposal appears only when the form comes back for another reason (an empty time
+/// counts), because a valid submission is accepted with the time the form filled in.
+fn propose_time_from_files(values: &mut FormValues, files: &[FileRecord], now: DateTime<Utc>) -> Option<String> {
+    let entered = values.occurred_at.trim();
+    let untouched = entered.is_empty() || entered == values.occurred_at_filled_in;
+    if !untouched {
+        return None;
+    }
+    let (file, time) = files
+        .iter()
+        .filter_map(|file| Some((file, plausible_incident_time(file.metadata.taken_at?, now)?)))
+        .min_by_key(|(_, time)| *time)?;
+
+    values.occurred_at = form_time(time);
+    values.occurred_at_filled_in = values.occurred_at.clone();
+    let source = if file.kind == pomoshnik_media::FileKind::Mp4.code() { "video" } else { "photo" };
+    let args = [
+        ("file", Arg::Text(file.original_name.clone())),
+        ("source", Arg::Text(source.to_owned())),
+        ("time", Arg::Text(crate::views::moscow_time(time))),
+    ];
+    Some(Tr.t_with("form-time-from-file", &args))
+}
+
 fn parse_coordinate(text: &str) -> Option<f64> {
     text.trim().replace(',', ".").parse().ok()
 }
@@ -345,6 +405,7 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
         latitude: text("latitude"),
         longitude: text("longitude"),
         occurred_at: text("occurred_at"),
+        occurred_at_filled_in: text("occurred_at_filled_in"),
         description: text("description"),
         fields: category.fields.iter().map(|definition| (definition.code.clone(), text(&format!("field_{}", definition.code)))).collect(),
         idempotency_key: intake.field("idempotency_key").filter(|key| !key.is_empty() && key.len() <= 64).map(str::to_owned).unwrap_or_else(new_idempotency_key),
@@ -397,6 +458,11 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
     }
 
     let location_notice = propose_location_from_photos(&state, &mut values, &files);
+    let time_notice = propose_time_from_files(&mut values, &files, Utc::now());
+    if time_notice.is_some() {
+        // The field is filled now, and the notice asks the resident to check it.
+        problems.retain(|problem| problem.code != "occurred_at_required");
+    }
     let fields = field_inputs(&category, &values, &problems);
     let kept_files = files.iter().map(|file| FileView::new("", file)).collect();
     let duplicates = duplicates_near(&state, &category.code, &values).await;
@@ -416,9 +482,106 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
         address_choices: None,
         tile_url,
         location_notice,
+        time_notice,
         duplicates,
     };
     let mut response = render(&page);
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pomoshnik_store::FileMetadata;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    fn file(name: &str, kind: &str, taken_at: Option<&str>) -> FileRecord {
+        FileRecord {
+            id: 1,
+            owner_id: 1,
+            report_id: None,
+            storage_key: String::new(),
+            sha256: String::new(),
+            size: 1,
+            kind: kind.to_owned(),
+            original_name: name.to_owned(),
+            created_at: at("2026-12-05T10:00:00Z"),
+            metadata: FileMetadata { taken_at: taken_at.map(at), ..FileMetadata::default() },
+        }
+    }
+
+    fn values(occurred_at: &str, filled_in: &str) -> FormValues {
+        FormValues { occurred_at: occurred_at.to_owned(), occurred_at_filled_in: filled_in.to_owned(), ..FormValues::default() }
+    }
+
+    const NOW: &str = "2026-12-05T10:00:00Z";
+
+    #[test]
+    fn plausible_time_bounds() {
+        let now = at(NOW);
+        assert_eq!(plausible_incident_time(now - Duration::hours(3), now), Some(now - Duration::hours(3)));
+        assert_eq!(plausible_incident_time(now + Duration::minutes(2), now), Some(now), "a clock slightly ahead gives the current time");
+        assert_eq!(plausible_incident_time(now + Duration::minutes(6), now), None, "the future is not proposed");
+        assert_eq!(plausible_incident_time(now - Duration::days(364), now), Some(now - Duration::days(364)));
+        assert_eq!(plausible_incident_time(now - Duration::days(366), now), None, "older than a year");
+        assert_eq!(plausible_incident_time(at("1904-01-01T00:00:00Z"), now), None, "the MP4 epoch");
+    }
+
+    #[test]
+    fn form_time_in_moscow() {
+        assert_eq!(form_time(at("2026-07-01T09:30:00Z")), "2026-07-01T12:30");
+        assert_eq!(form_time(at("2026-12-31T22:15:40+00:00")), "2027-01-01T01:15");
+    }
+
+    #[test]
+    fn empty_time_takes_earliest_capture() {
+        let files = [
+            file("later.jpg", "jpeg", Some("2026-12-04T08:00:00Z")),
+            file("scan.pdf", "pdf", None),
+            file("earlier.jpg", "jpeg", Some("2026-12-04T06:05:00+00:00")),
+            file("future.jpg", "jpeg", Some("2027-03-01T00:00:00Z")),
+        ];
+        let mut form = values("", "");
+
+        let notice = propose_time_from_files(&mut form, &files, at(NOW)).expect("a time is proposed");
+
+        assert_eq!(form.occurred_at, "2026-12-04T09:05");
+        assert_eq!(form.occurred_at_filled_in, "2026-12-04T09:05", "the proposal counts as filled in by the form");
+        assert!(notice.contains("фото"), "{notice}");
+        assert!(notice.contains("earlier.jpg"), "{notice}");
+        assert!(notice.contains("04.12.2026 09:05"), "{notice}");
+    }
+
+    #[test]
+    fn untouched_default_replaced() {
+        let files = [file("clip.mp4", "mp4", Some("2026-12-05T07:00:00Z"))];
+        let mut form = values("2026-12-05T13:00", "2026-12-05T13:00");
+
+        let notice = propose_time_from_files(&mut form, &files, at(NOW)).expect("a time is proposed");
+
+        assert_eq!(form.occurred_at, "2026-12-05T10:00");
+        assert!(notice.contains("видео «clip.mp4»"), "{notice}");
+    }
+
+    #[test]
+    fn entered_time_kept() {
+        let files = [file("photo.jpg", "jpeg", Some("2026-12-04T08:00:00Z"))];
+        let mut form = values("2026-12-03T18:30", "2026-12-05T13:00");
+
+        assert_eq!(propose_time_from_files(&mut form, &files, at(NOW)), None);
+        assert_eq!(form.occurred_at, "2026-12-03T18:30");
+    }
+
+    #[test]
+    fn implausible_times_not_proposed() {
+        let files = [file("old.jpg", "jpeg", Some("2015-01-01T00:00:00Z")), file("ahead.jpg", "jpeg", Some("2026-12-05T11:00:00Z")), file("none.jpg", "jpeg", None)];
+        let mut form = values("", "");
+
+        assert_eq!(propose_time_from_files(&mut form, &files, at(NOW)), None);
+        assert_eq!(form.occurred_at, "");
+    }
 }
