@@ -9,6 +9,7 @@ mod evidence;
 mod files;
 mod heavy;
 pub mod i18n;
+pub mod limits;
 pub mod mail;
 mod answer;
 mod metrics;
