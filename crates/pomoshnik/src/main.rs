@@ -1,4 +1,6 @@
-//! The `pomoshnik` command: `serve` runs the service, `user add` creates accounts.
+//! The `pomoshnik` command: `serve` runs the service, `worker` sends e-mail, `user add` creates
+//! accounts, `copy-to-postgres` moves an embedded installation to PostgreSQL. Every option of
+//! `serve` and `worker` can also be set by the environment variable shown in `--help`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -22,6 +24,11 @@ struct Cli {
     /// Database: sqlite://PATH or postgres://USER@HOST/DB. Default: SQLite in the data directory.
     #[arg(long, global = true, env = "POMOSHNIK_DATABASE_URL")]
     database_url: Option<String>,
+
+    /// Maximum PostgreSQL connections of this process (SQLite ignores it). Every node and worker
+    /// has its own pool, so the sum must stay below the server's max_connections.
+    #[arg(long, global = true, env = "POMOSHNIK_DATABASE_POOL_SIZE", default_value_t = pomoshnik_store::DEFAULT_POOL_SIZE)]
+    database_pool_size: u32,
 
     /// Configuration file (TOML) with the sign-in providers. Default: <data-dir>/pomoshnik.toml
     /// when it exists, otherwise no providers.
@@ -79,6 +86,12 @@ enum Command {
         /// E-mail is sent by a separate `pomoshnik worker`, not by this process.
         #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
         external_worker: bool,
+
+        /// Request header in which the load balancer puts the client's IP address, such as
+        /// X-Forwarded-For (the last value counts). The rate limits per address use it; without
+        /// it they use the TCP peer, which behind a balancer is the balancer.
+        #[arg(long, env = "POMOSHNIK_CLIENT_ADDRESS_HEADER")]
+        client_address_header: Option<axum::http::HeaderName>,
     },
     /// Send e-mail notifications only, for a deployment where the web service runs with
     /// --external-worker.
@@ -89,6 +102,28 @@ enum Command {
 
         #[command(flatten)]
         mail: MailArgs,
+
+        /// Delivery loops in this process, each claiming its own batch. Workers on several
+        /// machines can run at once: a claimed delivery is leased to one of them.
+        #[arg(long, env = "POMOSHNIK_WORKER_CONCURRENCY", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+
+        /// Deliveries one loop claims at once.
+        #[arg(long, env = "POMOSHNIK_WORKER_BATCH", default_value_t = WorkerConfig::default().batch, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        batch: i64,
+    },
+    /// Copy an embedded installation (the SQLite database of --database-url or --data-dir, and
+    /// its files) into an empty PostgreSQL database and a shared file directory, then verify
+    /// row counts, per-table checksums and file hashes. The source is not changed.
+    CopyToPostgres {
+        /// The empty PostgreSQL database to fill: postgres://USER@HOST/DB. Migrated first.
+        #[arg(long, env = "POMOSHNIK_TARGET_DATABASE_URL")]
+        target_database_url: String,
+
+        /// Data directory of the scaled-out nodes; the files go to its files/ directory. It may
+        /// be the source data directory, in which case the files are only verified.
+        #[arg(long)]
+        target_data_dir: PathBuf,
     },
     /// Apply database migrations and load the default catalog, then exit.
     Migrate,
@@ -235,13 +270,21 @@ async fn run_command() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let installation = Installation::new(&cli.data_dir, cli.database_url);
+    let installation = Installation::new(&cli.data_dir, cli.database_url).with_pool_size(cli.database_pool_size);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, client_address_header } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
-            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers, hotline };
+            let web = WebConfig {
+                secure_cookies: public_url.starts_with("https://"),
+                tile_url,
+                public_url,
+                providers: config.providers,
+                hotline,
+                client_address_header,
+                rate_limits: Default::default(),
+            };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -261,16 +304,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             served
         }
-        Command::Worker { public_url, mail } => {
+        Command::Worker { public_url, mail, concurrency, batch } => {
             let Some(mail) = mail.config(&public_url) else {
                 anyhow::bail!("`pomoshnik worker` needs --smtp-url (or POMOSHNIK_SMTP_URL) to send e-mail");
             };
             let store = installation.open_store().await?;
             pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
-            let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default())?;
-            worker.run(stop_on_signal().cancelled_owned()).await;
+            let stop = stop_on_signal();
+            let mut loops = Vec::new();
+            for _ in 0..concurrency {
+                let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig { batch, ..WorkerConfig::default() })?;
+                loops.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            for worker in loops {
+                worker.await.context("a delivery loop panicked")?;
+            }
             store.close().await;
             Ok(())
+        }
+        Command::CopyToPostgres { target_database_url, target_data_dir } => {
+            copy_to_postgres(&installation, &target_database_url, &target_data_dir).await
         }
         Command::Migrate => {
             installation.open_store().await?;
@@ -291,6 +344,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             run_api_key_command(store.as_ref(), command).await
         }
     }
+}
+
+/// Migrates both databases to this version's schema, copies and verifies, and prints a summary.
+async fn copy_to_postgres(installation: &Installation, target_database_url: &str, target_data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let source = pomoshnik_store::connect(&installation.database_url).await.context("cannot open the source database")?;
+    source.migrate().await.context("migration of the source database failed")?;
+    source.close().await;
+    let target = pomoshnik_store::connect(target_database_url).await.context("cannot connect to the target database")?;
+    if target.backend() != pomoshnik_store::Backend::Postgres {
+        anyhow::bail!("the target must be a PostgreSQL database (postgres://…), not {}", pomoshnik::copy::redact(target_database_url));
+    }
+    target.migrate().await.context("migration of the target database failed")?;
+    target.close().await;
+
+    let source_files = installation.data_dir.join("files");
+    let target_files = target_data_dir.join("files");
+    let request = pomoshnik::copy::CopyRequest {
+        source_database_url: &installation.database_url,
+        source_files: &source_files,
+        target_database_url,
+        target_files: &target_files,
+    };
+    let summary = pomoshnik::copy::copy_installation(&request).await?;
+    for (table, rows) in &summary.rows {
+        println!("{table}\t{rows} rows\tverified");
+    }
+    println!("files\t{} files, {} bytes\tverified", summary.files, summary.file_bytes);
+    Ok(())
 }
 
 async fn run_api_key_command(store: &dyn pomoshnik_store::Store, command: ApiKeyCommand) -> anyhow::Result<()> {
