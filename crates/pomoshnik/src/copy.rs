@@ -24,7 +24,7 @@ const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 /// Names of the derived images kept next to an original.
 const DERIVED_NAMES: [&str; 2] = [pomoshnik_media::PREVIEW_FILE_NAME, pomoshnik_media::THUMBNAIL_FILE_NAME];
 
-/// What [`copy_installation`] copied and verified.
+/// Counts of the rows and files that [`copy_installation`] copied and verified.
 #[derive(Debug, Default)]
 pub struct CopySummary {
     /// Rows per table, equal on both sides.
@@ -319,7 +319,7 @@ fn column_list(table: &Table) -> String {
     table.columns.iter().map(|(column, _)| quote(column)).collect::<Vec<_>>().join(", ")
 }
 
-/// The ORDER BY of a checksum. Text sorts by bytes on both sides (`COLLATE "C"` on PostgreSQL,
+/// Builds the ORDER BY of a checksum. Text sorts by bytes on both sides (`COLLATE "C"` on PostgreSQL,
 /// SQLite's default `BINARY`), so both read the rows in the same order.
 fn order_by(table: &Table, postgres: bool) -> String {
     let kinds: BTreeMap<&str, Kind> = table.columns.iter().map(|(column, kind)| (column.as_str(), *kind)).collect();
@@ -455,7 +455,7 @@ fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
-/// The URL without its password, for messages.
+/// Returns the URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {

@@ -54,7 +54,7 @@ fn start_worker(setup: &Setup, smtp: &SmtpServer, public_url: &str) -> tokio::pr
         .expect("failed to start `pomoshnik worker`")
 }
 
-/// Files a parking report with `photos` through the API of `server` and returns the answer.
+/// Files a parking report with `photos` through the API of `server` and returns the response body.
 async fn file_report(client: &Client, server: &Server, token: &str, photos: &[&str]) -> Value {
     let mut form = Form::new().text("report", parking_report().to_string());
     for name in photos {
@@ -148,7 +148,8 @@ async fn expect_email(smtp: &SmtpServer, number: &str, subject_status: &str) {
     }
 }
 
-/// The two-node scenario on an installation whose accounts exist. Returns the new report's number.
+/// Runs the two-node scenario on an installation whose accounts exist and returns the new
+/// report's number.
 async fn run_two_nodes(setup: &Setup) -> String {
     let mut smtp = SmtpServer::reserve();
     smtp.start();
@@ -314,7 +315,7 @@ async fn sign_in_limit_holds_across_nodes() {
     let seconds: u64 = retry_after.expect("no Retry-After header").parse().expect("Retry-After is not a number of seconds");
     assert!((840..=900).contains(&seconds), "Retry-After {seconds}");
 
-    // The sign-in page of node A says the same in Russian.
+    // The sign-in page of node A shows the same message in Russian.
     let page = client.post(format!("{}/login", node_a.base_url)).form(&[("login", RESIDENT), ("password", PASSWORD)]).send().await.expect("POST /login failed");
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(page.headers().contains_key("retry-after"));

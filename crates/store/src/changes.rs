@@ -31,7 +31,7 @@ pub enum Change {
 }
 
 impl Change {
-    /// The NOTIFY payload, such as `report:12` or `notifications:7`.
+    /// Formats the NOTIFY payload, such as `report:12` or `notifications:7`.
     pub(crate) fn payload(self) -> String {
         match self {
             Change::Report(id) => format!("report:{id}"),

@@ -50,7 +50,7 @@ impl Default for RateLimits {
 }
 
 impl RateLimits {
-    /// The longest window; counters whose window started earlier have expired.
+    /// Returns the maximum window; counters whose window started earlier have expired.
     pub fn longest_window(&self) -> chrono::Duration {
         [self.sign_in_per_account, self.sign_in_per_address, self.reports_per_resident, self.support_per_user].iter().map(|limit| limit.window).max().unwrap_or_default()
     }
@@ -79,8 +79,8 @@ impl FromRequestParts<AppState> for ClientAddress {
     }
 }
 
-/// Key of the failed sign-ins of an account. The login is hashed so that the table holds no
-/// e-mail addresses.
+/// Returns the key of the failed sign-ins of an account. The login is hashed so that the table
+/// contains no e-mail addresses.
 pub fn sign_in_account_key(normalized_login: &str) -> String {
     format!("sign-in:account:{}", hex::encode(&Sha256::digest(normalized_login.as_bytes())[..16]))
 }
@@ -123,7 +123,7 @@ pub async fn record(state: &AppState, key: &str, limit: RateLimit) {
     }
 }
 
-/// 429 Too Many Requests with `Retry-After` and a message that says how many minutes to wait.
+/// Builds 429 Too Many Requests with `Retry-After` and a message giving the minutes to wait.
 pub fn too_many(allowed_at: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
     let seconds = (allowed_at - now).num_seconds().max(1);
     let minutes = (seconds + 59) / 60;
