@@ -92,6 +92,11 @@ enum Command {
         /// it they use the TCP peer, which behind a balancer is the balancer.
         #[arg(long, env = "POMOSHNIK_CLIENT_ADDRESS_HEADER")]
         client_address_header: Option<axum::http::HeaderName>,
+
+        /// New reports one resident may file per hour through the pages and the JSON API.
+        /// Open311 clients are not limited.
+        #[arg(long, env = "POMOSHNIK_REPORTS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        reports_per_hour: u32,
     },
     /// Send e-mail notifications only, for a deployment where the web service runs with
     /// --external-worker.
@@ -273,9 +278,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url).with_pool_size(cli.database_pool_size);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, client_address_header } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, client_address_header, reports_per_hour } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
+            let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
+            rate_limits.reports_per_resident.max = i64::from(reports_per_hour);
             let web = WebConfig {
                 secure_cookies: public_url.starts_with("https://"),
                 tile_url,
@@ -283,7 +290,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 providers: config.providers,
                 hotline,
                 client_address_header,
-                rate_limits: Default::default(),
+                rate_limits,
             };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
