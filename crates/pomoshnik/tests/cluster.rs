@@ -326,3 +326,27 @@ async fn sign_in_limit_holds_across_nodes() {
     let moderator = client.post(format!("{}/api/v1/session", node_b.base_url)).json(&json!({ "login": MODERATOR, "password": PASSWORD })).send().await.expect("POST /api/v1/session failed");
     assert_eq!(moderator.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_limit_holds_across_nodes() {
+    let database = TestDatabase::postgres().await;
+    let directory = tempfile::tempdir().expect("failed to create a temporary directory");
+    let setup = setup_in(&directory, "shared", database.url().to_owned());
+    add_accounts(&setup).await;
+    let node_a = setup.start_server_with(&["--reports-per-hour", "1"]).await;
+    let node_b = setup.start_server_with(&["--reports-per-hour", "1"]).await;
+    let client = Client::new();
+    let resident = sign_in(&client, &node_a.base_url, RESIDENT, PASSWORD).await;
+    file_report(&client, &node_a, &resident, &[TVERSKAYA, ZELENOGRAD]).await;
+
+    let form = Form::new().text("report", parking_report().to_string());
+    let response = client.post(format!("{}/api/v1/reports", node_b.base_url)).bearer_auth(&resident).multipart(form).send().await.expect("POST /api/v1/reports failed");
+    let retry_after = response.headers().get("retry-after").and_then(|value| value.to_str().ok()).map(str::to_owned);
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "node B accepted a report over the limit: {body}");
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    let seconds: u64 = retry_after.expect("no Retry-After header").parse().expect("Retry-After is not a number of seconds");
+    assert!((3500..=3600).contains(&seconds), "Retry-After {seconds}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("Попробуйте снова через 60 минут") || message.contains("Попробуйте снова через 59 минут"), "message: {message}");
+}
