@@ -29,7 +29,7 @@ impl PostgresStore {
     }
 
     /// Connects with at most `pool_size` connections. The change listener, once a live update
-    /// stream subscribes, holds one of them.
+    /// stream subscribes, uses one of them.
     pub async fn connect_with_pool_size(url: &str, pool_size: u32) -> Result<PostgresStore> {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new().max_connections(pool_size.max(2)).connect_with(options).await?;
