@@ -1,7 +1,8 @@
 //! Report submissions per second through `POST /api/v1/reports`, with and without a photo,
 //! against three ceilings measured in the same run: a minimal axum handler that reads the same
 //! request, the media crate's write-hash-fsync-rename of the same photo, and a bare SQLite
-//! single-row insert per transaction.
+//! single-row insert per transaction. With `--nodes` it measures running `pomoshnik serve`
+//! processes instead, spreading the requests over them, and skips the ceilings.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,7 +50,18 @@ struct Arguments {
     /// Also write the results to this JSON file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Base URLs of running `pomoshnik serve` nodes, comma-separated, such as
+    /// http://127.0.0.1:8081,http://127.0.0.1:8082. Request i goes to node i mod N. Needs
+    /// --database-url.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<String>,
+    /// Database of the nodes, where the benchmark creates its residents.
+    #[arg(long, requires = "nodes")]
+    database_url: Option<String>,
 }
+
+/// New reports one resident may file per hour (`RateLimits::default`), which running nodes enforce.
+const REPORTS_PER_RESIDENT: usize = 20;
 
 fn default_photo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/pomoshnik/tests/fixtures/photos-moscow/moscow_tverskaya_orient1.jpg")
@@ -96,11 +108,11 @@ fn submission_form(photo: Option<Vec<u8>>) -> Form {
     }
 }
 
-/// Sends submissions to `base_url`; client `i % tokens.len()` uses its own token.
-async fn submit_load(limits: Limits, client: Client, base_url: String, tokens: Arc<Vec<String>>, photo: Option<Arc<Vec<u8>>>) -> load::Measured {
+/// Sends submission `i` to `base_urls[i % N]` with the token `tokens[i % tokens.len()]`.
+async fn submit_load(limits: Limits, client: Client, base_urls: Vec<String>, tokens: Arc<Vec<String>>, photo: Option<Arc<Vec<u8>>>) -> load::Measured {
     load::run(limits, move |index| {
         let client = client.clone();
-        let url = format!("{base_url}/api/v1/reports");
+        let url = format!("{}/api/v1/reports", base_urls[index % base_urls.len()]);
         let token = tokens[index % tokens.len()].clone();
         let photo = photo.as_ref().map(|photo| unique_photo(photo, index));
         async move {
@@ -197,6 +209,9 @@ async fn run() -> anyhow::Result<()> {
     eprintln!("photo: {} ({} bytes)", photo_path.display(), photo.len());
 
     let work_dir = tempfile::tempdir().context("failed to create a temporary directory")?;
+    if !arguments.nodes.is_empty() {
+        return run_on_nodes(&arguments, limits, photo, work_dir.path()).await;
+    }
     let service = Service::start(&work_dir.path().join("service"), None).await?;
     let client = server::client()?;
     let mut tokens = Vec::with_capacity(arguments.concurrency);
@@ -210,16 +225,16 @@ async fn run() -> anyhow::Result<()> {
 
     let mut rows = Vec::new();
     eprintln!("submissions without a photo");
-    let measured = submit_load(limits, client.clone(), service.base_url.clone(), tokens.clone(), None).await;
+    let measured = submit_load(limits, client.clone(), vec![service.base_url.clone()], tokens.clone(), None).await;
     rows.push(Row::new("api", "POST /api/v1/reports, no photo", measured));
     eprintln!("submissions with one photo");
-    let measured = submit_load(limits, client.clone(), service.base_url.clone(), tokens.clone(), Some(photo.clone())).await;
+    let measured = submit_load(limits, client.clone(), vec![service.base_url.clone()], tokens.clone(), Some(photo.clone())).await;
     rows.push(Row::new("api", "POST /api/v1/reports, one photo", measured));
 
     eprintln!("ceiling (a): minimal axum handler");
-    let measured = submit_load(limits, client.clone(), minimal_url.clone(), tokens.clone(), None).await;
+    let measured = submit_load(limits, client.clone(), vec![minimal_url.clone()], tokens.clone(), None).await;
     rows.push(Row::new("ceiling", "(a) minimal axum handler, no photo", measured));
-    let measured = submit_load(limits, client.clone(), minimal_url, tokens.clone(), Some(photo.clone())).await;
+    let measured = submit_load(limits, client.clone(), vec![minimal_url], tokens.clone(), Some(photo.clone())).await;
     rows.push(Row::new("ceiling", "(a) minimal axum handler, one photo", measured));
     eprintln!("ceiling (b): write, hash, fsync and rename the photo");
     let measured = store_load(limits, &work_dir.path().join("files-ceiling"), photo.clone()).await?;
@@ -246,6 +261,46 @@ async fn run() -> anyhow::Result<()> {
     print_checks(&checks);
     if let Some(path) = &arguments.json {
         write_json(path, "submissions", &arguments, &rows, &checks)?;
+    }
+    Ok(())
+}
+
+/// Measures the two API loads against running nodes. The residents are created in the nodes'
+/// database, enough of them that none exceeds its hourly report limit.
+async fn run_on_nodes(arguments: &Arguments, limits: Limits, photo: Arc<Vec<u8>>, work_dir: &Path) -> anyhow::Result<()> {
+    let Some(database_url) = &arguments.database_url else {
+        bail!("--nodes needs --database-url: the benchmark creates its residents in the nodes' database");
+    };
+    let installation = pomoshnik::Installation::new(work_dir.join("accounts"), Some(database_url.clone()));
+    let store = installation.open_store().await?;
+    let client = server::client()?;
+    let residents = arguments.concurrency.max(2 * arguments.requests / REPORTS_PER_RESIDENT + 1);
+    eprintln!("creating and signing in {residents} residents");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut tokens = Vec::with_capacity(residents);
+    for index in 0..residents {
+        let email = format!("submitter{index:04}-{}@bench.example", &run[..8]);
+        let request = pomoshnik::UserRequest { email: email.clone(), role: Role::Resident, agency: None, district: None, password: server::PASSWORD.to_owned() };
+        pomoshnik::add_user(store.as_ref(), request).await?;
+        let node = &arguments.nodes[index % arguments.nodes.len()];
+        let response = client.post(format!("{node}/api/v1/session")).json(&json!({ "login": email, "password": server::PASSWORD })).send().await?;
+        let body: serde_json::Value = response.json().await.context("sign-in response is not JSON")?;
+        tokens.push(body["token"].as_str().map(str::to_owned).with_context(|| format!("sign-in of {email} failed: {body}"))?);
+    }
+    store.close().await;
+    let tokens = Arc::new(tokens);
+
+    let mut rows = Vec::new();
+    eprintln!("submissions without a photo on {} node(s)", arguments.nodes.len());
+    let measured = submit_load(limits, client.clone(), arguments.nodes.clone(), tokens.clone(), None).await;
+    rows.push(Row::new("nodes", "POST /api/v1/reports, no photo", measured));
+    eprintln!("submissions with one photo on {} node(s)", arguments.nodes.len());
+    let measured = submit_load(limits, client, arguments.nodes.clone(), tokens, Some(photo)).await;
+    rows.push(Row::new("nodes", "POST /api/v1/reports, one photo", measured));
+
+    print_table(&rows);
+    if let Some(path) = &arguments.json {
+        write_json(path, "submissions", arguments, &rows, &[])?;
     }
     Ok(())
 }

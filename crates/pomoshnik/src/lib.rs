@@ -1,6 +1,7 @@
 //! The Pomoshnik service as a library: opening an installation (database and files), serving
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
+pub mod copy;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -47,6 +48,8 @@ pub struct Installation {
     pub database_url: String,
     /// The bucket that keeps uploaded files; `None` keeps them in `<data_dir>/files`.
     pub s3: Option<S3Config>,
+    /// Maximum PostgreSQL connections of this process; SQLite ignores it.
+    pub pool_size: u32,
 }
 
 impl Installation {
@@ -55,7 +58,7 @@ impl Installation {
     pub fn new(data_dir: impl Into<PathBuf>, database_url: Option<String>) -> Installation {
         let data_dir = data_dir.into();
         let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pomoshnik.db").display()));
-        Installation { data_dir, database_url, s3: None }
+        Installation { data_dir, database_url, s3: None, pool_size: pomoshnik_store::DEFAULT_POOL_SIZE }
     }
 
     /// Keeps uploaded files in an S3-compatible bucket when `s3` is set. The data directory then
@@ -65,10 +68,16 @@ impl Installation {
         self
     }
 
+    /// Sets the maximum number of PostgreSQL connections.
+    pub fn with_pool_size(mut self, pool_size: u32) -> Installation {
+        self.pool_size = pool_size;
+        self
+    }
+
     /// Opens the database, applies migrations and loads Moscow's catalog into an empty database.
     pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
         std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
-        let store = pomoshnik_store::connect(&self.database_url).await.context("cannot open the database")?;
+        let store = pomoshnik_store::connect_with_pool_size(&self.database_url, self.pool_size).await.context("cannot open the database")?;
         store.migrate().await.context("database migration failed")?;
         if store.load_catalog_if_empty(&Catalog::moscow_default()).await? {
             tracing::info!("loaded the Moscow catalog into an empty database");
@@ -219,6 +228,12 @@ async fn optimize_store(store: &dyn Store) {
 /// refreshes the database's query statistics as the data grows.
 pub async fn clean_up(state: &AppState, ages: CleanupAges) {
     optimize_store(state.store.as_ref()).await;
+
+    match state.store.delete_rate_limits_before(chrono::Utc::now() - state.config.rate_limits.longest_window()).await {
+        Ok(0) => {}
+        Ok(count) => tracing::debug!(count, "deleted expired rate limit windows"),
+        Err(error) => tracing::warn!(%error, "could not delete expired rate limit windows"),
+    }
 
     match state.files.remove_stale_temporary_files(ages.stale_file).await {
         Ok(0) => {}

@@ -1,4 +1,6 @@
-//! The `pomoshnik` command: `serve` runs the service, `user add` creates accounts.
+//! The `pomoshnik` command: `serve` runs the service, `worker` sends e-mail, `user add` creates
+//! accounts, `copy-to-postgres` moves an embedded installation to PostgreSQL. Every option of
+//! `serve` and `worker` can also be set by the environment variable shown in `--help`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -22,6 +24,11 @@ struct Cli {
     /// Database: sqlite://PATH or postgres://USER@HOST/DB. Default: SQLite in the data directory.
     #[arg(long, global = true, env = "POMOSHNIK_DATABASE_URL")]
     database_url: Option<String>,
+
+    /// Maximum PostgreSQL connections of this process (SQLite ignores it). Every node and worker
+    /// has its own pool, so the sum must stay below the server's max_connections.
+    #[arg(long, global = true, env = "POMOSHNIK_DATABASE_POOL_SIZE", default_value_t = pomoshnik_store::DEFAULT_POOL_SIZE)]
+    database_pool_size: u32,
 
     /// Configuration file (TOML) with the sign-in providers. Default: <data-dir>/pomoshnik.toml
     /// when it exists, otherwise no providers.
@@ -82,6 +89,17 @@ enum Command {
 
         #[command(flatten)]
         storage: StorageArgs,
+
+        /// Request header in which the load balancer puts the client's IP address, such as
+        /// X-Forwarded-For (the last value counts). The rate limits per address use it; without
+        /// it they use the TCP peer, which behind a balancer is the balancer.
+        #[arg(long, env = "POMOSHNIK_CLIENT_ADDRESS_HEADER")]
+        client_address_header: Option<axum::http::HeaderName>,
+
+        /// New reports one resident may file per hour through the pages and the JSON API.
+        /// Open311 clients are not limited.
+        #[arg(long, env = "POMOSHNIK_REPORTS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        reports_per_hour: u32,
     },
     /// Send e-mail notifications only, for a deployment where the web service runs with
     /// --external-worker.
@@ -97,6 +115,33 @@ enum Command {
         /// once this has passed, so it must exceed the time one SMTP delivery can take.
         #[arg(long, env = "POMOSHNIK_WORKER_LEASE_SECONDS", default_value_t = WorkerConfig::default().lease.as_secs())]
         lease_seconds: u64,
+
+        /// Delivery loops in this process, each claiming its own batch. Workers on several
+        /// machines can run at once: a claimed delivery is leased to one of them.
+        #[arg(long, env = "POMOSHNIK_WORKER_CONCURRENCY", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+
+        /// Deliveries one loop claims at once.
+        #[arg(long, env = "POMOSHNIK_WORKER_BATCH", default_value_t = WorkerConfig::default().batch, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        batch: i64,
+    },
+    /// Copy an embedded installation (the SQLite database of --database-url or --data-dir, and
+    /// its files) into an empty PostgreSQL database and a shared file directory, then verify
+    /// row counts, per-table checksums and file hashes. The source is not changed.
+    CopyToPostgres {
+        /// The empty PostgreSQL database to fill: postgres://USER@HOST/DB. Migrated first.
+        #[arg(long, env = "POMOSHNIK_TARGET_DATABASE_URL")]
+        target_database_url: String,
+
+        /// Data directory of the scaled-out nodes; the files go to its files/ directory. It may
+        /// be the source data directory, in which case the files are only verified. With a
+        /// bucket it is the staging directory and must differ from the source.
+        #[arg(long)]
+        target_data_dir: PathBuf,
+
+        /// The bucket of the scaled-out nodes, when they keep files in S3.
+        #[command(flatten)]
+        storage: StorageArgs,
     },
     /// Apply database migrations and load the default catalog, then exit.
     Migrate,
@@ -282,16 +327,25 @@ async fn run_command() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let installation = Installation::new(&cli.data_dir, cli.database_url);
+    let installation = Installation::new(&cli.data_dir, cli.database_url).with_pool_size(cli.database_pool_size);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, storage } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, storage, client_address_header, reports_per_hour } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
-            let secret = std::env::var(pomoshnik::config::S3_SECRET_VARIABLE).ok().filter(|secret| !secret.is_empty());
-            let s3 = config.s3.overridden_by(storage.settings()).into_config(secret).context("invalid S3 storage settings")?;
+            let s3 = s3_config(&config, storage)?;
             let installation = installation.with_s3(s3);
             let mail = mail.config(&public_url);
-            let web = WebConfig { secure_cookies: public_url.starts_with("https://"), tile_url, public_url, providers: config.providers, hotline };
+            let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
+            rate_limits.reports_per_resident.max = i64::from(reports_per_hour);
+            let web = WebConfig {
+                secure_cookies: public_url.starts_with("https://"),
+                tile_url,
+                public_url,
+                providers: config.providers,
+                hotline,
+                client_address_header,
+                rate_limits,
+            };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -311,17 +365,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             served
         }
-        Command::Worker { public_url, mail, lease_seconds } => {
+        Command::Worker { public_url, mail, lease_seconds, concurrency, batch } => {
             let Some(mail) = mail.config(&public_url) else {
                 anyhow::bail!("`pomoshnik worker` needs --smtp-url (or POMOSHNIK_SMTP_URL) to send e-mail");
             };
             let store = installation.open_store().await?;
             pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
-            let config = WorkerConfig { lease: std::time::Duration::from_secs(lease_seconds.max(1)), ..WorkerConfig::default() };
-            let worker = DeliveryWorker::new(store.clone(), &mail, config)?;
-            worker.run(stop_on_signal().cancelled_owned()).await;
+            let stop = stop_on_signal();
+            let lease = std::time::Duration::from_secs(lease_seconds.max(1));
+            let mut loops = Vec::new();
+            for _ in 0..concurrency {
+                let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig { batch, lease, ..WorkerConfig::default() })?;
+                loops.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            for worker in loops {
+                worker.await.context("a delivery loop panicked")?;
+            }
             store.close().await;
             Ok(())
+        }
+        Command::CopyToPostgres { target_database_url, target_data_dir, storage } => {
+            let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
+            let s3 = s3_config(&config, storage)?;
+            copy_to_postgres(&installation, &target_database_url, &target_data_dir, s3.as_ref()).await
         }
         Command::Migrate => {
             installation.open_store().await?;
@@ -342,6 +408,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             run_api_key_command(store.as_ref(), command).await
         }
     }
+}
+
+/// Migrates both databases to this version's schema, copies and verifies, and prints a summary.
+/// Combines the bucket settings of the configuration file, the flags and the secret's variable.
+fn s3_config(config: &pomoshnik::config::Config, storage: StorageArgs) -> anyhow::Result<Option<pomoshnik_media::S3Config>> {
+    let secret = std::env::var(pomoshnik::config::S3_SECRET_VARIABLE).ok().filter(|secret| !secret.is_empty());
+    config.s3.clone().overridden_by(storage.settings()).into_config(secret).context("invalid S3 storage settings")
+}
+
+async fn copy_to_postgres(installation: &Installation, target_database_url: &str, target_data_dir: &std::path::Path, target_s3: Option<&pomoshnik_media::S3Config>) -> anyhow::Result<()> {
+    let source = pomoshnik_store::connect(&installation.database_url).await.context("cannot open the source database")?;
+    source.migrate().await.context("migration of the source database failed")?;
+    source.close().await;
+    let target = pomoshnik_store::connect(target_database_url).await.context("cannot connect to the target database")?;
+    if target.backend() != pomoshnik_store::Backend::Postgres {
+        anyhow::bail!("the target must be a PostgreSQL database (postgres://…), not {}", pomoshnik::copy::redact(target_database_url));
+    }
+    target.migrate().await.context("migration of the target database failed")?;
+    target.close().await;
+
+    let source_files = installation.data_dir.join("files");
+    let target_files = target_data_dir.join("files");
+    let request = pomoshnik::copy::CopyRequest {
+        source_database_url: &installation.database_url,
+        source_files: &source_files,
+        target_database_url,
+        target_files: &target_files,
+        target_s3,
+    };
+    let summary = pomoshnik::copy::copy_installation(&request).await?;
+    for (table, rows) in &summary.rows {
+        println!("{table}\t{rows} rows\tverified");
+    }
+    println!("files\t{} files, {} bytes\tverified", summary.files, summary.file_bytes);
+    Ok(())
 }
 
 async fn run_api_key_command(store: &dyn pomoshnik_store::Store, command: ApiKeyCommand) -> anyhow::Result<()> {

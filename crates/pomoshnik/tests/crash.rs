@@ -40,6 +40,8 @@ const ABANDONING_RESIDENTS: usize = 1;
 const ROUNDS: usize = 3;
 /// Bounds of the time between the start of the load and SIGKILL.
 const KILL_DELAY_MS: std::ops::Range<u64> = 150..900;
+/// Each resident files reports as fast as the server answers, far more than the hourly limit.
+const UNLIMITED_REPORTS: &[&str] = &["--reports-per-hour", "1000000"];
 /// Maximum time one request may take before the client gives up on it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -111,7 +113,7 @@ async fn survives_kill_during_load(setup: Setup, kind: DatabaseKind) {
     let unique_photo = Arc::new(fixture(NO_GPS));
     let client = Client::builder().timeout(REQUEST_TIMEOUT).build().expect("failed to build the HTTP client");
 
-    let mut server = setup.start_server().await;
+    let mut server = setup.start_server_with(UNLIMITED_REPORTS).await;
     // Sessions are rows in the database, so the tokens stay valid across restarts.
     let residents = sign_in_all(&client, &server.base_url, residents).await;
     let moderator_token = sign_in(&client, &server.base_url, MODERATOR_EMAIL, PASSWORD).await;
@@ -139,7 +141,7 @@ async fn survives_kill_during_load(setup: Setup, kind: DatabaseKind) {
         }
         ledger.changes.extend(moderator.await.expect("the moderator client panicked"));
 
-        server = setup.start_server().await;
+        server = setup.start_server_with(UNLIMITED_REPORTS).await;
         let database = Database::connect(&setup.database_url).await;
         let checked = check_stored_data(&database, &setup, &ledger).await;
         retry_unanswered(&client, &server.base_url, &residents, &database, &mut ledger).await;
@@ -508,7 +510,7 @@ fn check_acknowledged(reports: &[ReportRow], events: &[EventRow], ledger: &Ledge
 async fn clean_up_and_check(setup: &Setup, ledger: &Ledger) -> Checked {
     let installation = Installation::new(&setup.data_dir, Some(setup.database_url.clone()));
     let state = installation
-        .app_state(WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None }, None)
+        .app_state(WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None, client_address_header: None, rate_limits: Default::default() }, None)
         .await
         .unwrap_or_else(|error| panic!("failed to open the installation after the last kill: {error:#}"));
     let zero = CleanupAges { pending_upload: chrono::Duration::zero(), stale_file: Duration::ZERO };

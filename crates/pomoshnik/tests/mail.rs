@@ -8,9 +8,9 @@
 mod common;
 #[allow(dead_code, reason = "this test uses the process and database helpers, not the photo ones")]
 mod crash_support;
+mod smtp_support;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -23,71 +23,13 @@ use pomoshnik_store::DeliveryMode;
 use pomoshnik_test_support::on_both_backends;
 use reqwest::StatusCode;
 use serde_json::json;
+use smtp_support::SmtpServer;
 
 on_both_backends!(with_service => email_follows_status_changes, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => email_retry_and_digest, flavor = "multi_thread", worker_threads = 2);
 
 /// How long a `pomoshnik worker` may take to send what is due.
 const DELIVERY_LIMIT: Duration = Duration::from_secs(60);
-
-/// `aiosmtpd` on a loopback port, storing every message it accepts in a maildir.
-struct SmtpServer {
-    child: Option<Child>,
-    port: u16,
-    maildir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    /// Reserves a port for a server started later with [`SmtpServer::start`].
-    fn reserve() -> SmtpServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("failed to find a free port").port();
-        SmtpServer { child: None, port, maildir: tempfile::tempdir().expect("failed to create the maildir") }
-    }
-
-    fn start(&mut self) {
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.maildir.path().join("mail"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is missing: install it and `pip install aiosmtpd` (bash .ci/run does)");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen on port {} within 20 s: is it installed (pip install aiosmtpd)?", self.port);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Returns every message received so far, oldest first, as raw bytes.
-    fn messages(&self) -> Vec<Vec<u8>> {
-        let mut paths: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-        for folder in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(self.maildir.path().join("mail").join(folder)) else { continue };
-            for entry in entries {
-                let path = entry.expect("failed to read the maildir").path();
-                let modified = std::fs::metadata(&path).and_then(|metadata| metadata.modified()).expect("failed to stat a message");
-                paths.push((modified, path));
-            }
-        }
-        paths.sort();
-        paths.into_iter().map(|(_, path)| std::fs::read(path).expect("failed to read a message")).collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// The parts of a received message the tests check.
 struct Received {

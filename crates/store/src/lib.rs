@@ -2,6 +2,7 @@
 //! default) and PostgreSQL (scaled-out deployments). Both implementations run the same SQL where
 //! the dialects agree and pass the same conformance suite.
 
+mod changes;
 mod model;
 mod postgres;
 mod rows;
@@ -15,8 +16,9 @@ use chrono::{DateTime, Utc};
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::number::ReportNumber;
 
+pub use changes::Change;
 pub use model::*;
-pub use postgres::PostgresStore;
+pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -190,15 +192,37 @@ pub trait Store: Send + Sync {
     /// Deletes and returns the unexpired pending sign-in with this state hash, so each state is
     /// used at most once. Deletes every expired pending sign-in as well.
     async fn take_pending_sign_in(&self, state_hash: &str, now: DateTime<Utc>) -> Result<Option<PendingSignIn>>;
+
+    /// Subscribes to the changes committed from now on by any node of the installation: through
+    /// PostgreSQL LISTEN/NOTIFY, or in process on SQLite. A receiver that falls behind, or a
+    /// listener that reconnects ([`Change::Missed`]), may have missed changes.
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Change>;
+
+    /// Counts one hit of the rate-limited `key` in its fixed window of length `window` and
+    /// returns the window with the new count. A window that ended by `now` is replaced by one
+    /// starting at `now`. Concurrent hits from any node are all counted.
+    async fn hit_rate_limit(&self, key: &str, now: DateTime<Utc>, window: chrono::Duration) -> Result<RateWindow>;
+    /// Returns the current window of `key` without counting, or None when it has none.
+    async fn rate_limit(&self, key: &str, now: DateTime<Utc>, window: chrono::Duration) -> Result<Option<RateWindow>>;
+    /// Forgets the hits of `key`, as after a successful sign-in.
+    async fn clear_rate_limit(&self, key: &str) -> Result<()>;
+    /// Deletes the windows started before `before` and returns how many.
+    async fn delete_rate_limits_before(&self, before: DateTime<Utc>) -> Result<u64>;
 }
 
 /// Opens the store named by `url`: `sqlite://PATH` (created if missing) or `postgres://…`.
 /// Any other scheme is rejected.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
+}
+
+/// Opens the store like [`connect`], with at most `pool_size` PostgreSQL connections. SQLite
+/// keeps its own pool of 8, because it runs one writer at a time whatever the pool.
+pub async fn connect_with_pool_size(url: &str, pool_size: u32) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(PostgresStore::connect_with_pool_size(url, pool_size).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

@@ -459,3 +459,11 @@ pub struct SupportTicket {
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<i64>,
 }
+
+/// The current fixed window of a rate-limited key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow {
+    pub window_start: DateTime<Utc>,
+    /// Hits counted in the window, the latest included.
+    pub count: i64,
+}

@@ -454,7 +454,11 @@ macro_rules! impl_store {
                     insert_notification(&mut *transaction, *user_id, change.report_id, event_id, change.at).await?;
                 }
 
+                let mut changes = vec![$crate::Change::Report(change.report_id)];
+                changes.extend(change.notify_user_ids.iter().map(|user_id| $crate::Change::Notifications(*user_id)));
+                self.announce(&mut transaction, &changes).await?;
                 transaction.commit().await?;
+                self.announced(&changes);
                 Ok(updated)
             }
 
@@ -531,13 +535,79 @@ macro_rules! impl_store {
             }
 
             async fn mark_notifications_read(&self, user_id: i64, report_id: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
-                sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND report_id = $3 AND read_at IS NULL")
+                let mut transaction = self.open_write().await?;
+                let marked = sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND report_id = $3 AND read_at IS NULL")
                     .bind($crate::rows::to_millis(at))
                     .bind(user_id)
                     .bind(report_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                let changes = if marked.rows_affected() > 0 { vec![$crate::Change::Notifications(user_id)] } else { Vec::new() };
+                self.announce(&mut transaction, &changes).await?;
+                transaction.commit().await?;
+                self.announced(&changes);
+                Ok(())
+            }
+
+            fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<$crate::Change> {
+                self.subscribe()
+            }
+
+            async fn hit_rate_limit(
+                &self,
+                key: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                window: chrono::Duration,
+            ) -> $crate::Result<$crate::RateWindow> {
+                use $crate::rows::to_millis;
+
+                // One statement, so the row lock (PostgreSQL) or the write lock (SQLite) makes
+                // concurrent hits on any node count one after another.
+                let mut transaction = self.open_write().await?;
+                let (window_start, count): (i64, i64) = sqlx::query_as(
+                    "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                     count = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.count + 1 END, \
+                     window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
+                     RETURNING window_start, count",
+                )
+                .bind(key)
+                .bind(to_millis(now))
+                .bind(to_millis(now - window))
+                .fetch_one(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok($crate::RateWindow { window_start: $crate::rows::from_millis(window_start)?, count })
+            }
+
+            async fn rate_limit(
+                &self,
+                key: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                window: chrono::Duration,
+            ) -> $crate::Result<Option<$crate::RateWindow>> {
+                let row: Option<(i64, i64)> = sqlx::query_as("SELECT window_start, count FROM rate_limits WHERE key = $1 AND window_start > $2")
+                    .bind(key)
+                    .bind($crate::rows::to_millis(now - window))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some((window_start, count)) => Ok(Some($crate::RateWindow { window_start: $crate::rows::from_millis(window_start)?, count })),
+                    None => Ok(None),
+                }
+            }
+
+            async fn clear_rate_limit(&self, key: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(key).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn delete_rate_limits_before(&self, before: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
+                let deleted = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                    .bind($crate::rows::to_millis(before))
                     .execute(&self.pool)
                     .await?;
-                Ok(())
+                Ok(deleted.rows_affected())
             }
 
             async fn mark_all_notifications_read(&self, user_id: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
@@ -867,14 +937,27 @@ macro_rules! impl_store {
                 let now = $crate::rows::to_millis(now);
                 let mut transaction = self.open_write().await?;
                 // The outer conditions repeat the inner ones: on PostgreSQL a row that another
-                // worker claimed meanwhile is re-checked against them and skipped.
-                let claimed: Vec<(i64,)> = sqlx::query_as(
-                    "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 \
-                     WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
-                     AND id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-                     AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3) \
-                     RETURNING id",
-                )
+                // worker claimed meanwhile is re-checked against them after its lock is released,
+                // and skipped. `SKIP LOCKED` makes a second worker pass over the rows a first one is
+                // claiming and take the next ones, instead of waiting and then claiming none.
+                // SQLite has no row locks and runs one write transaction at a time.
+                let sql = match $backend {
+                    $crate::Backend::Postgres => concat!(
+                        "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 \
+                         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                         AND id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+                         AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3 ",
+                        "FOR UPDATE SKIP LOCKED) RETURNING id"
+                    ),
+                    $crate::Backend::Sqlite => concat!(
+                        "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 \
+                         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                         AND id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+                         AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3) \
+                         RETURNING id"
+                    ),
+                };
+                let claimed: Vec<(i64,)> = sqlx::query_as(sql)
                 .bind($crate::rows::to_millis(lease_until))
                 .bind(now)
                 .bind(limit)
@@ -1176,7 +1259,10 @@ macro_rules! impl_store {
                 let event_id = insert_event(&mut *transaction, created.id, Some(report.author_id), first.actor_role, None, &first).await?;
                 insert_notification(&mut *transaction, report.author_id, created.id, event_id, report.created_at).await?;
 
+                let changes = [$crate::Change::Report(created.id), $crate::Change::Notifications(report.author_id)];
+                self.announce(&mut transaction, &changes).await?;
                 transaction.commit().await?;
+                self.announced(&changes);
                 Ok(created)
             }
         }

@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Sqlite, Transaction};
 
 use crate::Result;
+use crate::changes::{Change, ChangeHub};
 use crate::shared::{HasDatabase, impl_store};
 
 /// How long a writer waits for the lock before failing.
@@ -16,6 +17,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    changes: ChangeHub,
 }
 
 impl HasDatabase for SqliteStore {
@@ -31,7 +33,21 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, changes: ChangeHub::new() })
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Does nothing: an SQLite installation runs one `serve` node, so [`SqliteStore::announced`]
+    /// publishes in process after the commit.
+    async fn announce(&self, _transaction: &mut Transaction<'static, Sqlite>, _changes: &[Change]) -> Result<()> {
+        Ok(())
+    }
+
+    fn announced(&self, changes: &[Change]) {
+        self.changes.publish(changes);
     }
 
     async fn open_write(&self) -> Result<Transaction<'static, Sqlite>> {

@@ -12,8 +12,8 @@ use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
-use pomoshnik_store::{FiledPage, NotificationFilter, 
-    Created, Delivery, DeliveryMode, FileMetadata, FileRecord, Identity, NearbyQuery, NewFile, NewReport, NewUser, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
+use pomoshnik_store::{
+    Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewFile, NewReport, NewUser, NotificationFilter, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
     StoreError, User, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -40,6 +40,8 @@ on_both_backends!(with_store => deliveries_follow_modes);
 on_both_backends!(with_store => deliveries_retry_then_fail);
 on_both_backends!(with_store => rating_replaced_keeps_first_time);
 on_both_backends!(with_store => identities_link_and_find);
+on_both_backends!(with_store => rate_limit_fixed_windows);
+on_both_backends!(with_store => changes_announced_after_commit, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_store => pending_sign_in_taken_once);
 on_both_backends!(with_store => deliveries_claimed_once, flavor = "multi_thread", worker_threads = 4);
 on_both_backends!(with_store => followers_join_once);
@@ -1546,4 +1548,76 @@ async fn tickets_open_until_closed(store: Arc<dyn Store>) {
     assert_eq!(open, vec![second]);
     let again = store.close_ticket(first.id, moderator.id, at + Duration::hours(2)).await;
     assert!(matches!(again, Err(StoreError::NotFound)), "a closed ticket was closed again: {again:?}");
+}
+
+async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let window = Duration::minutes(15);
+    assert_eq!(store.rate_limit("sign-in:a", start, window).await.expect("read failed"), None);
+
+    for expected in 1..=3 {
+        let hit = store.hit_rate_limit("sign-in:a", start + Duration::minutes(expected), window).await.expect("hit failed");
+        assert_eq!(hit.count, expected);
+        assert_eq!(hit.window_start, start + Duration::minutes(1), "a hit inside the window moved its start");
+    }
+    let other = store.hit_rate_limit("sign-in:b", start, window).await.expect("hit failed");
+    assert_eq!(other.count, 1, "keys share a count");
+    let current = store.rate_limit("sign-in:a", start + Duration::minutes(10), window).await.expect("read failed").expect("the window exists");
+    assert_eq!(current.count, 3, "reading counted a hit");
+
+    // The window started at minute 1 ends at minute 16; the next hit starts a new one.
+    let ended = start + Duration::minutes(16);
+    assert_eq!(store.rate_limit("sign-in:a", ended, window).await.expect("read failed"), None);
+    let renewed = store.hit_rate_limit("sign-in:a", ended, window).await.expect("hit failed");
+    assert_eq!((renewed.count, renewed.window_start), (1, ended));
+
+    store.clear_rate_limit("sign-in:a").await.expect("clear failed");
+    assert_eq!(store.rate_limit("sign-in:a", ended, window).await.expect("read failed"), None);
+    assert_eq!(store.delete_rate_limits_before(start + Duration::seconds(1)).await.expect("delete failed"), 1, "only sign-in:b had ended");
+    assert_eq!(store.delete_rate_limits_before(ended).await.expect("delete failed"), 0);
+}
+
+/// Waits for the next announcement other than `Missed`.
+async fn next_change(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> Change {
+    loop {
+        let change = tokio::time::timeout(std::time::Duration::from_secs(10), changes.recv())
+            .await
+            .expect("no change was announced within 10 s")
+            .expect("the change channel failed");
+        if change != Change::Missed {
+            return change;
+        }
+    }
+}
+
+async fn changes_announced_after_commit(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let mut changes = store.subscribe_changes();
+    if store.backend() == pomoshnik_store::Backend::Postgres {
+        // The listener announces `Missed` once its LISTEN is in effect.
+        let ready = tokio::time::timeout(std::time::Duration::from_secs(10), changes.recv()).await.expect("the listener did not start within 10 s");
+        assert_eq!(ready.expect("the change channel failed"), Change::Missed);
+    }
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+
+    let report = create(&store, author.id, start).await;
+    let filed = [next_change(&mut changes).await, next_change(&mut changes).await];
+    assert!(filed.contains(&Change::Report(report.id)), "{filed:?}");
+    assert!(filed.contains(&Change::Notifications(author.id)), "{filed:?}");
+
+    let mut review = change(&report, moderator.id, Status::UnderReview, start + Duration::minutes(1));
+    review.notify_user_ids = vec![author.id];
+    store.apply_status_change(&review).await.expect("status change failed");
+    let changed = [next_change(&mut changes).await, next_change(&mut changes).await];
+    assert!(changed.contains(&Change::Report(report.id)), "{changed:?}");
+    assert!(changed.contains(&Change::Notifications(author.id)), "{changed:?}");
+
+    // A change that fails announces nothing; the next announcement is the read notifications.
+    let stale = change(&report, moderator.id, Status::UnderReview, start + Duration::minutes(2));
+    assert!(matches!(store.apply_status_change(&stale).await, Err(StoreError::Conflict)));
+    store.mark_notifications_read(author.id, report.id, start + Duration::minutes(3)).await.expect("marking read failed");
+    assert_eq!(next_change(&mut changes).await, Change::Notifications(author.id));
 }

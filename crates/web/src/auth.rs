@@ -16,6 +16,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::limits;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "pomoshnik_session";
@@ -69,8 +70,19 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 /// Checks the login and password and opens a session; returns the user and the session token.
-pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<(User, String), ApiError> {
-    let found = state.store.user_by_email(&normalize_email(login)).await?;
+/// Fails with 429 once the account or the client `address` has too many failed attempts
+/// ([`crate::limits::RateLimits`]), before the password is checked.
+pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Option<std::net::IpAddr>) -> Result<(User, String), ApiError> {
+    let login = normalize_email(login);
+    let rate_limits = state.config.rate_limits;
+    let account_key = limits::sign_in_account_key(&login);
+    let address_key = address.map(limits::sign_in_address_key);
+    limits::check(state, &account_key, rate_limits.sign_in_per_account).await?;
+    if let Some(key) = &address_key {
+        limits::check(state, key, rate_limits.sign_in_per_address).await?;
+    }
+
+    let found = state.store.user_by_email(&login).await?;
     let hash = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
     let password_matches = verify_password(password.to_owned(), hash).await;
 
@@ -78,9 +90,16 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<(U
         Some((user, _)) if password_matches && !user.disabled => user,
         _ => {
             tracing::info!("sign-in rejected");
+            limits::record(state, &account_key, rate_limits.sign_in_per_account).await;
+            if let Some(key) = &address_key {
+                limits::record(state, key, rate_limits.sign_in_per_address).await;
+            }
             return Err(ApiError::unauthorized().with_field("login").with_code("invalid_credentials"));
         }
     };
+    if let Err(error) = state.store.clear_rate_limit(&account_key).await {
+        tracing::warn!(%error, user.id = user.id, "could not clear the failed sign-ins of an account");
+    }
     if !user.confirmed {
         return Err(ApiError::forbidden().with_code("account_not_confirmed"));
     }

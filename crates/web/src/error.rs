@@ -40,11 +40,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub problem: Problem,
     pub problems: Vec<Problem>,
+    /// Seconds for the `Retry-After` header of a rate-limited request.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str) -> ApiError {
-        ApiError { status, problem: Problem { code: code.to_owned(), message: Tr.error(code, &[]), field: None }, problems: Vec::new() }
+        ApiError { status, problem: Problem { code: code.to_owned(), message: Tr.error(code, &[]), field: None }, problems: Vec::new(), retry_after: None }
     }
 
     /// Replaces the code and message, keeping the status.
@@ -78,7 +80,7 @@ impl ApiError {
     /// Several problems at once; the first is the main one.
     pub fn unprocessable(problems: Vec<Problem>) -> ApiError {
         let problem = problems.first().cloned().unwrap_or_else(|| Problem { code: "invalid".into(), message: Tr.error("invalid", &[]), field: None });
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, problem, problems }
+        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, problem, problems, retry_after: None }
     }
 
     /// Logs the cause and hides it from the client.
@@ -130,7 +132,7 @@ impl From<UploadError> for ApiError {
             UploadError::TypeNotAllowed { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::BAD_REQUEST,
         };
-        ApiError { status, problem: Problem::from_upload_error(&error), problems: Vec::new() }
+        ApiError { status, problem: Problem::from_upload_error(&error), problems: Vec::new(), retry_after: None }
     }
 }
 
@@ -150,6 +152,10 @@ struct ErrorContent<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorContent { problem: &self.problem, errors: &self.problems } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -10,6 +10,7 @@ mod files;
 mod heavy;
 mod map_index;
 pub mod i18n;
+pub mod limits;
 pub mod mail;
 mod answer;
 mod metrics;

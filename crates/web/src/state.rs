@@ -24,6 +24,11 @@ pub struct WebConfig {
     pub providers: Vec<ProviderConfig>,
     /// Hotline phone number shown on the help page, such as `+7 495 777-77-77`.
     pub hotline: Option<String>,
+    /// Request header in which the load balancer in front of the nodes puts the client's
+    /// address, such as `X-Forwarded-For`. Without it the rate limits per address use the TCP
+    /// peer, which behind a balancer is the balancer itself.
+    pub client_address_header: Option<axum::http::HeaderName>,
+    pub rate_limits: crate::limits::RateLimits,
 }
 
 #[derive(Clone)]

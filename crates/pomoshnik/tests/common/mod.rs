@@ -93,7 +93,18 @@ impl TestService {
         let database = TestDatabase::create(kind).await;
         let data_dir = tempfile::tempdir().expect("failed to create a temporary data directory");
         let installation = Installation::new(data_dir.path(), Some(database.url().to_owned())).with_s3(s3);
-        let web = WebConfig { secure_cookies: false, tile_url: None, public_url: base_url.clone(), providers: providers(&base_url), hotline: Some(HOTLINE.to_owned()) };
+        // Some scenarios file dozens of reports as one resident; cluster.rs tests that limit.
+        let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
+        rate_limits.reports_per_resident.max = i64::MAX;
+        let web = WebConfig {
+            secure_cookies: false,
+            tile_url: None,
+            public_url: base_url.clone(),
+            providers: providers(&base_url),
+            hotline: Some(HOTLINE.to_owned()),
+            client_address_header: None,
+            rate_limits,
+        };
         let state = installation
             .app_state(web, None)
             .await

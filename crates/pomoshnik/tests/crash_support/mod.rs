@@ -26,7 +26,8 @@ pub struct Setup {
 }
 
 impl Setup {
-    fn command(&self) -> Command {
+    /// The `pomoshnik` binary with the installation's data directory and database.
+    pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pomoshnik"));
         command
             .arg("--data-dir")
@@ -38,7 +39,7 @@ impl Setup {
         command
     }
 
-    fn log_file(&self) -> std::fs::File {
+    pub fn log_file(&self) -> std::fs::File {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -46,7 +47,7 @@ impl Setup {
             .unwrap_or_else(|error| panic!("failed to open the server log {}: {error}", self.log_path.display()))
     }
 
-    fn log_tail(&self) -> String {
+    pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
         let start = log.len().saturating_sub(4000);
         log.get(start..).unwrap_or(&log).to_owned()
@@ -54,9 +55,15 @@ impl Setup {
 
     /// Runs `pomoshnik user add` with the password on standard input.
     pub async fn add_user(&self, role: &str, email: &str, password: &str) {
+        self.add_user_with(&["--role", role, "--email", email], password).await;
+    }
+
+    /// Runs `pomoshnik user add ARGUMENTS` with the password on standard input.
+    pub async fn add_user_with(&self, arguments: &[&str], password: &str) {
         let mut child = self
             .command()
-            .args(["user", "add", "--role", role, "--email", email])
+            .args(["user", "add"])
+            .args(arguments)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(self.log_file())
@@ -67,7 +74,7 @@ impl Setup {
         drop(stdin);
 
         let status = child.wait().await.expect("failed to wait for `pomoshnik user add`");
-        assert!(status.success(), "`pomoshnik user add --role {role} --email {email}` failed with {status}:\n{}", self.log_tail());
+        assert!(status.success(), "`pomoshnik user add {}` failed with {status}:\n{}", arguments.join(" "), self.log_tail());
     }
 
     /// Starts `pomoshnik ARGS` (such as `worker`) in the background, with standard error appended

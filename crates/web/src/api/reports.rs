@@ -14,6 +14,7 @@ use super::extract::{ApiJson, ApiQuery};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem};
 use crate::i18n::Tr;
+use crate::limits;
 use crate::reports::{self, Submission};
 use crate::state::AppState;
 use crate::upload::{self, read_multipart};
@@ -98,6 +99,9 @@ fn upload_failure(problems: Vec<Problem>) -> ApiError {
 
 pub async fn create(State(state): State<AppState>, ApiUser(signed): ApiUser, headers: HeaderMap, multipart: Multipart) -> Result<(StatusCode, Json<ReportView>), ApiError> {
     let key = idempotency_key(&headers)?;
+    // Checked before the body is read, so a rejected request stores no files.
+    let reports_key = limits::reports_key(signed.user.id);
+    limits::check(&state, &reports_key, state.config.rate_limits.reports_per_resident).await?;
     let intake = read_multipart(&state, &signed.user, multipart, 0).await?;
 
     if !intake.problems.is_empty() {
@@ -121,6 +125,9 @@ pub async fn create(State(state): State<AppState>, ApiUser(signed): ApiUser, hea
         }
     };
 
+    if let Created::New(_) = &created {
+        limits::record(&state, &reports_key, state.config.rate_limits.reports_per_resident).await;
+    }
     let status = match &created {
         Created::New(_) => StatusCode::CREATED,
         Created::Existing(_) => {

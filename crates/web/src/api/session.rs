@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::ApiJson;
 use crate::auth::{self, ApiUser};
 use crate::error::ApiError;
+use crate::limits::ClientAddress;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -26,8 +27,8 @@ struct UserInfo {
     agency: Option<String>,
 }
 
-pub async fn create(State(state): State<AppState>, ApiJson(credentials): ApiJson<Credentials>) -> Result<Json<SessionCreated>, ApiError> {
-    let (user, token) = auth::sign_in(&state, &credentials.login, &credentials.password).await?;
+pub async fn create(State(state): State<AppState>, ClientAddress(address): ClientAddress, ApiJson(credentials): ApiJson<Credentials>) -> Result<Json<SessionCreated>, ApiError> {
+    let (user, token) = auth::sign_in(&state, &credentials.login, &credentials.password, address).await?;
     let user = UserInfo { id: user.id, role: user.role.code(), agency: user.agency };
     Ok(Json(SessionCreated { token, user }))
 }

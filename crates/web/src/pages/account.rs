@@ -12,6 +12,7 @@ use super::sign_in::{ProviderButton, sign_in_buttons};
 use super::{Layout, render};
 use crate::auth::{self, MaybeUser, PageUser, safe_return_path};
 use crate::i18n::Tr;
+use crate::limits::ClientAddress;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -58,9 +59,9 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(State(state): State<AppState>, ClientAddress(address): ClientAddress, Form(form): Form<LoginForm>) -> Response {
     let next = safe_return_path(form.next.as_deref());
-    match auth::sign_in(&state, &form.login, &form.password).await {
+    match auth::sign_in(&state, &form.login, &form.password, address).await {
         Ok((user, token)) => {
             let target = if next == "/" && user.role != Role::Resident { "/staff/queue".to_owned() } else { next };
             ([(SET_COOKIE, auth::session_cookie(&state, &token))], Redirect::to(&target)).into_response()
@@ -70,7 +71,7 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
             let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()), providers };
             let mut response = render(&page);
             *response.status_mut() = error.status;
-            response
+            super::with_retry_after(response, &error)
         }
     }
 }

@@ -390,6 +390,12 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
         Ok(category) => category,
         Err(error) => return error_page(error),
     };
+    // Checked before the body is read, so a rejected request stores no files.
+    let reports_key = crate::limits::reports_key(signed.user.id);
+    let reports_limit = state.config.rate_limits.reports_per_resident;
+    if let Err(error) = crate::limits::check(&state, &reports_key, reports_limit).await {
+        return error_page(error);
+    }
     let intake = match read_multipart(&state, &signed.user, multipart, 0).await {
         Ok(intake) => intake,
         Err(error) => return error_page(error),
@@ -446,7 +452,11 @@ pub async fn submit(State(state): State<AppState>, PageUser(signed): PageUser, P
     if problems.is_empty() {
         let submission = Submission { category: category.code.clone(), draft, files: files.clone(), idempotency_key: Some(values.idempotency_key.clone()) };
         match reports::submit(&state, &signed.user, submission).await {
-            Ok(Created::New(report)) | Ok(Created::Existing(report)) => {
+            Ok(Created::New(report)) => {
+                crate::limits::record(&state, &reports_key, reports_limit).await;
+                return Redirect::to(&format!("/reports/{}?filed=1", report.number)).into_response();
+            }
+            Ok(Created::Existing(report)) => {
                 return Redirect::to(&format!("/reports/{}?filed=1", report.number)).into_response();
             }
             Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => problems.extend(error.problems),

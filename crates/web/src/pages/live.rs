@@ -1,15 +1,16 @@
 //! Live updates of open pages over server-sent events: the unread count in the header on every
-//! page, and the status of the report on its card. The stream polls the store, so it works the
-//! same on every node of a scaled-out installation.
+//! page, and the status of the report on its card. A stream reads the store again when the store
+//! announces a change concerning it ([`pomoshnik_store::Store::subscribe_changes`]), which on
+//! PostgreSQL arrives from whichever node committed it.
 
 use std::collections::VecDeque;
-use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use pomoshnik_store::User;
+use pomoshnik_store::{Change, User};
+use tokio::sync::broadcast::error::RecvError;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,9 +19,6 @@ use crate::auth::PageUser;
 use crate::i18n::Tr;
 use crate::reports::readable_report;
 use crate::state::AppState;
-
-/// Interval between two store reads for one open page.
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 #[derive(Deserialize)]
 pub struct LiveQuery {
@@ -39,6 +37,9 @@ struct Watch {
     unread: Option<i64>,
     pending: VecDeque<Event>,
     started: bool,
+    /// Id of the watched report, known after the first read.
+    report_id: Option<i64>,
+    changes: tokio::sync::broadcast::Receiver<Change>,
 }
 
 /// `GET /live`: an endless `text/event-stream` with `unread` events (`{"count", "label"}`) and,
@@ -51,14 +52,26 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
         }
     }
     let stopping = state.stopping.clone().cancelled_owned();
-    let watch = Watch { state, user: signed.user, report: query.report, version: query.version, unread: None, pending: VecDeque::new(), started: false };
+    // Subscribed before the first read, so that no change committed after it is missed.
+    let changes = state.store.subscribe_changes();
+    let watch = Watch {
+        state,
+        user: signed.user,
+        report: query.report,
+        version: query.version,
+        unread: None,
+        pending: VecDeque::new(),
+        started: false,
+        report_id: None,
+        changes,
+    };
     let events = futures_util::stream::unfold(watch, |mut watch| async move {
         loop {
             if let Some(event) = watch.pending.pop_front() {
                 return Some((Ok::<_, std::convert::Infallible>(event), watch));
             }
-            if watch.started {
-                tokio::time::sleep(POLL_INTERVAL).await;
+            if watch.started && !watch.wait_for_change().await {
+                return None;
             }
             watch.started = true;
             watch.poll().await;
@@ -70,8 +83,22 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
 }
 
 impl Watch {
+    /// Waits for a change of the user's notifications or the watched report, or for a sign that
+    /// changes were missed. Returns false when the store stops announcing changes.
+    async fn wait_for_change(&mut self) -> bool {
+        loop {
+            match self.changes.recv().await {
+                Ok(Change::Notifications(user_id)) if user_id == self.user.id => return true,
+                Ok(Change::Report(id)) if self.report.is_some() && self.report_id.is_none_or(|watched| watched == id) => return true,
+                Ok(Change::Missed) | Err(RecvError::Lagged(_)) => return true,
+                Ok(_) => {}
+                Err(RecvError::Closed) => return false,
+            }
+        }
+    }
+
     /// Queues an event for each change since the last read. A failed read is logged and
-    /// repeated at the next interval.
+    /// repeated at the next change.
     async fn poll(&mut self) {
         match self.state.store.unread_notifications(self.user.id).await {
             Ok(count) if Some(count) != self.unread => {
@@ -87,6 +114,7 @@ impl Watch {
         // Followers see the status too, so the read allows them.
         match readable_report(&self.state, &self.user, number).await {
             Ok((report, _)) if Some(report.version) != self.version => {
+                self.report_id = Some(report.id);
                 // The first read only records the version, unless the page showed an older one.
                 let changed = self.version.is_some();
                 self.version = Some(report.version);
@@ -101,7 +129,7 @@ impl Watch {
                     self.pending.push_back(Event::default().event("report").data(data.to_string()));
                 }
             }
-            Ok(_) => {}
+            Ok((report, _)) => self.report_id = Some(report.id),
             Err(error) => tracing::warn!(?error, user_id = self.user.id, "live update could not read the watched report"),
         }
     }

@@ -143,5 +143,13 @@ pub fn error_page(error: ApiError) -> Response {
     let page = ErrorPage { layout: Layout::anonymous(Tr.t("error-title")), t: Tr, message: error.problem.message.clone() };
     let mut response = render(&page);
     *response.status_mut() = error.status;
+    with_retry_after(response, &error)
+}
+
+/// Adds the `Retry-After` header of a rate-limited request to a page.
+pub fn with_retry_after(mut response: Response, error: &ApiError) -> Response {
+    if let Some(seconds) = error.retry_after {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    }
     response
 }

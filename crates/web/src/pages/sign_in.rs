@@ -320,7 +320,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 fn error_response(state: &AppState, code: &str, error: &SignInError) -> Response {
     let provider_name = state.providers.get(code).map(|provider| provider.settings.display_name.clone()).unwrap_or_default();
     let message = Tr.error(error.code(), &[("provider", provider_name)]);
-    let api_error = ApiError { status: error.status(), problem: Problem { code: error.code().to_owned(), message, field: None }, problems: Vec::new() };
+    let api_error = ApiError { status: error.status(), problem: Problem { code: error.code().to_owned(), message, field: None }, problems: Vec::new(), retry_after: None };
     super::error_page(api_error)
 }
 

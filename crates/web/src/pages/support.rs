@@ -105,6 +105,14 @@ pub async fn create(State(state): State<AppState>, PageUser(signed): PageUser, F
         return page;
     }
 
+    let limit = state.config.rate_limits.support_per_user;
+    if let Err(error) = crate::limits::hit(&state, &crate::limits::support_key(signed.user.id), limit).await {
+        let message = error.problem.message.clone();
+        let mut page = help_page(&state, Some(&signed), form, Some(message), None).await;
+        *page.status_mut() = error.status;
+        return super::with_retry_after(page, &error);
+    }
+
     let report_number = form.report_number.as_deref().map(str::trim).filter(|number| !number.is_empty());
     let topic = topic.unwrap_or_default();
     match state.store.create_ticket(signed.user.id, &topic, report_number, &text, Utc::now()).await {
