@@ -126,8 +126,9 @@ enum Command {
         batch: i64,
     },
     /// Copy an embedded installation (the SQLite database of --database-url or --data-dir, and
-    /// its files) into an empty PostgreSQL database and a shared file directory, then verify
-    /// row counts, per-table checksums and file hashes. The source is not changed.
+    /// its files) into an empty PostgreSQL database and the S3 bucket or shared file directory
+    /// of the scaled-out nodes, then verify row counts, per-table checksums and file hashes. The
+    /// source is not changed.
     CopyToPostgres {
         /// The empty PostgreSQL database to fill: postgres://USER@HOST/DB. Migrated first.
         #[arg(long, env = "POMOSHNIK_TARGET_DATABASE_URL")]

@@ -1,8 +1,9 @@
 //! A scaled-out installation on loopback: two `pomoshnik serve` processes and one
-//! `pomoshnik worker` on a PostgreSQL database made for the test, sharing one data directory.
-//! A report filed on node A is processed on node B, a live update stream open on node A shows
-//! each status change, and the worker e-mails the resident. The same scenario then runs on a
-//! database that `pomoshnik copy-to-postgres` filled from a populated embedded installation.
+//! `pomoshnik worker` on a PostgreSQL database made for the test, keeping files in an S3 bucket
+//! of a moto server (`pip install 'moto[server]'`). A report filed on node A is processed on
+//! node B, a live update stream open on node A shows each status change, and the worker e-mails
+//! the resident. The same scenario then runs on a database and bucket that
+//! `pomoshnik copy-to-postgres` filled from a populated embedded installation.
 //! The rate limits are checked across the nodes.
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
@@ -19,6 +20,7 @@ use crash_support::{Server, Setup, sign_in};
 use futures_util::StreamExt;
 use mailparse::MailHeaderMap;
 use pomoshnik_test_support::TestDatabase;
+use pomoshnik_test_support::s3::{ACCESS_KEY_ID, MotoServer, SECRET_ACCESS_KEY};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -33,7 +35,34 @@ const EXECUTOR: &str = "cluster-executor@example.org";
 const ARRIVAL_LIMIT: Duration = Duration::from_secs(20);
 
 fn setup_in(directory: &tempfile::TempDir, name: &str, database_url: String) -> Setup {
-    Setup { data_dir: directory.path().join(name), database_url, log_path: directory.path().join(format!("{name}.log")) }
+    Setup { data_dir: directory.path().join(name), database_url, log_path: directory.path().join(format!("{name}.log")), env: Vec::new() }
+}
+
+/// Points every process of `setup` at a new bucket on the moto server, as an operator's
+/// environment file would.
+async fn use_bucket(setup: &mut Setup, moto: &MotoServer, name: &str) -> String {
+    let bucket = moto.create_bucket(name).await;
+    setup.env = vec![
+        ("POMOSHNIK_S3_BUCKET".to_owned(), bucket.clone()),
+        ("POMOSHNIK_S3_ENDPOINT".to_owned(), moto.endpoint().to_owned()),
+        ("POMOSHNIK_S3_ACCESS_KEY_ID".to_owned(), ACCESS_KEY_ID.to_owned()),
+        ("POMOSHNIK_S3_SECRET_ACCESS_KEY".to_owned(), SECRET_ACCESS_KEY.to_owned()),
+    ];
+    bucket
+}
+
+/// Checks that the bucket holds the original of each photo and that no original stayed in the
+/// shared data directory.
+async fn check_photos_in_bucket(setup: &Setup, moto: &MotoServer, bucket: &str, photos: &[&str]) {
+    let keys = moto.object_keys(bucket).await;
+    for photo in photos {
+        let sha256 = sha256_hex(&fixture(photo));
+        let key = format!("originals/{}/{sha256}", &sha256[..2]);
+        assert!(keys.contains(&key), "the bucket lacks {key} of {photo}: {keys:?}");
+    }
+    let originals = setup.data_dir.join("files").join("originals");
+    let left = crash_support::files_under(&originals, &originals);
+    assert!(left.is_empty(), "originals stayed in the data directory: {left:?}");
 }
 
 async fn add_accounts(setup: &Setup) {
@@ -196,17 +225,23 @@ async fn run_two_nodes(setup: &Setup) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_one_worker() {
     let database = TestDatabase::postgres().await;
+    let moto = MotoServer::start().await;
     let directory = tempfile::tempdir().expect("failed to create a temporary directory");
-    let setup = setup_in(&directory, "shared", database.url().to_owned());
+    let mut setup = setup_in(&directory, "shared", database.url().to_owned());
+    let bucket = use_bucket(&mut setup, &moto, "pomoshnik-cluster").await;
     add_accounts(&setup).await;
     run_two_nodes(&setup).await;
+    check_photos_in_bucket(&setup, &moto, &bucket, &[TVERSKAYA, ZELENOGRAD]).await;
 }
 
 /// Runs `pomoshnik copy-to-postgres` for `source` and returns its status, standard output and
 /// standard error.
-async fn copy_to_postgres(source: &Setup, target_url: &str, target_dir: &std::path::Path) -> (std::process::ExitStatus, String, String) {
+async fn copy_to_postgres(source: &Setup, target: &Setup) -> (std::process::ExitStatus, String, String) {
+    let target_url = target.database_url.as_str();
+    let target_dir = &target.data_dir;
     let output = source
         .command()
+        .envs(target.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
         .args(["copy-to-postgres", "--target-database-url", target_url, "--target-data-dir"])
         .arg(target_dir)
         .stdin(Stdio::null())
@@ -224,6 +259,7 @@ async fn copied_installation_runs_two_nodes() {
         database_url: format!("sqlite://{}", embedded_dir.join("pomoshnik.db").display()),
         data_dir: embedded_dir,
         log_path: directory.path().join("embedded.log"),
+        env: Vec::new(),
     };
     add_accounts(&embedded).await;
 
@@ -243,15 +279,18 @@ async fn copied_installation_runs_two_nodes() {
     assert!(server.wait_for_exit(Duration::from_secs(20)).await.success(), "the embedded server did not stop cleanly");
 
     let database = TestDatabase::postgres().await;
-    let scaled = setup_in(&directory, "scaled", database.url().to_owned());
-    let (status, summary, errors) = copy_to_postgres(&embedded, database.url(), &scaled.data_dir).await;
+    let moto = MotoServer::start().await;
+    let mut scaled = setup_in(&directory, "scaled", database.url().to_owned());
+    let bucket = use_bucket(&mut scaled, &moto, "pomoshnik-copied").await;
+    let (status, summary, errors) = copy_to_postgres(&embedded, &scaled).await;
     assert!(status.success(), "copy-to-postgres failed with {status}:\n{errors}");
     assert!(summary.contains("reports\t2 rows\tverified"), "summary: {summary}");
     assert!(summary.contains("users\t3 rows\tverified"), "summary: {summary}");
     assert!(summary.contains("files\t"), "summary: {summary}");
 
     // A second copy into the now filled database is rejected.
-    let (status, _, errors) = copy_to_postgres(&embedded, database.url(), &scaled.data_dir).await;
+    check_photos_in_bucket(&scaled, &moto, &bucket, &[TVERSKAYA, ZELENOGRAD]).await;
+    let (status, _, errors) = copy_to_postgres(&embedded, &scaled).await;
     assert!(!status.success(), "copy-to-postgres accepted a target that is not empty");
     assert!(errors.contains("the target database is not empty"), "no reason given:\n{errors}");
 

@@ -60,7 +60,7 @@ async fn with_installation(kind: DatabaseKind, scenario: impl AsyncFnOnce(Setup,
         Some(database) => database.url().to_owned(),
         None => format!("sqlite://{}", data_dir.path().join("pomoshnik.db").display()),
     };
-    let setup = Setup { data_dir: data_dir.path().to_owned(), database_url, log_path: log_dir.path().join("server.log") };
+    let setup = Setup { data_dir: data_dir.path().to_owned(), database_url, log_path: log_dir.path().join("server.log"), env: Vec::new() };
     scenario(setup, kind).await;
 }
 

@@ -194,6 +194,7 @@ async fn killed_worker_delivers_once() {
         database_url: format!("sqlite://{}", data_dir.join("pomoshnik.db").display()),
         data_dir,
         log_path: directory.path().join("server.log"),
+        env: Vec::new(),
     };
     setup.add_user("resident", "killed-worker-resident@example.org", PASSWORD).await;
     setup.add_user("moderator", "killed-worker-moderator@example.org", PASSWORD).await;

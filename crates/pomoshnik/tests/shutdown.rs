@@ -26,6 +26,7 @@ fn sqlite_setup(directory: &tempfile::TempDir) -> Setup {
         database_url: format!("sqlite://{}", data_dir.join("pomoshnik.db").display()),
         data_dir,
         log_path: directory.path().join("server.log"),
+        env: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use pomoshnik_store::{MapPoint, Store, StoreError};
-use tokio::sync::Mutex;
+use tokio::sync::RwLock;
 
 /// How far back the public map looks.
 pub const PUBLIC_WINDOW: Duration = Duration::days(90);
@@ -53,12 +53,15 @@ struct Points {
     cursor: Option<DateTime<Utc>>,
     loaded_at: Option<DateTime<Utc>>,
     pruned_at: Option<DateTime<Utc>>,
+    /// When the latest query for changes started. A request that arrived before it needs no
+    /// query of its own, because that one saw every change committed before the request.
+    queried_at: Option<std::time::Instant>,
 }
 
 /// Public reports of the last [`PUBLIC_WINDOW`], by id.
 #[derive(Default)]
 pub struct MapIndex {
-    points: Mutex<Points>,
+    points: RwLock<Points>,
 }
 
 impl MapIndex {
@@ -71,9 +74,18 @@ impl MapIndex {
         bounds: &Bounds,
         read: impl FnOnce(Vec<&MapPoint>) -> R,
     ) -> Result<R, StoreError> {
+        let arrived = std::time::Instant::now();
         let now = Utc::now();
-        let mut points = self.points.lock().await;
-        points.refresh(store, categories, now).await?;
+        {
+            let mut points = self.points.write().await;
+            let fresh = points.queried_at.is_some_and(|queried| queried >= arrived) && points.categories == *categories;
+            if !fresh {
+                let started = std::time::Instant::now();
+                points.refresh(store, categories, now).await?;
+                points.queried_at = Some(started);
+            }
+        }
+        let points = self.points.read().await;
         let since = now - PUBLIC_WINDOW;
         let inside = points
             .by_id

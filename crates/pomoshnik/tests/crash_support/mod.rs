@@ -23,6 +23,8 @@ pub struct Setup {
     pub database_url: String,
     /// Standard error of every server started, appended.
     pub log_path: PathBuf,
+    /// Environment variables of every process started, such as the S3 settings.
+    pub env: Vec<(String, String)>,
 }
 
 impl Setup {
@@ -35,6 +37,7 @@ impl Setup {
             .arg("--database-url")
             .arg(&self.database_url)
             .env("POMOSHNIK_LOG", "warn")
+            .envs(self.env.iter().map(|(name, value)| (name.as_str(), value.as_str())))
             .kill_on_drop(true);
         command
     }

@@ -83,28 +83,48 @@ fn point_feature(report: &MapPoint) -> Value {
     })
 }
 
-fn cluster_feature(members: &[&MapPoint]) -> Value {
-    let count = members.len() as f64;
-    let latitude = members.iter().map(|report| report.latitude).sum::<f64>() / count;
-    let longitude = members.iter().map(|report| report.longitude).sum::<f64>() / count;
+/// Builds a cluster of `count` reports drawn at their mean position.
+fn cluster_feature(count: usize, latitude: f64, longitude: f64) -> Value {
     json!({
         "type": "Feature",
         "geometry": { "type": "Point", "coordinates": [longitude, latitude] },
-        "properties": { "cluster": true, "count": members.len(), "label": Tr.count("map-cluster", members.len() as i64) },
+        "properties": { "cluster": true, "count": count, "label": Tr.count("map-cluster", count as i64) },
     })
+}
+
+/// Counts of one cell of the clustering grid.
+#[derive(Clone, Copy, Default)]
+struct Cell<'a> {
+    count: usize,
+    latitude_sum: f64,
+    longitude_sum: f64,
+    first: Option<&'a MapPoint>,
 }
 
 /// Groups reports by grid cell of the view; a cell with one report stays a point.
 fn clusters(reports: &[&MapPoint], bounds: &Bounds) -> Vec<Value> {
+    let side = GRID_CELLS as usize;
     let cell_width = (bounds.max_lon - bounds.min_lon) / GRID_CELLS;
     let cell_height = (bounds.max_lat - bounds.min_lat) / GRID_CELLS;
-    let mut cells: std::collections::BTreeMap<(i64, i64), Vec<&MapPoint>> = std::collections::BTreeMap::new();
+    let mut cells = vec![Cell::default(); side * side];
     for report in reports {
-        let column = ((report.longitude - bounds.min_lon) / cell_width).floor() as i64;
-        let row = ((report.latitude - bounds.min_lat) / cell_height).floor() as i64;
-        cells.entry((column, row)).or_default().push(report);
+        // Points on the upper edges belong to the last row or column.
+        let column = (((report.longitude - bounds.min_lon) / cell_width) as usize).min(side - 1);
+        let row = (((report.latitude - bounds.min_lat) / cell_height) as usize).min(side - 1);
+        let cell = &mut cells[row * side + column];
+        cell.count += 1;
+        cell.latitude_sum += report.latitude;
+        cell.longitude_sum += report.longitude;
+        cell.first.get_or_insert(report);
     }
-    cells.values().map(|members| if members.len() == 1 { point_feature(members[0]) } else { cluster_feature(members) }).collect()
+    cells
+        .iter()
+        .filter_map(|cell| match (cell.count, cell.first) {
+            (1, Some(point)) => Some(point_feature(point)),
+            (count, Some(_)) => Some(cluster_feature(count, cell.latitude_sum / count as f64, cell.longitude_sum / count as f64)),
+            _ => None,
+        })
+        .collect()
 }
 
 pub async fn reports(State(state): State<AppState>, ApiQuery(parameters): ApiQuery<BoxParameters>) -> Result<Json<Value>, ApiError> {
