@@ -97,7 +97,8 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Manage the API keys of Open311 clients (GeoReport v2 under /open311/v2).
+    /// Manage the API keys of Open311 clients (GeoReport v2 under /open311/v2) and of agency
+    /// systems (the JSON API under /api/v1).
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
@@ -131,6 +132,10 @@ enum ApiKeyCommand {
         /// Client name: lowercase Latin letters, digits and dashes, such as city-app.
         #[arg(long)]
         name: String,
+        /// Agency code: the key is then an agency system's, which reads that agency's reports in
+        /// the JSON API and sends their status changes, instead of an Open311 client's.
+        #[arg(long)]
+        agency: Option<String>,
     },
     /// List every key with its state.
     List,
@@ -295,10 +300,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_api_key_command(store: &dyn pomoshnik_store::Store, command: ApiKeyCommand) -> anyhow::Result<()> {
     match command {
-        ApiKeyCommand::Add { name } => {
-            let issued = pomoshnik::add_api_key(store, &name).await?;
+        ApiKeyCommand::Add { name, agency } => {
+            let issued = pomoshnik::add_api_key(store, &name, agency.as_deref()).await?;
+            let kind = if agency.is_some() { "agency system" } else { "Open311 client" };
             eprintln!(
-                "created Open311 client {} with account {} (id {}); the key below is shown only once",
+                "created {kind} {} with account {} (id {}); the key below is shown only once",
                 issued.api_key.name, issued.account.email, issued.account.id
             );
             println!("{}", issued.key);
