@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use pomoshnik::webhook::{WebhookWorker, configure_webhooks};
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
@@ -23,8 +24,8 @@ struct Cli {
     #[arg(long, global = true, env = "POMOSHNIK_DATABASE_URL")]
     database_url: Option<String>,
 
-    /// Configuration file (TOML) with the sign-in providers. Default: <data-dir>/pomoshnik.toml
-    /// when it exists, otherwise no providers.
+    /// Configuration file (TOML) with the sign-in providers and webhook destinations. Default:
+    /// <data-dir>/pomoshnik.toml when it exists, otherwise neither.
     #[arg(long, global = true, env = "POMOSHNIK_CONFIG")]
     config: Option<PathBuf>,
 
@@ -76,12 +77,12 @@ enum Command {
         #[arg(long, env = "POMOSHNIK_HOTLINE")]
         hotline: Option<String>,
 
-        /// E-mail is sent by a separate `pomoshnik worker`, not by this process.
+        /// E-mail and webhooks are sent by a separate `pomoshnik worker`, not by this process.
         #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
         external_worker: bool,
     },
-    /// Send e-mail notifications only, for a deployment where the web service runs with
-    /// --external-worker.
+    /// Send e-mail notifications and webhooks only, for a deployment where the web service runs
+    /// with --external-worker.
     Worker {
         /// Public address of the service, for links in the e-mails.
         #[arg(long, env = "POMOSHNIK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
@@ -251,29 +252,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
 
+            configure_webhooks(state.store.as_ref(), &config.webhooks).await?;
+
             let stop = stop_on_signal();
-            let worker = match mail {
-                Some(mail) => {
-                    let worker = DeliveryWorker::new(state.store.clone(), &mail, WorkerConfig::default())?;
-                    Some(tokio::spawn(worker.run(stop.clone().cancelled_owned())))
-                }
-                None => None,
-            };
+            let mut workers = Vec::new();
+            if let Some(mail) = mail {
+                let worker = DeliveryWorker::new(state.store.clone(), &mail, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            if !external_worker && !config.webhooks.is_empty() {
+                let worker = WebhookWorker::new(state.store.clone(), config.webhooks, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
             let drain_limit = std::time::Duration::from_secs(shutdown_timeout);
             let served = pomoshnik::serve_with_drain_limit(listener, state, stop.cancelled_owned(), drain_limit).await;
-            if let Some(worker) = worker {
-                worker.await.context("the delivery worker panicked")?;
+            for worker in workers {
+                worker.await.context("a worker panicked")?;
             }
             served
         }
         Command::Worker { public_url, mail } => {
-            let Some(mail) = mail.config(&public_url) else {
-                anyhow::bail!("`pomoshnik worker` needs --smtp-url (or POMOSHNIK_SMTP_URL) to send e-mail");
-            };
+            let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
+            let mail = mail.config(&public_url);
+            if mail.is_none() && config.webhooks.is_empty() {
+                anyhow::bail!("`pomoshnik worker` has nothing to send: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, or [webhooks.NAME] tables in the configuration file");
+            }
             let store = installation.open_store().await?;
-            pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
-            let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default())?;
-            worker.run(stop_on_signal().cancelled_owned()).await;
+            configure_webhooks(store.as_ref(), &config.webhooks).await?;
+            let stop = stop_on_signal();
+            let mut workers = Vec::new();
+            if let Some(mail) = mail {
+                pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
+                let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            if !config.webhooks.is_empty() {
+                let worker = WebhookWorker::new(store.clone(), config.webhooks, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.cancelled_owned())));
+            }
+            for worker in workers {
+                worker.await.context("a worker panicked")?;
+            }
             store.close().await;
             Ok(())
         }
