@@ -2,6 +2,7 @@
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
 pub mod copy;
+pub mod webhook;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -290,13 +291,7 @@ pub async fn add_user(store: &dyn Store, request: UserRequest) -> anyhow::Result
 
     match (request.role, &request.agency) {
         (Role::Executor, None) => bail!("an executor needs --agency CODE: the agency whose reports they work"),
-        (Role::Executor, Some(code)) => {
-            let catalog = store.catalog().await?;
-            if catalog.agency(code).is_none() {
-                let known: Vec<&str> = catalog.agencies.iter().map(|agency| agency.code.as_str()).collect();
-                bail!("unknown agency {code:?}; known agencies: {}", known.join(", "));
-            }
-        }
+        (Role::Executor, Some(code)) => check_agency(store, code).await?,
         (role, Some(_)) => bail!("--agency applies only to executors, not to the {} role", role.code()),
         (_, None) => {}
     }
@@ -347,10 +342,27 @@ fn looks_like_email(email: &str) -> bool {
     }
 }
 
-/// Creates an Open311 client: its resident account and its API key. The returned key is the
-/// only copy; the database keeps its SHA-256.
-pub async fn add_api_key(store: &dyn Store, name: &str) -> anyhow::Result<pomoshnik_web::open311::clients::IssuedKey> {
-    Ok(pomoshnik_web::open311::clients::create_client(store, name).await?)
+/// Creates an API key and its account: an Open311 client's resident account, or with `agency`
+/// the executor account of that agency's system. The returned key is the only copy; the
+/// database keeps its SHA-256.
+pub async fn add_api_key(store: &dyn Store, name: &str, agency: Option<&str>) -> anyhow::Result<pomoshnik_web::open311::clients::IssuedKey> {
+    use pomoshnik_web::open311::clients;
+
+    let Some(agency) = agency else {
+        return Ok(clients::create_client(store, name).await?);
+    };
+    check_agency(store, agency).await?;
+    Ok(clients::create_agency_key(store, name, agency).await?)
+}
+
+/// Checks that the catalog has an agency with this code, and lists the codes when not.
+pub async fn check_agency(store: &dyn Store, code: &str) -> anyhow::Result<()> {
+    let catalog = store.catalog().await?;
+    if catalog.agency(code).is_none() {
+        let known: Vec<&str> = catalog.agencies.iter().map(|agency| agency.code.as_str()).collect();
+        bail!("unknown agency {code:?}; known agencies: {}", known.join(", "));
+    }
+    Ok(())
 }
 
 /// Revokes the API key of the client `name`. The client account and its reports stay.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use pomoshnik::webhook::{WebhookWorker, configure_webhooks};
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
@@ -30,8 +31,8 @@ struct Cli {
     #[arg(long, global = true, env = "POMOSHNIK_DATABASE_POOL_SIZE", default_value_t = pomoshnik_store::DEFAULT_POOL_SIZE)]
     database_pool_size: u32,
 
-    /// Configuration file (TOML) with the sign-in providers. Default: <data-dir>/pomoshnik.toml
-    /// when it exists, otherwise no providers.
+    /// Configuration file (TOML) with the sign-in providers and webhook destinations. Default:
+    /// <data-dir>/pomoshnik.toml when it exists, otherwise neither.
     #[arg(long, global = true, env = "POMOSHNIK_CONFIG")]
     config: Option<PathBuf>,
 
@@ -83,7 +84,7 @@ enum Command {
         #[arg(long, env = "POMOSHNIK_HOTLINE")]
         hotline: Option<String>,
 
-        /// E-mail is sent by a separate `pomoshnik worker`, not by this process.
+        /// E-mail and webhooks are sent by a separate `pomoshnik worker`, not by this process.
         #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
         external_worker: bool,
 
@@ -101,8 +102,8 @@ enum Command {
         #[arg(long, env = "POMOSHNIK_REPORTS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         reports_per_hour: u32,
     },
-    /// Send e-mail notifications only, for a deployment where the web service runs with
-    /// --external-worker.
+    /// Send e-mail notifications and webhooks only, for a deployment where the web service runs
+    /// with --external-worker.
     Worker {
         /// Public address of the service, for links in the e-mails.
         #[arg(long, env = "POMOSHNIK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
@@ -151,7 +152,8 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Manage the API keys of Open311 clients (GeoReport v2 under /open311/v2).
+    /// Manage the API keys of Open311 clients (GeoReport v2 under /open311/v2) and of agency
+    /// systems (the JSON API under /api/v1).
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
@@ -224,6 +226,10 @@ enum ApiKeyCommand {
         /// Client name: lowercase Latin letters, digits and dashes, such as city-app.
         #[arg(long)]
         name: String,
+        /// Agency code: the key is then an agency system's, which reads that agency's reports in
+        /// the JSON API and sends their status changes, instead of an Open311 client's.
+        #[arg(long)]
+        agency: Option<String>,
     },
     /// List every key with its state.
     List,
@@ -351,36 +357,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
 
+            configure_webhooks(state.store.as_ref(), &config.webhooks).await?;
+
             let stop = stop_on_signal();
-            let worker = match mail {
-                Some(mail) => {
-                    let worker = DeliveryWorker::new(state.store.clone(), &mail, WorkerConfig::default())?;
-                    Some(tokio::spawn(worker.run(stop.clone().cancelled_owned())))
-                }
-                None => None,
-            };
+            let mut workers = Vec::new();
+            if let Some(mail) = mail {
+                let worker = DeliveryWorker::new(state.store.clone(), &mail, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            if !external_worker && !config.webhooks.is_empty() {
+                let worker = WebhookWorker::new(state.store.clone(), config.webhooks, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
             let drain_limit = std::time::Duration::from_secs(shutdown_timeout);
             let served = pomoshnik::serve_with_drain_limit(listener, state, stop.cancelled_owned(), drain_limit).await;
-            if let Some(worker) = worker {
-                worker.await.context("the delivery worker panicked")?;
+            for worker in workers {
+                worker.await.context("a worker panicked")?;
             }
             served
         }
         Command::Worker { public_url, mail, lease_seconds, concurrency, batch } => {
-            let Some(mail) = mail.config(&public_url) else {
-                anyhow::bail!("`pomoshnik worker` needs --smtp-url (or POMOSHNIK_SMTP_URL) to send e-mail");
-            };
-            let store = installation.open_store().await?;
-            pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
-            let stop = stop_on_signal();
-            let lease = std::time::Duration::from_secs(lease_seconds.max(1));
-            let mut loops = Vec::new();
-            for _ in 0..concurrency {
-                let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig { batch, lease, ..WorkerConfig::default() })?;
-                loops.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
+            let mail = mail.config(&public_url);
+            if mail.is_none() && config.webhooks.is_empty() {
+                anyhow::bail!("`pomoshnik worker` has nothing to send: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, or [webhooks.NAME] tables in the configuration file");
             }
-            for worker in loops {
-                worker.await.context("a delivery loop panicked")?;
+            let store = installation.open_store().await?;
+            configure_webhooks(store.as_ref(), &config.webhooks).await?;
+            let stop = stop_on_signal();
+            let worker_config = WorkerConfig { batch, lease: std::time::Duration::from_secs(lease_seconds.max(1)), ..WorkerConfig::default() };
+            let mut workers = Vec::new();
+            if let Some(mail) = mail {
+                pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
+                for _ in 0..concurrency {
+                    let worker = DeliveryWorker::new(store.clone(), &mail, worker_config.clone())?;
+                    workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+                }
+            }
+            if !config.webhooks.is_empty() {
+                let worker = WebhookWorker::new(store.clone(), config.webhooks, worker_config)?;
+                workers.push(tokio::spawn(worker.run(stop.cancelled_owned())));
+            }
+            for worker in workers {
+                worker.await.context("a worker panicked")?;
             }
             store.close().await;
             Ok(())
@@ -448,10 +467,11 @@ async fn copy_to_postgres(installation: &Installation, target_database_url: &str
 
 async fn run_api_key_command(store: &dyn pomoshnik_store::Store, command: ApiKeyCommand) -> anyhow::Result<()> {
     match command {
-        ApiKeyCommand::Add { name } => {
-            let issued = pomoshnik::add_api_key(store, &name).await?;
+        ApiKeyCommand::Add { name, agency } => {
+            let issued = pomoshnik::add_api_key(store, &name, agency.as_deref()).await?;
+            let kind = if agency.is_some() { "agency system" } else { "Open311 client" };
             eprintln!(
-                "created Open311 client {} with account {} (id {}); the key below is shown only once",
+                "created {kind} {} with account {} (id {}); the key below is shown only once",
                 issued.api_key.name, issued.account.email, issued.account.id
             );
             println!("{}", issued.key);

@@ -88,24 +88,7 @@ impl DeliveryWorker {
 
     /// Runs until `shutdown` completes, finishing the batch in progress first.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        tracing::info!("delivery worker started");
-        loop {
-            let claimed = match self.run_once(Utc::now()).await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!(error = %format!("{error:#}"), "delivery round failed; retrying after a pause");
-                    0
-                }
-            };
-            if claimed == 0 {
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    () = tokio::time::sleep(self.config.idle_poll) => {}
-                }
-            }
-        }
-        tracing::info!("delivery worker stopped");
+        run_rounds("delivery worker", self.config.idle_poll, shutdown, || self.run_once(Utc::now())).await;
     }
 
     /// Claims and sends one batch of deliveries due at `now`, and returns how many were claimed.
@@ -176,7 +159,7 @@ impl DeliveryWorker {
             SendFailure::Permanent(text) => (text, true),
             SendFailure::Transient(text) => (text, false),
         };
-        let retry_at = if permanent || attempts >= self.config.max_attempts { None } else { Some(now + self.backoff(attempts)) };
+        let retry_at = if permanent { None } else { self.config.retry_at(attempts, now) };
         self.store.mark_delivery_failed(ids, text, retry_at).await?;
         let outcome = if retry_at.is_some() { "retry" } else { "failed" };
         metrics::counter!(DELIVERIES, "channel" => EMAIL_CHANNEL, "outcome" => outcome).increment(ids.len() as u64);
@@ -186,13 +169,49 @@ impl DeliveryWorker {
         }
         Ok(())
     }
+}
+
+impl WorkerConfig {
+    /// Returns when to try again after attempt number `attempts` failed at `now`, or None when
+    /// that was the last attempt.
+    pub fn retry_at(&self, attempts: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (attempts < self.max_attempts).then(|| now + self.backoff(attempts))
+    }
 
     /// Returns the wait before the retry that follows attempt number `attempts`.
     fn backoff(&self, attempts: i64) -> chrono::Duration {
         let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(20);
-        let wait = self.config.first_backoff.saturating_mul(1 << doublings).min(self.config.max_backoff);
+        let wait = self.first_backoff.saturating_mul(1 << doublings).min(self.max_backoff);
         chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
     }
+}
+
+/// Runs `round` again and again until `shutdown` completes, pausing `idle_poll` after a round
+/// that claimed nothing or failed. A round in progress finishes before the loop stops. `name`
+/// names the worker in the log.
+pub async fn run_rounds<F, R>(name: &str, idle_poll: Duration, shutdown: impl Future<Output = ()>, mut round: F)
+where
+    F: FnMut() -> R,
+    R: Future<Output = anyhow::Result<usize>>,
+{
+    tokio::pin!(shutdown);
+    tracing::info!(worker = name, "worker started");
+    loop {
+        let claimed = match round().await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(worker = name, error = %format!("{error:#}"), "worker round failed; retrying after a pause");
+                0
+            }
+        };
+        if claimed == 0 {
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(idle_poll) => {}
+            }
+        }
+    }
+    tracing::info!(worker = name, "worker stopped");
 }
 
 /// Reason a message was not sent.

@@ -207,7 +207,7 @@ async fn file_litter(open311: &Open311, key: &str) -> String {
 }
 
 async fn issue_key(service: &TestService, name: &str) -> pomoshnik_web::open311::clients::IssuedKey {
-    pomoshnik::add_api_key(service.state.store.as_ref(), name).await.unwrap_or_else(|error| panic!("failed to issue key {name}: {error:#}"))
+    pomoshnik::add_api_key(service.state.store.as_ref(), name, None).await.unwrap_or_else(|error| panic!("failed to issue key {name}: {error:#}"))
 }
 
 async fn discovery_and_services(service: &TestService) {
@@ -371,7 +371,7 @@ async fn filing_and_errors(service: &TestService) {
     expect_get_error(&open311, "tokens/2026-9999999", &[], StatusCode::NOT_FOUND, "not_found").await;
 
     // Client names are unique, and the client account cannot sign in.
-    let again = pomoshnik::add_api_key(service.state.store.as_ref(), "city-app").await;
+    let again = pomoshnik::add_api_key(service.state.store.as_ref(), "city-app", None).await;
     assert!(again.is_err_and(|error| error.to_string().contains("already exists")));
     let keys = service.state.store.list_api_keys().await.expect("listing keys works");
     let states: Vec<(&str, bool)> = keys.iter().map(|key| (key.name.as_str(), key.revoked_at.is_some())).collect();

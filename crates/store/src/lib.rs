@@ -166,6 +166,20 @@ pub trait Store: Send + Sync {
     /// Puts deliveries that failed for good back in the queue, due at `at`, and returns how many.
     async fn retry_failed_deliveries(&self, ids: &[i64], at: DateTime<Utc>) -> Result<u64>;
 
+    /// Replaces the list of webhook destinations that new dispatches are written for.
+    async fn set_webhook_destinations(&self, destinations: &[WebhookDestination]) -> Result<()>;
+    /// Claims up to `limit` pending webhook deliveries due at `now`, as
+    /// [`Store::claim_deliveries`] does for e-mail.
+    async fn claim_webhook_deliveries(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<WebhookDelivery>>;
+    async fn mark_webhook_delivered(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()>;
+    /// Records a failed attempt: the deliveries are retried at `retry_at`, or marked failed for
+    /// good when it is None.
+    async fn mark_webhook_failed(&self, ids: &[i64], error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Returns the number of webhook deliveries not yet acknowledged or failed for good.
+    async fn pending_webhook_deliveries(&self) -> Result<i64>;
+    /// The webhook deliveries of the report's latest dispatch, by destination name.
+    async fn report_webhook_status(&self, report_id: i64) -> Result<Vec<WebhookStatus>>;
+
     /// Stores the rating of a report, replacing an earlier one and keeping its first time.
     async fn rate_report(&self, report_id: i64, user_id: i64, score: i64, comment: Option<&str>, at: DateTime<Utc>) -> Result<Rating>;
     async fn report_rating(&self, report_id: i64) -> Result<Option<Rating>>;

@@ -203,6 +203,9 @@ pub struct StatusChange {
     pub duplicate_of_id: Option<i64>,
     /// Users notified of the change.
     pub notify_user_ids: Vec<i64>,
+    /// JSON body for the webhook destinations of `agency`. When set, the store writes one
+    /// webhook delivery per destination of that agency in the transaction of the change.
+    pub webhook_payload: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -404,6 +407,64 @@ pub struct FailedDelivery {
     pub attempts: i64,
     pub last_error: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// An agency system that receives the reports dispatched to its agency by webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDestination {
+    /// Unique name from the configuration, such as `gati-main`.
+    pub name: String,
+    pub agency_code: String,
+}
+
+/// One dispatch of one report to one destination, claimed by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub report_id: i64,
+    pub destination: String,
+    /// Sent with every attempt, so the destination can recognise a repeated request.
+    pub idempotency_key: String,
+    /// The JSON body, the same on every attempt.
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// State of a row of an outbox table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Not yet acknowledged; the worker tries again at the next attempt time.
+    Pending,
+    /// Acknowledged by the recipient.
+    Sent,
+    /// The last attempt failed and no more are made.
+    Failed,
+}
+
+impl OutboxState {
+    pub fn code(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<OutboxState> {
+        [OutboxState::Pending, OutboxState::Sent, OutboxState::Failed].into_iter().find(|state| state.code() == code)
+    }
+}
+
+/// How the latest dispatch of a report to one destination stands, for the staff's report card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookStatus {
+    pub destination: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// The author's rating of how a report was handled.

@@ -6,7 +6,10 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
-use crate::model::{Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User};
+use crate::model::{
+    Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
+    WebhookDelivery, WebhookStatus,
+};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -495,6 +498,52 @@ impl TicketRow {
             created_at: from_millis(self.created_at)?,
             closed_at: optional_millis(self.closed_at)?,
             closed_by: self.closed_by,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookDeliveryRow {
+    id: i64,
+    report_id: i64,
+    destination: String,
+    idempotency_key: String,
+    payload: String,
+    attempts: i64,
+}
+
+impl WebhookDeliveryRow {
+    pub(crate) fn into_delivery(self) -> WebhookDelivery {
+        WebhookDelivery {
+            id: self.id,
+            report_id: self.report_id,
+            destination: self.destination,
+            idempotency_key: self.idempotency_key,
+            payload: self.payload,
+            attempts: self.attempts,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookStatusRow {
+    destination: String,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: i64,
+    sent_at: Option<i64>,
+}
+
+impl WebhookStatusRow {
+    pub(crate) fn into_status(self) -> Result<WebhookStatus> {
+        Ok(WebhookStatus {
+            state: OutboxState::from_code(&self.state).ok_or_else(|| StoreError::Corrupt(format!("webhook delivery state {}", self.state)))?,
+            destination: self.destination,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            created_at: from_millis(self.created_at)?,
+            sent_at: self.sent_at.map(from_millis).transpose()?,
         })
     }
 }

@@ -453,6 +453,9 @@ macro_rules! impl_store {
                 for user_id in &change.notify_user_ids {
                     insert_notification(&mut *transaction, *user_id, change.report_id, event_id, change.at).await?;
                 }
+                if let (Some(payload), Some(agency)) = (&change.webhook_payload, &change.agency) {
+                    insert_webhook_deliveries(&mut *transaction, change.report_id, event_id, agency, payload, change.at).await?;
+                }
 
                 let mut changes = vec![$crate::Change::Report(change.report_id)];
                 changes.extend(change.notify_user_ids.iter().map(|user_id| $crate::Change::Notifications(*user_id)));
@@ -934,38 +937,7 @@ macro_rules! impl_store {
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
             ) -> $crate::Result<Vec<$crate::Delivery>> {
-                let now = $crate::rows::to_millis(now);
-                let mut transaction = self.open_write().await?;
-                // The outer conditions repeat the inner ones: on PostgreSQL a row that another
-                // worker claimed meanwhile is re-checked against them after its lock is released,
-                // and skipped. `SKIP LOCKED` makes a second worker pass over the rows a first one is
-                // claiming and take the next ones, instead of waiting and then claiming none.
-                // SQLite has no row locks and runs one write transaction at a time.
-                let sql = match $backend {
-                    $crate::Backend::Postgres => concat!(
-                        "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 \
-                         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
-                         AND id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-                         AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3 ",
-                        "FOR UPDATE SKIP LOCKED) RETURNING id"
-                    ),
-                    $crate::Backend::Sqlite => concat!(
-                        "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 \
-                         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
-                         AND id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-                         AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3) \
-                         RETURNING id"
-                    ),
-                };
-                let claimed: Vec<(i64,)> = sqlx::query_as(sql)
-                .bind($crate::rows::to_millis(lease_until))
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut *transaction)
-                .await?;
-                transaction.commit().await?;
-
-                let ids: Vec<i64> = claimed.into_iter().map(|(id,)| id).collect();
+                let ids = self.claim_outbox("deliveries", now, lease_until, limit).await?;
                 let mut deliveries = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
                     let sql = format!(
@@ -995,18 +967,7 @@ macro_rules! impl_store {
             }
 
             async fn mark_delivered(&self, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
-                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
-                    let sql = format!(
-                        "UPDATE deliveries SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id IN ({})",
-                        $crate::shared::placeholders(2, chunk.len())
-                    );
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind($crate::rows::to_millis(at));
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    query.execute(&self.pool).await?;
-                }
-                Ok(())
+                self.mark_outbox_sent("deliveries", ids, at).await
             }
 
             async fn mark_delivery_failed(
@@ -1015,23 +976,7 @@ macro_rules! impl_store {
                 error: &str,
                 retry_at: Option<chrono::DateTime<chrono::Utc>>,
             ) -> $crate::Result<()> {
-                let (state, next_attempt_at) = match retry_at {
-                    Some(at) => ("pending", Some($crate::rows::to_millis(at))),
-                    None => ("failed", None),
-                };
-                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
-                    let sql = format!(
-                        "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), last_error = $3, \
-                         locked_until = NULL WHERE id IN ({})",
-                        $crate::shared::placeholders(4, chunk.len())
-                    );
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(next_attempt_at).bind(error);
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    query.execute(&self.pool).await?;
-                }
-                Ok(())
+                self.mark_outbox_failed("deliveries", ids, error, retry_at).await
             }
 
             async fn pending_deliveries(&self) -> $crate::Result<i64> {
@@ -1069,6 +1014,69 @@ macro_rules! impl_store {
                     retried += query.execute(&self.pool).await?.rows_affected();
                 }
                 Ok(retried)
+            }
+
+            async fn set_webhook_destinations(&self, destinations: &[$crate::WebhookDestination]) -> $crate::Result<()> {
+                let mut transaction = self.open_write().await?;
+                sqlx::query("DELETE FROM webhook_destinations").execute(&mut *transaction).await?;
+                for destination in destinations {
+                    sqlx::query("INSERT INTO webhook_destinations (name, agency_code) VALUES ($1, $2)")
+                        .bind(&destination.name)
+                        .bind(&destination.agency_code)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn claim_webhook_deliveries(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::WebhookDelivery>> {
+                let ids = self.claim_outbox("webhook_deliveries", now, lease_until, limit).await?;
+                let mut deliveries = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "SELECT id, report_id, destination, idempotency_key, payload, attempts FROM webhook_deliveries \
+                         WHERE id IN ({}) ORDER BY id",
+                        $crate::shared::placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, $crate::rows::WebhookDeliveryRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    deliveries.extend(query.fetch_all(&self.pool).await?.into_iter().map($crate::rows::WebhookDeliveryRow::into_delivery));
+                }
+                Ok(deliveries)
+            }
+
+            async fn mark_webhook_delivered(&self, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                self.mark_outbox_sent("webhook_deliveries", ids, at).await
+            }
+
+            async fn mark_webhook_failed(&self, ids: &[i64], error: &str, retry_at: Option<chrono::DateTime<chrono::Utc>>) -> $crate::Result<()> {
+                self.mark_outbox_failed("webhook_deliveries", ids, error, retry_at).await
+            }
+
+            async fn pending_webhook_deliveries(&self) -> $crate::Result<i64> {
+                let (count,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").fetch_one(&self.pool).await?;
+                Ok(count)
+            }
+
+            async fn report_webhook_status(&self, report_id: i64) -> $crate::Result<Vec<$crate::WebhookStatus>> {
+                let rows: Vec<$crate::rows::WebhookStatusRow> = sqlx::query_as(
+                    "SELECT destination, state, attempts, last_error, created_at, sent_at FROM webhook_deliveries \
+                     WHERE report_id = $1 AND event_id = (SELECT MAX(event_id) FROM webhook_deliveries WHERE report_id = $1) \
+                     ORDER BY destination",
+                )
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::WebhookStatusRow::into_status).collect()
             }
 
             async fn rate_report(
@@ -1154,6 +1162,84 @@ macro_rules! impl_store {
         }
 
         impl $store {
+            /// Claims up to `limit` due rows of an outbox table (`deliveries` or
+            /// `webhook_deliveries`) for a worker until `lease_until`, counts the attempt and
+            /// returns their ids.
+            async fn claim_outbox(
+                &self,
+                table: &'static str,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<i64>> {
+                let mut transaction = self.open_write().await?;
+                // The outer conditions repeat the inner ones: on PostgreSQL a row that another
+                // worker claimed meanwhile is re-checked against them after its lock is released,
+                // and skipped. `SKIP LOCKED` makes a second worker pass over the rows a first one is
+                // claiming and take the next ones, instead of waiting and then claiming none.
+                // SQLite has no row locks and runs one write transaction at a time.
+                let skip_locked = match $backend {
+                    $crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+                    $crate::Backend::Sqlite => "",
+                };
+                let sql = format!(
+                    "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 \
+                     WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                     AND id IN (SELECT id FROM {table} WHERE state = 'pending' AND next_attempt_at <= $2 \
+                     AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
+                     RETURNING id"
+                );
+                let claimed: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind($crate::rows::to_millis(lease_until))
+                    .bind($crate::rows::to_millis(now))
+                    .bind(limit)
+                    .fetch_all(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+                Ok(claimed.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn mark_outbox_sent(&self, table: &'static str, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE {table} SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id IN ({})",
+                        $crate::shared::placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind($crate::rows::to_millis(at));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn mark_outbox_failed(
+                &self,
+                table: &'static str,
+                ids: &[i64],
+                error: &str,
+                retry_at: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> $crate::Result<()> {
+                let (state, next_attempt_at) = match retry_at {
+                    Some(at) => ("pending", Some($crate::rows::to_millis(at))),
+                    None => ("failed", None),
+                };
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE {table} SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), last_error = $3, \
+                         locked_until = NULL WHERE id IN ({})",
+                        $crate::shared::placeholders(4, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(next_attempt_at).bind(error);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
             async fn report_by_idempotency_key(&self, report: &$crate::NewReport) -> $crate::Result<Option<$crate::Report>> {
                 let Some(key) = &report.idempotency_key else {
                     return Ok(None);
@@ -1254,6 +1340,7 @@ macro_rules! impl_store {
                     deadline_at: None,
                     duplicate_of_id: None,
                     notify_user_ids: vec![report.author_id],
+                    webhook_payload: None,
                     at: report.created_at,
                 };
                 let event_id = insert_event(&mut *transaction, created.id, Some(report.author_id), first.actor_role, None, &first).await?;
@@ -1377,6 +1464,33 @@ macro_rules! impl_store {
             .bind($crate::rows::to_millis(at))
             .bind($crate::rows::to_millis(digest_at))
             .bind(format!("{}-", uuid::Uuid::new_v4().simple()))
+            .execute(&mut *connection)
+            .await?;
+            Ok(())
+        }
+
+        /// Writes one webhook delivery per destination of `agency` for the dispatch event
+        /// `event_id`. Each gets a random idempotency key that stays the same across retries.
+        async fn insert_webhook_deliveries(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            report_id: i64,
+            event_id: i64,
+            agency: &str,
+            payload: &str,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<()> {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (report_id, event_id, destination, agency_code, idempotency_key, payload, state, \
+                 attempts, next_attempt_at, created_at) \
+                 SELECT $1, $2, name, agency_code, $3 || name, $4, 'pending', 0, $5, $5 \
+                 FROM webhook_destinations WHERE agency_code = $6",
+            )
+            .bind(report_id)
+            .bind(event_id)
+            .bind(format!("{}-", uuid::Uuid::new_v4()))
+            .bind(payload)
+            .bind($crate::rows::to_millis(at))
+            .bind(agency)
             .execute(&mut *connection)
             .await?;
             Ok(())

@@ -13,8 +13,8 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewFile, NewReport, NewUser, NotificationFilter, PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store,
-    StoreError, User, connect,
+    Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
+    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -49,6 +49,7 @@ on_both_backends!(with_store => duplicate_rejection_follows_original);
 on_both_backends!(with_store => agency_district_queue);
 on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
+on_both_backends!(with_store => webhook_deliveries_per_destination);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -994,6 +995,7 @@ fn change(report: &Report, actor_id: i64, to: Status, at: DateTime<Utc>) -> Stat
         deadline_at: report.deadline_at,
         duplicate_of_id: None,
         notify_user_ids: Vec::new(),
+        webhook_payload: None,
         at,
     }
 }
@@ -1070,6 +1072,7 @@ async fn nearby_reports_by_cell(store: Arc<dyn Store>) {
         deadline_at: None,
         duplicate_of_id: None,
         notify_user_ids: Vec::new(),
+        webhook_payload: None,
         at: now,
     };
     store.apply_status_change(&change).await.unwrap();
@@ -1144,6 +1147,7 @@ async fn map_points_follow_changes(store: Arc<dyn Store>) {
         deadline_at: None,
         duplicate_of_id: None,
         notify_user_ids: Vec::new(),
+        webhook_payload: None,
         at: now + Duration::minutes(5),
     };
     store.apply_status_change(&change).await.unwrap();
@@ -1620,4 +1624,75 @@ async fn changes_announced_after_commit(store: Arc<dyn Store>) {
     assert!(matches!(store.apply_status_change(&stale).await, Err(StoreError::Conflict)));
     store.mark_notifications_read(author.id, report.id, start + Duration::minutes(3)).await.expect("marking read failed");
     assert_eq!(next_change(&mut changes).await, Change::Notifications(author.id));
+}
+
+/// Dispatches `report` to madi with a webhook body.
+async fn dispatch_to_madi(store: &Arc<dyn Store>, report: &Report, actor_id: i64, at: DateTime<Utc>) -> Report {
+    let mut dispatch = change(report, actor_id, Status::Dispatched, at);
+    dispatch.agency = Some("madi".to_owned());
+    dispatch.dispatched_at = Some(at);
+    dispatch.webhook_payload = Some(format!("{{\"report\":\"{}\"}}", report.number));
+    store.apply_status_change(&dispatch).await.expect("dispatch failed")
+}
+
+fn destination(name: &str, agency_code: &str) -> WebhookDestination {
+    WebhookDestination { name: name.to_owned(), agency_code: agency_code.to_owned() }
+}
+
+async fn webhook_deliveries_per_destination(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let destinations = [destination("madi-main", "madi"), destination("madi-reserve", "madi"), destination("oati-main", "oati")];
+    store.set_webhook_destinations(&destinations).await.expect("setting destinations failed");
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let report = create(&store, author.id, start).await;
+
+    // A change without a body writes no delivery.
+    let review = store.apply_status_change(&change(&report, moderator.id, Status::UnderReview, start)).await.expect("review failed");
+    assert!(store.claim_webhook_deliveries(start, start + Duration::minutes(5), 10).await.expect("claim failed").is_empty());
+    assert!(store.report_webhook_status(report.id).await.expect("status failed").is_empty());
+
+    let dispatched = dispatch_to_madi(&store, &review, moderator.id, start).await;
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 2, "one delivery per destination of madi, none for oati");
+    let claimed = store.claim_webhook_deliveries(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    let names: Vec<&str> = claimed.iter().map(|delivery| delivery.destination.as_str()).collect();
+    assert_eq!(names, ["madi-main", "madi-reserve"]);
+    assert!(claimed.iter().all(|delivery| delivery.payload == format!("{{\"report\":\"{}\"}}", report.number) && delivery.attempts == 1));
+    assert!(claimed.iter().all(|delivery| delivery.report_id == report.id));
+    assert_ne!(claimed[0].idempotency_key, claimed[1].idempotency_key);
+    let reserved = store.claim_webhook_deliveries(start + Duration::minutes(1), start + Duration::minutes(6), 10).await.expect("claim failed");
+    assert!(reserved.is_empty(), "a webhook delivery reserved by a worker was claimed again");
+
+    store.mark_webhook_delivered(&[claimed[0].id], start + Duration::seconds(1)).await.expect("marking delivered failed");
+    let retry_at = start + Duration::minutes(1);
+    store.mark_webhook_failed(&[claimed[1].id], "HTTP 500", Some(retry_at)).await.expect("marking failed failed");
+    let statuses = store.report_webhook_status(report.id).await.expect("status failed");
+    assert_eq!(statuses.len(), 2);
+    assert_eq!((statuses[0].destination.as_str(), statuses[0].state), ("madi-main", OutboxState::Sent));
+    assert_eq!(statuses[0].sent_at, Some(start + Duration::seconds(1)));
+    assert_eq!((statuses[1].destination.as_str(), statuses[1].state), ("madi-reserve", OutboxState::Pending));
+    assert_eq!(statuses[1].last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 1);
+
+    let retried = store.claim_webhook_deliveries(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(retried.len(), 1);
+    assert_eq!((retried[0].attempts, retried[0].idempotency_key.as_str()), (2, claimed[1].idempotency_key.as_str()));
+    store.mark_webhook_failed(&[retried[0].id], "HTTP 500", None).await.expect("marking failed failed");
+    assert_eq!(store.report_webhook_status(report.id).await.expect("status failed")[1].state, OutboxState::Failed);
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 0);
+
+    // A destination removed from the configuration gets no delivery of later dispatches, and the
+    // card shows the latest dispatch only.
+    store.set_webhook_destinations(&destinations[..1]).await.expect("setting destinations failed");
+    let later = start + Duration::hours(1);
+    let mut info = change(&dispatched, moderator.id, Status::InfoRequested, later);
+    info.status_before_info_request = Some(Status::Dispatched);
+    let waiting = store.apply_status_change(&info).await.expect("info request failed");
+    let mut answered = change(&waiting, author.id, Status::Dispatched, later);
+    answered.webhook_payload = Some("{}".to_owned());
+    store.apply_status_change(&answered).await.expect("answer failed");
+    let statuses = store.report_webhook_status(report.id).await.expect("status failed");
+    let latest: Vec<(&str, OutboxState)> = statuses.iter().map(|status| (status.destination.as_str(), status.state)).collect();
+    assert_eq!(latest, [("madi-main", OutboxState::Pending)]);
 }

@@ -176,13 +176,34 @@ fn presented_token(parts: &Parts) -> Option<(String, Credential)> {
     None
 }
 
-/// Resolves the request's session, if any.
+/// Resolves the request's session, if any. A bearer token may also be an agency's API key
+/// (`pomoshnik api-key add --agency`), which acts as the key's executor account.
 pub async fn current(parts: &Parts, state: &AppState) -> Result<Option<Signed>, ApiError> {
     let Some((token, credential)) = presented_token(parts) else {
         return Ok(None);
     };
+    if credential == Credential::Bearer && token.starts_with(crate::open311::clients::API_KEY_PREFIX) {
+        return agency_key(state, &token).await;
+    }
     let found = state.store.session(&token_hash(&token), Utc::now()).await?;
     Ok(found.map(|(session, user)| Signed { user, session, credential }))
+}
+
+/// Resolves an agency's API key to its executor account. Unknown and revoked keys, keys of
+/// Open311 clients (resident accounts) and keys of disabled accounts sign nobody in.
+async fn agency_key(state: &AppState, key: &str) -> Result<Option<Signed>, ApiError> {
+    let key_hash = token_hash(key);
+    let Some((api_key, user)) = state.store.api_key_by_hash(&key_hash).await? else {
+        return Ok(None);
+    };
+    if api_key.revoked_at.is_some() || user.disabled || user.role != pomoshnik_core::role::Role::Executor {
+        tracing::info!(api_key.id = api_key.id, "API key rejected as a bearer token: revoked, disabled or not an agency's key");
+        return Ok(None);
+    }
+    // The key is not a session: this record exists only for the request, and bearer requests
+    // need no CSRF token.
+    let session = Session { token_hash: key_hash, user_id: user.id, csrf_token: String::new(), created_at: api_key.created_at, expires_at: Utc::now() };
+    Ok(Some(Signed { user, session, credential: Credential::Bearer }))
 }
 
 /// The signed-in person, for API routes: a missing or expired session is a 401.

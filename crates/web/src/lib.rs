@@ -21,6 +21,7 @@ mod reports;
 mod state;
 mod upload;
 mod views;
+pub mod webhook;
 
 use std::time::Duration;
 

@@ -255,6 +255,11 @@ pub async fn change_status(
     let followers = state.store.report_followers(report.id).await?;
     let mut change = build_change(state, report, &events, user, &request, now);
     change.duplicate_of_id = duplicate_of_id;
+    if change.to == Status::Dispatched {
+        let files = state.store.report_files(report.id).await?;
+        let public_url = state.config.public_url.trim_end_matches('/');
+        change.webhook_payload = Some(crate::webhook::dispatch_payload(public_url, report, &change, &files));
+    }
     change.notify_user_ids.extend(followers.into_iter().filter(|id| *id != user.id && *id != report.author_id));
     let updated = state.store.apply_status_change(&change).await?;
     match &request.duplicate_of {
@@ -311,6 +316,7 @@ fn build_change(
         deadline_at: report.deadline_at,
         duplicate_of_id: None,
         notify_user_ids: if user.id == report.author_id { Vec::new() } else { vec![report.author_id] },
+        webhook_payload: None,
         at: now,
     };
 

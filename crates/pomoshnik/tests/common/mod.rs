@@ -189,6 +189,11 @@ impl TestService {
         ApiClient { client: Client::new(), base_url: self.base_url.clone(), token }
     }
 
+    /// A JSON API client that sends `token`, such as an agency's API key, as its bearer token.
+    pub fn client_with_token(&self, token: &str) -> ApiClient {
+        ApiClient { client: Client::new(), base_url: self.base_url.clone(), token: token.to_owned() }
+    }
+
     /// Adds an account and signs it in.
     pub async fn user(&self, email: &str, role: Role, agency: Option<&str>) -> ApiClient {
         self.add_user(email, role, agency).await;
@@ -349,7 +354,7 @@ pub fn fixture(name: &str) -> Vec<u8> {
 
 /// Returns the lowercase hex SHA-256, as the API reports it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// A valid `parking_violation` report on Tverskaya Street, an hour ago.

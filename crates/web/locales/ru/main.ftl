@@ -173,6 +173,21 @@ warning-photo-before = Фото «{ $file }» снято { $taken }, намно�
 warning-photo-after = Фото «{ $file }» снято { $taken }, уже после подачи обращения.
 warning-photo-shared = Файл «{ $file }» уже приложен к обращению № { $numbers }.
 card-actions = Действия
+dispatch-heading = Передача в системы ведомства
+dispatch-all-sent = Все системы ведомства подтвердили получение.
+dispatch-partly-sent = Получение подтвердили { $sent } из { $total } { $total ->
+    [one] системы
+   *[other] систем
+}.
+dispatch-state-pending = ожидает подтверждения, отправка повторяется
+dispatch-state-sent = получено { $time }
+dispatch-state-failed = не доставлено, повторов больше не будет
+dispatch-attempts = { $count ->
+    [one] { $count } попытка
+    [few] { $count } попытки
+   *[many] { $count } попыток
+}
+dispatch-last-error = последняя ошибка
 card-chronology = Ход рассмотрения
 card-joined-notice = Вы присоединились к этому обращению. Уведомления о ходе его рассмотрения будут приходить вам так же, как автору.
 card-joined-hint = Вы присоединились к обращению другого жителя: видны его статус и ход рассмотрения, но не данные автора.

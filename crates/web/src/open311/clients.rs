@@ -72,17 +72,36 @@ pub fn client_email(name: &str) -> String {
     format!("open311+{name}@{CLIENT_EMAIL_DOMAIN}")
 }
 
+/// Returns the e-mail address of the account of the agency system `name`.
+pub fn agency_email(name: &str) -> String {
+    format!("agency+{name}@{CLIENT_EMAIL_DOMAIN}")
+}
+
 /// Creates a client account and its key.
 pub async fn create_client(store: &dyn Store, name: &str) -> Result<IssuedKey, ClientError> {
+    create_key(store, name, None).await
+}
+
+/// Creates the key of an agency's system: its account is an executor of `agency`, so the key
+/// opens that agency's reports in the JSON API and moves them on through the transitions
+/// endpoint. The caller checks that the agency exists.
+pub async fn create_agency_key(store: &dyn Store, name: &str, agency: &str) -> Result<IssuedKey, ClientError> {
+    create_key(store, name, Some(agency)).await
+}
+
+async fn create_key(store: &dyn Store, name: &str, agency: Option<&str>) -> Result<IssuedKey, ClientError> {
     check_name(name)?;
 
     let key = format!("{API_KEY_PREFIX}{}", random_secret(32));
     let now = Utc::now();
     let account = NewUser {
-        email: client_email(name),
+        email: match agency {
+            Some(_) => agency_email(name),
+            None => client_email(name),
+        },
         password_hash: format!("{UNUSABLE_PASSWORD_PREFIX}{}", random_secret(16)),
-        role: Role::Resident,
-        agency: None,
+        role: if agency.is_some() { Role::Executor } else { Role::Resident },
+        agency: agency.map(str::to_owned),
         district: None,
         confirmed: true,
         created_at: now,
@@ -93,7 +112,7 @@ pub async fn create_client(store: &dyn Store, name: &str) -> Result<IssuedKey, C
         StoreError::Duplicate(_) => ClientError::NameTaken(name.to_owned()),
         other => ClientError::Store(other),
     })?;
-    tracing::info!(api_key.id = api_key.id, user.id = account.id, "Open311 client created");
+    tracing::info!(api_key.id = api_key.id, user.id = account.id, agency = agency, "API key created");
     Ok(IssuedKey { key, api_key, account })
 }
 
@@ -104,9 +123,10 @@ pub async fn authenticate(store: &dyn Store, key: Option<&str>) -> Result<(ApiKe
         return Err(Open311Error::forbidden("api_key_missing"));
     };
     match store.api_key_by_hash(&hash_api_key(key)).await? {
-        Some((api_key, user)) if api_key.revoked_at.is_none() && !user.disabled => Ok((api_key, user)),
+        // An agency's key works in the JSON API only, so it cannot file reports here.
+        Some((api_key, user)) if api_key.revoked_at.is_none() && !user.disabled && user.role == Role::Resident => Ok((api_key, user)),
         Some((api_key, _)) => {
-            tracing::info!(api_key.id = api_key.id, "revoked Open311 key or disabled client account rejected");
+            tracing::info!(api_key.id = api_key.id, "revoked Open311 key, agency key or disabled client account rejected");
             Err(Open311Error::forbidden("api_key_invalid"))
         }
         None => {

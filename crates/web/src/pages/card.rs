@@ -9,7 +9,7 @@ use chrono::Utc;
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_core::transition::{TransitionRequest, check_transition, next_statuses};
-use pomoshnik_store::{Report, User};
+use pomoshnik_store::{OutboxState, Report, User, WebhookStatus};
 use serde::Deserialize;
 
 use super::{Layout, error_page, render};
@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::i18n::Tr;
 use crate::reports::{self, Access, readable_report, visible_report};
 use crate::state::AppState;
-use crate::views::ReportView;
+use crate::views::{ReportView, moscow_time};
 
 /// A status change offered on the card.
 pub struct ActionView {
@@ -49,6 +49,59 @@ struct CardPage {
     rating_score: i64,
     /// Text of the comment field: the refused draft, or else the stored comment.
     rating_comment: String,
+    /// Delivery of the latest dispatch to the agency's systems, for staff; None when the
+    /// dispatch went to no webhook destination.
+    dispatch: Option<DispatchView>,
+}
+
+/// How the latest dispatch reached the agency's systems.
+pub struct DispatchView {
+    /// Whether every destination acknowledged it.
+    pub all_sent: bool,
+    pub summary: String,
+    pub destinations: Vec<DestinationView>,
+}
+
+pub struct DestinationView {
+    pub name: String,
+    /// `pending`, `sent` or `failed`, for the CSS class and tests.
+    pub state: &'static str,
+    pub text: String,
+    pub last_error: Option<String>,
+}
+
+impl DispatchView {
+    /// Describes the deliveries of the latest dispatch; None when there are none.
+    fn new(statuses: Vec<WebhookStatus>) -> Option<DispatchView> {
+        if statuses.is_empty() {
+            return None;
+        }
+        let total = statuses.len() as i64;
+        let sent = statuses.iter().filter(|status| status.state == OutboxState::Sent).count() as i64;
+        let summary = if sent == total {
+            Tr.t("dispatch-all-sent")
+        } else {
+            Tr.t_with("dispatch-partly-sent", &[("sent", sent.into()), ("total", total.into())])
+        };
+        let destinations = statuses
+            .into_iter()
+            .map(|status| {
+                let attempts = Tr.count("dispatch-attempts", status.attempts);
+                let text = match (status.state, status.sent_at) {
+                    (OutboxState::Sent, Some(at)) => Tr.t_with("dispatch-state-sent", &[("time", moscow_time(at).into())]),
+                    (OutboxState::Failed, _) => format!("{}, {attempts}", Tr.t("dispatch-state-failed")),
+                    _ => format!("{}, {attempts}", Tr.t("dispatch-state-pending")),
+                };
+                DestinationView {
+                    name: status.destination,
+                    state: status.state.code(),
+                    text,
+                    last_error: status.last_error.filter(|_| status.state != OutboxState::Sent),
+                }
+            })
+            .collect();
+        Some(DispatchView { all_sent: sent == total, summary, destinations })
+    }
 }
 
 /// The statuses the user could move the report to now, found by asking the transition rules
@@ -155,8 +208,23 @@ async fn card_page(
             None => score,
         }
     });
+    let dispatch = if signed.user.role.is_staff() { DispatchView::new(state.store.report_webhook_status(report.id).await?) } else { None };
     let layout = Layout::for_user(state, signed, title).await;
-    Ok(render(&CardPage { layout, t: Tr, report: view, agency_name, actions, filed_notice, error, warnings, rating_form, rating_text, rating_score, rating_comment }))
+    Ok(render(&CardPage {
+        layout,
+        t: Tr,
+        report: view,
+        agency_name,
+        actions,
+        filed_notice,
+        error,
+        warnings,
+        rating_form,
+        rating_text,
+        rating_score,
+        rating_comment,
+        dispatch,
+    }))
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {
