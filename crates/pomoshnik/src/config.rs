@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn example_file_keeps_files_locally() {
         let text = include_str!("../../../docs/pomoshnik.example.toml");
-        let config = Config::parse(text).expect("the example configuration is valid");
+        let config = Config::parse_with_env(text, |name| Some(format!("secret of {name}"))).expect("the example configuration is valid");
         let s3 = config.s3.into_config(None).expect("the example S3 settings are valid");
         assert_eq!(s3, None, "the example leaves [storage.s3] commented out");
     }
