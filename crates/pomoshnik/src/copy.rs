@@ -1,7 +1,8 @@
 //! `pomoshnik copy-to-postgres`: moves an embedded installation (SQLite and the local file
-//! store) to a scaled-out one (PostgreSQL and a shared file store). Every table is copied with
-//! its ids, the identity sequences are advanced past them, every stored file is copied, and then
-//! both sides are compared: row counts and a SHA-256 per table, and a SHA-256 per file.
+//! store) to a scaled-out one (PostgreSQL and an S3 bucket or a shared file store). Every table
+//! is copied with its ids, the identity sequences are advanced past them, every stored file is
+//! copied, and then both sides are compared: row counts and a SHA-256 per table, and a SHA-256
+//! per file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

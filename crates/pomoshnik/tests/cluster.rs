@@ -51,7 +51,7 @@ async fn use_bucket(setup: &mut Setup, moto: &MotoServer, name: &str) -> String 
     bucket
 }
 
-/// Checks that the bucket holds the original of each photo and that no original stayed in the
+/// Checks that the bucket contains the original of each photo and that no original stayed in the
 /// shared data directory.
 async fn check_photos_in_bucket(setup: &Setup, moto: &MotoServer, bucket: &str, photos: &[&str]) {
     let keys = moto.object_keys(bucket).await;
