@@ -10,6 +10,7 @@ use pomoshnik_test_support::on_both_backends;
 use reqwest::StatusCode;
 
 on_both_backends!(with_service => support_question_reaches_moderator, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => support_questions_limited_per_hour, flavor = "multi_thread", worker_threads = 2);
 
 async fn support_question_reaches_moderator(service: &TestService) {
     service.add_user("asker@example.org", Role::Resident, None).await;
@@ -76,4 +77,36 @@ async fn support_question_reaches_moderator(service: &TestService) {
     let (_, queue) = get_page(service, &moderator, "/staff/tickets").await;
     assert!(!queue.contains(question), "the closed question is still open");
     assert!(queue.contains("Открытых вопросов нет."));
+}
+
+/// The sixth question within an hour is not queued: the page says how long to wait and keeps the
+/// typed text.
+async fn support_questions_limited_per_hour(service: &TestService) {
+    service.add_user("busy-asker@example.org", Role::Resident, None).await;
+    let resident = service.browser();
+    sign_in_with_form(service, &resident, "busy-asker@example.org", "/help").await;
+    let (_, help) = get_page(service, &resident, "/help").await;
+    let csrf_token = input_value(&help, "csrf_token");
+    let send = |text: String| {
+        let request = resident.post(service.url("/help/tickets")).form(&[("csrf_token", csrf_token.clone()), ("topic", "other".to_owned()), ("text", text)]);
+        async move { request.send().await.expect("POST /help/tickets failed") }
+    };
+
+    for index in 1..=5 {
+        let sent = send(format!("Вопрос номер {index} о работе сервиса")).await;
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER, "question {index} was not queued");
+    }
+    let refused = send("Шестой вопрос за час".to_owned()).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"), "no Retry-After header");
+    let page = refused.text().await.unwrap_or_default();
+    assert!(page.contains("Слишком много попыток. Попробуйте снова через"), "no reason shown");
+    assert!(page.contains("Шестой вопрос за час"), "the typed question was lost");
+
+    let moderator = service.browser();
+    service.add_user("busy-moderator@example.org", Role::Moderator, None).await;
+    sign_in_with_form(service, &moderator, "busy-moderator@example.org", "/staff/tickets").await;
+    let (_, queue) = get_page(service, &moderator, "/staff/tickets").await;
+    assert_eq!(queue.matches("о работе сервиса").count(), 5, "five questions queued");
+    assert!(!queue.contains("Шестой вопрос за час"), "the question over the limit was queued");
 }
