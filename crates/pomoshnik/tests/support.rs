@@ -79,7 +79,7 @@ async fn support_question_reaches_moderator(service: &TestService) {
     assert!(queue.contains("Открытых вопросов нет."));
 }
 
-/// The sixth question within an hour is not queued: the page says how long to wait and keeps the
+/// The sixth question within an hour is not queued: the page shows how long to wait and keeps the
 /// typed text.
 async fn support_questions_limited_per_hour(service: &TestService) {
     service.add_user("busy-asker@example.org", Role::Resident, None).await;
