@@ -13,6 +13,15 @@ use serde::Serialize;
 use crate::i18n::Tr;
 use crate::state::AppState;
 
+/// Returns the start of `day` in Moscow, the bound of a period typed as dates.
+pub fn moscow_midnight(day: chrono::NaiveDate) -> DateTime<Utc> {
+    let local = day.and_time(chrono::NaiveTime::MIN);
+    // Moscow has had no clock change since 2014, so every local midnight exists once.
+    chrono::TimeZone::from_local_datetime(&CITY_TIME_ZONE, &local)
+        .earliest()
+        .map_or_else(|| chrono::TimeZone::from_utc_datetime(&Utc, &local), |time| time.with_timezone(&Utc))
+}
+
 /// Formats a time as pages show it: `04.12.2026 15:30` in Moscow time.
 pub fn moscow_time(time: DateTime<Utc>) -> String {
     time.with_timezone(&CITY_TIME_ZONE).format("%d.%m.%Y %H:%M").to_string()

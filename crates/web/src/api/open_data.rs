@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::deadline::CITY_TIME_ZONE;
 use pomoshnik_core::role::Role;
@@ -27,6 +27,7 @@ use crate::auth::MaybeApiUser;
 use crate::error::ApiError;
 use crate::i18n::Tr;
 use crate::state::AppState;
+use crate::views::moscow_midnight;
 
 /// Days of the period everyone may export, today included.
 const PUBLIC_DAYS: u64 = 90;
@@ -70,12 +71,6 @@ enum Format {
 fn parse_day(text: Option<&str>, field: &str) -> Result<Option<NaiveDate>, ApiError> {
     let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else { return Ok(None) };
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| ApiError::bad_request("open_data_date_invalid").with_field(field))
-}
-
-fn moscow_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let local = day.and_time(NaiveTime::MIN);
-    // Moscow has had no clock change since 2014, so every local midnight exists once.
-    CITY_TIME_ZONE.from_local_datetime(&local).earliest().map_or_else(|| Utc.from_utc_datetime(&local), |time| time.with_timezone(&Utc))
 }
 
 /// Streams the reports filed in a period as CSV or GeoJSON.

@@ -4,9 +4,8 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use pomoshnik_core::catalog::Catalog;
-use pomoshnik_core::deadline::CITY_TIME_ZONE;
 use pomoshnik_core::status::Status;
 use pomoshnik_store::{DeliveryMode, Notification, NotificationFilter, ReportPage, ReportQueue};
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use super::{Layout, error_page, render};
 use crate::auth::PageUser;
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::views::{NotificationView, ReportView};
+use crate::views::{NotificationView, ReportView, moscow_midnight};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -111,11 +110,6 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d.%m.%Y")).ok()
 }
 
-/// Midnight of `date` in Moscow.
-fn moscow_midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
-    CITY_TIME_ZONE.from_local_datetime(&date.and_time(NaiveTime::MIN)).earliest().map(|time| time.with_timezone(&Utc))
-}
-
 /// Turns the typed filter into a store filter, with a message for each value that cannot be used.
 /// Such a value does not filter.
 fn notification_filter(user_id: i64, form: &FilterForm, catalog: &Catalog) -> (NotificationFilter, Vec<String>) {
@@ -127,8 +121,8 @@ fn notification_filter(user_id: i64, form: &FilterForm, catalog: &Catalog) -> (N
         }
         match parse_date(text) {
             // The period includes its last day.
-            Some(date) if is_end => filter.until = date.succ_opt().and_then(moscow_midnight),
-            Some(date) => filter.since = moscow_midnight(date),
+            Some(date) if is_end => filter.until = date.succ_opt().map(moscow_midnight),
+            Some(date) => filter.since = Some(moscow_midnight(date)),
             None => errors.push(Tr.t_with("filter-date-invalid", &[("field", Tr.t(field).into()), ("value", text.trim().to_owned().into())])),
         }
     }
