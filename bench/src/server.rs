@@ -59,7 +59,7 @@ impl Service {
 
     /// Creates a confirmed account with [`PASSWORD`], as `pomoshnik user add` does.
     pub async fn add_user(&self, email: &str, role: Role, agency: Option<&str>) -> anyhow::Result<()> {
-        let request = UserRequest { email: email.to_owned(), role, agency: agency.map(str::to_owned), district: None, password: PASSWORD.to_owned() };
+        let request = UserRequest { email: email.to_owned(), role, agency: agency.map(str::to_owned), district: None, supervisor: false, password: PASSWORD.to_owned() };
         pomoshnik::add_user(self.state.store.as_ref(), request).await.with_context(|| format!("failed to add user {email}"))?;
         Ok(())
     }

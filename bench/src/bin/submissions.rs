@@ -280,7 +280,7 @@ async fn run_on_nodes(arguments: &Arguments, limits: Limits, photo: Arc<Vec<u8>>
     let mut tokens = Vec::with_capacity(residents);
     for index in 0..residents {
         let email = format!("submitter{index:04}-{}@bench.example", &run[..8]);
-        let request = pomoshnik::UserRequest { email: email.clone(), role: Role::Resident, agency: None, district: None, password: server::PASSWORD.to_owned() };
+        let request = pomoshnik::UserRequest { email: email.clone(), role: Role::Resident, agency: None, district: None, supervisor: false, password: server::PASSWORD.to_owned() };
         pomoshnik::add_user(store.as_ref(), request).await?;
         let node = &arguments.nodes[index % arguments.nodes.len()];
         let response = client.post(format!("{node}/api/v1/session")).json(&json!({ "login": email, "password": server::PASSWORD })).send().await?;

@@ -276,6 +276,8 @@ pub struct UserRequest {
     /// OKTMO code of the district an executor of an agency organised by district works for.
     /// None gives the executor the reports of every district.
     pub district: Option<String>,
+    /// Makes an executor their agency's supervisor.
+    pub supervisor: bool,
     pub password: String,
 }
 
@@ -295,6 +297,9 @@ pub async fn add_user(store: &dyn Store, request: UserRequest) -> anyhow::Result
         (role, Some(_)) => bail!("--agency applies only to executors, not to the {} role", role.code()),
         (_, None) => {}
     }
+    if request.supervisor && request.role != Role::Executor {
+        bail!("--supervisor applies only to executors, not to the {} role", request.role.code());
+    }
     if let Some(district) = &request.district {
         check_district(store, &request, district).await?;
     }
@@ -307,6 +312,7 @@ pub async fn add_user(store: &dyn Store, request: UserRequest) -> anyhow::Result
         agency: request.agency,
         district: request.district,
         confirmed: true,
+        supervisor: request.supervisor,
         created_at: chrono::Utc::now(),
     };
     let created = store.create_user(&user).await.map_err(|error| match error {

@@ -256,6 +256,10 @@ enum UserCommand {
         /// of every district.
         #[arg(long)]
         district: Option<String>,
+        /// Makes the executor their agency's supervisor: they receive the escalations of overdue
+        /// reports and read the agency's figures.
+        #[arg(long)]
+        supervisor: bool,
     },
 }
 
@@ -413,13 +417,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             installation.open_store().await?;
             Ok(())
         }
-        Command::User { command: UserCommand::Add { role, email, agency, district } } => {
+        Command::User { command: UserCommand::Add { role, email, agency, district, supervisor } } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
 
             let store = installation.open_store().await?;
-            let user = pomoshnik::add_user(store.as_ref(), UserRequest { email, role: role.into(), agency, district, password }).await?;
+            let user = pomoshnik::add_user(store.as_ref(), UserRequest { email, role: role.into(), agency, district, supervisor, password }).await?;
             println!("created user {} ({}, id {})", user.email, user.role.code(), user.id);
             Ok(())
         }

@@ -264,6 +264,7 @@ async fn district_needs_district_agency() {
         role,
         agency: (role == Role::Executor).then(|| agency.to_owned()),
         district: Some(district.to_owned()),
+        supervisor: false,
         password: PASSWORD.to_owned(),
     };
 

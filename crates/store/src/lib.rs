@@ -190,6 +190,11 @@ pub trait Store: Send + Sync {
     async fn open_tickets(&self, limit: i64) -> Result<Vec<SupportTicket>>;
     /// Closes an open question. Fails with [`StoreError::NotFound`] when no open question has this id.
     async fn close_ticket(&self, id: i64, closed_by: i64, at: DateTime<Utc>) -> Result<()>;
+
+    /// Appends an entry to the audit log and returns its id.
+    async fn record_audit(&self, entry: &NewAuditEntry) -> Result<i64>;
+    /// Entries of the audit log matching the filter, newest first.
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

@@ -17,6 +17,8 @@ pub struct User {
     pub district: Option<String>,
     pub confirmed: bool,
     pub disabled: bool,
+    /// An executor who supervises their agency: receives escalations and reads its figures.
+    pub supervisor: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,6 +32,8 @@ pub struct NewUser {
     /// District code of an executor's unit, for agencies organised by district.
     pub district: Option<String>,
     pub confirmed: bool,
+    /// Only for executors: see [`User::supervisor`].
+    pub supervisor: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -527,4 +531,41 @@ pub struct RateWindow {
     pub window_start: DateTime<Utc>,
     /// Hits counted in the window, the latest included.
     pub count: i64,
+}
+
+/// One entry of the audit log: who did what to which object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// None for the service itself or a person who was not signed in.
+    pub actor_id: Option<i64>,
+    /// Dotted code of what happened, such as `sign_in.success` or `category.update`.
+    pub action: String,
+    /// What it happened to, such as `user:42` or `category:parking`.
+    pub object: String,
+    /// Detail for administrators; never personal data.
+    pub details: String,
+}
+
+/// An entry to append to the audit log.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub object: String,
+    pub details: String,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only entries of this person.
+    pub actor_id: Option<i64>,
+    /// Only entries whose action starts with this prefix, such as `sign_in.`.
+    pub action_prefix: Option<String>,
+    /// Only entries older than this id, for the next page.
+    pub before_id: Option<i64>,
+    pub limit: i64,
 }

@@ -7,7 +7,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
 use crate::model::{
-    Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
+    AuditEntry, Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
     WebhookDelivery, WebhookStatus,
 };
 use crate::{Result, StoreError};
@@ -47,6 +47,7 @@ pub(crate) struct UserRow {
     district_code: Option<String>,
     confirmed: bool,
     disabled: bool,
+    supervisor: bool,
     created_at: i64,
 }
 
@@ -60,6 +61,7 @@ impl UserRow {
             district: self.district_code,
             confirmed: self.confirmed,
             disabled: self.disabled,
+            supervisor: self.supervisor,
             created_at: from_millis(self.created_at)?,
         })
     }
@@ -499,6 +501,22 @@ impl TicketRow {
             closed_at: optional_millis(self.closed_at)?,
             closed_by: self.closed_by,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: i64,
+    at: i64,
+    actor_id: Option<i64>,
+    action: String,
+    object: String,
+    details: String,
+}
+
+impl AuditRow {
+    pub(crate) fn into_entry(self) -> Result<AuditEntry> {
+        Ok(AuditEntry { id: self.id, at: from_millis(self.at)?, actor_id: self.actor_id, action: self.action, object: self.object, details: self.details })
     }
 }
 

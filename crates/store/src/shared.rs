@@ -28,7 +28,7 @@ macro_rules! event_columns {
 
 macro_rules! user_columns {
     () => {
-        "users.id, users.email, users.role, users.agency_code, users.district_code, users.confirmed, users.disabled, users.created_at"
+        "users.id, users.email, users.role, users.agency_code, users.district_code, users.confirmed, users.disabled, users.supervisor, users.created_at"
     };
 }
 
@@ -1159,6 +1159,37 @@ macro_rules! impl_store {
                 }
                 Ok(())
             }
+
+            async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind($crate::rows::to_millis(entry.at))
+                .bind(entry.actor_id)
+                .bind(&entry.action)
+                .bind(&entry.object)
+                .bind(&entry.details)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn audit_entries(&self, filter: &$crate::AuditFilter) -> $crate::Result<Vec<$crate::AuditEntry>> {
+                // A LIKE pattern would need escaping of `_`, which action codes contain; comparing
+                // the leading characters selects the same rows on both backends, whatever the collation.
+                let rows: Vec<$crate::rows::AuditRow> = sqlx::query_as(
+                    "SELECT id, at, actor_id, action, object, details FROM audit_log \
+                     WHERE ($1 IS NULL OR actor_id = $1) AND ($2 IS NULL OR substr(action, 1, length($2)) = $2) \
+                     AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+                )
+                .bind(filter.actor_id)
+                .bind(&filter.action_prefix)
+                .bind(filter.before_id)
+                .bind(filter.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::AuditRow::into_entry).collect()
+            }
         }
 
         impl $store {
@@ -1361,8 +1392,8 @@ macro_rules! impl_store {
             user: &$crate::NewUser,
         ) -> $crate::Result<$crate::User> {
             let row: $crate::rows::UserRow = sqlx::query_as(concat!(
-                "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                "INSERT INTO users (email, password_hash, role, agency_code, district_code, confirmed, supervisor, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
                 $crate::shared::user_columns!()
             ))
             .bind(&user.email)
@@ -1371,6 +1402,7 @@ macro_rules! impl_store {
             .bind(&user.agency)
             .bind(&user.district)
             .bind(user.confirmed)
+            .bind(user.supervisor)
             .bind($crate::rows::to_millis(user.created_at))
             .fetch_one(&mut *connection)
             .await

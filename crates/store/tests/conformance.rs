@@ -13,7 +13,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
+    AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
     PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -49,6 +49,7 @@ on_both_backends!(with_store => duplicate_rejection_follows_original);
 on_both_backends!(with_store => agency_district_queue);
 on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
+on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 
 #[tokio::test]
@@ -92,6 +93,7 @@ async fn users_unique_email(store: Arc<dyn Store>) {
         agency: Some(agency.clone()),
         district: None,
         confirmed: true,
+        supervisor: true,
         created_at: utc("2026-03-01T10:00:00.123Z"),
     };
 
@@ -102,6 +104,7 @@ async fn users_unique_email(store: Arc<dyn Store>) {
     assert_eq!(created.agency, Some(agency));
     assert!(created.confirmed);
     assert!(!created.disabled);
+    assert!(created.supervisor);
     assert_eq!(created.created_at, new_user.created_at);
 
     let duplicate = store
@@ -914,6 +917,7 @@ async fn add_user(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
         agency,
         district: None,
         confirmed: true,
+        supervisor: false,
         created_at: utc("2026-01-15T12:00:00Z"),
     };
     store
@@ -1313,6 +1317,7 @@ async fn identities_link_and_find(store: Arc<dyn Store>) {
         agency: None,
         district: None,
         confirmed: true,
+        supervisor: false,
         created_at: at,
     };
 
@@ -1486,6 +1491,7 @@ async fn agency_district_queue(store: Arc<dyn Store>) {
             agency: Some(agency.clone()),
             district: Some("basmanny".to_owned()),
             confirmed: true,
+            supervisor: false,
             created_at: start,
         })
         .await
@@ -1552,6 +1558,40 @@ async fn tickets_open_until_closed(store: Arc<dyn Store>) {
     assert_eq!(open, vec![second]);
     let again = store.close_ticket(first.id, moderator.id, at + Duration::hours(2)).await;
     assert!(matches!(again, Err(StoreError::NotFound)), "a closed ticket was closed again: {again:?}");
+}
+
+async fn audit_log_filters_newest_first(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+    let entry = |actor_id: Option<i64>, action: &str, minutes: i64| NewAuditEntry {
+        at: at + Duration::minutes(minutes),
+        actor_id,
+        action: action.to_owned(),
+        object: "user:1".to_owned(),
+        details: format!("{action} at minute {minutes}"),
+    };
+    let first = store.record_audit(&entry(Some(admin.id), "sign_in.success", 0)).await.expect("audit failed");
+    let failed = store.record_audit(&entry(None, "sign_in.failure", 1)).await.expect("audit failed");
+    let signin_like = store.record_audit(&entry(Some(admin.id), "sign_inx.other", 2)).await.expect("audit failed");
+    let change = store.record_audit(&entry(Some(admin.id), "category.update", 3)).await.expect("audit failed");
+
+    let all = store.audit_entries(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.expect("list failed");
+    assert_eq!(all.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![change, signin_like, failed, first], "newest first");
+    assert_eq!(all[3].at, at);
+    assert_eq!(all[3].details, "sign_in.success at minute 0");
+    assert_eq!(all[2].actor_id, None);
+
+    // `_` in the prefix is a plain character, not a wildcard.
+    let sign_ins = AuditFilter { action_prefix: Some("sign_in.".to_owned()), limit: 10, ..AuditFilter::default() };
+    let found = store.audit_entries(&sign_ins).await.expect("list failed");
+    assert_eq!(found.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![failed, first]);
+
+    let by_admin = AuditFilter { actor_id: Some(admin.id), limit: 2, ..AuditFilter::default() };
+    let page = store.audit_entries(&by_admin).await.expect("list failed");
+    assert_eq!(page.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![change, signin_like]);
+    let next = store.audit_entries(&AuditFilter { before_id: Some(signin_like), ..by_admin }).await.expect("list failed");
+    assert_eq!(next.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![first]);
 }
 
 async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {

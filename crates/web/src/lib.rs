@@ -3,6 +3,7 @@
 //! storage in `pomoshnik_store` and `pomoshnik_media`.
 
 mod api;
+pub mod audit;
 mod auth;
 pub mod error;
 mod evidence;

@@ -79,7 +79,7 @@ pub async fn start_service_with_providers(
     let state = installation.app_state(web, None).await.unwrap();
     let accounts = [(RESIDENT_EMAIL, Role::Resident, RESIDENT_PASSWORD), (MODERATOR_EMAIL, Role::Moderator, MODERATOR_PASSWORD)];
     for (email, role, password) in accounts {
-        let request = UserRequest { email: email.into(), role, agency: None, district: None, password: password.into() };
+        let request = UserRequest { email: email.into(), role, agency: None, district: None, supervisor: false, password: password.into() };
         pomoshnik::add_user(state.store.as_ref(), request).await.unwrap();
     }
 

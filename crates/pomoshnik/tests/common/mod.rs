@@ -166,11 +166,27 @@ impl TestService {
             role,
             agency: agency.map(str::to_owned),
             district: district.map(str::to_owned),
+            supervisor: false,
             password: PASSWORD.to_owned(),
         };
         pomoshnik::add_user(self.state.store.as_ref(), request)
             .await
             .unwrap_or_else(|error| panic!("failed to add user {email}: {error:#}"))
+    }
+
+    /// Creates a confirmed executor who supervises `agency`.
+    pub async fn add_supervisor(&self, email: &str, agency: &str) -> User {
+        let request = UserRequest {
+            email: email.to_owned(),
+            role: Role::Executor,
+            agency: Some(agency.to_owned()),
+            district: None,
+            supervisor: true,
+            password: PASSWORD.to_owned(),
+        };
+        pomoshnik::add_user(self.state.store.as_ref(), request)
+            .await
+            .unwrap_or_else(|error| panic!("failed to add supervisor {email}: {error:#}"))
     }
 
     /// Signs in through `POST /api/v1/session`.

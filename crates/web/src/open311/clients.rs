@@ -104,6 +104,7 @@ async fn create_key(store: &dyn Store, name: &str, agency: Option<&str>) -> Resu
         agency: agency.map(str::to_owned),
         district: None,
         confirmed: true,
+        supervisor: false,
         created_at: now,
     };
     let new_key = NewApiKey { name: name.to_owned(), key_hash: hash_api_key(&key), account, created_at: now };

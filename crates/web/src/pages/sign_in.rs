@@ -246,6 +246,7 @@ async fn find_or_create_user(state: &AppState, provider: &Provider, tokens: &oid
         agency: None,
         district: None,
         confirmed: true,
+        supervisor: false,
         created_at: now,
     };
     match state.store.create_user_with_identity(&user, &provider.code, &claims.subject).await {
