@@ -2,6 +2,7 @@
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
 pub mod copy;
+pub mod push;
 pub mod webhook;
 pub mod worker;
 
@@ -131,12 +132,18 @@ impl Installation {
     }
 }
 
-/// Enables the e-mail channel for new notifications when a worker will deliver them: `mail` is
-/// set for a worker in this process, `external_worker` for a separate `pomoshnik worker`. Without
-/// either the channel is disabled, so that unsent deliveries do not pile up.
-pub async fn configure_delivery(store: &dyn Store, mail: Option<&worker::MailConfig>, external_worker: bool) -> anyhow::Result<()> {
-    let channels: &[&str] = if mail.is_some() || external_worker { &[worker::EMAIL_CHANNEL] } else { &[] };
-    store.set_delivery_channels(channels).await.context("failed to configure delivery channels")?;
+/// Enables the channels for new notifications that a worker will deliver. E-mail: `mail` is set
+/// for a worker in this process, `external_worker` for a separate `pomoshnik worker`. Without
+/// either the channel is disabled, so that unsent deliveries do not pile up. Web Push: `push`.
+pub async fn configure_delivery(store: &dyn Store, mail: Option<&worker::MailConfig>, push: bool, external_worker: bool) -> anyhow::Result<()> {
+    let mut channels = Vec::new();
+    if mail.is_some() || external_worker {
+        channels.push(worker::EMAIL_CHANNEL);
+    }
+    if push {
+        channels.push(push::PUSH_CHANNEL);
+    }
+    store.set_delivery_channels(&channels).await.context("failed to configure delivery channels")?;
     Ok(())
 }
 

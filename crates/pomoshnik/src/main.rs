@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use pomoshnik::webhook::{WebhookWorker, configure_webhooks};
+use pomoshnik::push::PushConfig;
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
+use pomoshnik_web::push::DEFAULT_ENDPOINT_HOSTS;
 use pomoshnik::{Installation, UserRequest};
 use pomoshnik_core::role::Role;
 use pomoshnik_web::WebConfig;
@@ -80,6 +82,9 @@ enum Command {
         #[command(flatten)]
         mail: MailArgs,
 
+        #[command(flatten)]
+        push: PushArgs,
+
         /// Hotline phone number shown on the help page, such as "+7 495 777-77-77".
         #[arg(long, env = "POMOSHNIK_HOTLINE")]
         hotline: Option<String>,
@@ -111,6 +116,9 @@ enum Command {
 
         #[command(flatten)]
         mail: MailArgs,
+
+        #[command(flatten)]
+        push: PushArgs,
 
         /// Seconds a worker holds the deliveries it claimed. If it dies, other workers send them
         /// once this has passed, so it must exceed the time one SMTP delivery can take.
@@ -177,6 +185,36 @@ impl MailArgs {
     fn config(&self, public_url: &str) -> Option<MailConfig> {
         let smtp_url = self.smtp_url.clone()?;
         Some(MailConfig { smtp_url, from: self.mail_from.clone(), public_url: public_url.to_owned() })
+    }
+}
+
+#[derive(clap::Args)]
+struct PushArgs {
+    /// Contact that push services may write to about this installation's messages, such as
+    /// mailto:ops@example.org. With it, residents can turn on notifications in their browsers
+    /// (Web Push). The VAPID key is read from POMOSHNIK_PUSH_VAPID_KEY (base64url; every node and
+    /// worker needs the same one), else from <data-dir>/vapid-private-key, created on first use.
+    #[arg(long, env = "POMOSHNIK_PUSH_CONTACT")]
+    push_contact: Option<String>,
+
+    /// Hosts of the push services that browsers' subscriptions may point to, comma-separated.
+    /// Plain HTTP is accepted only for a loopback address in this list.
+    #[arg(long, env = "POMOSHNIK_PUSH_ENDPOINT_HOSTS", value_delimiter = ',', default_values_t = DEFAULT_ENDPOINT_HOSTS.map(str::to_owned))]
+    push_endpoint_hosts: Vec<String>,
+}
+
+impl PushArgs {
+    fn config(&self, data_dir: &std::path::Path, public_url: &str) -> anyhow::Result<Option<PushConfig>> {
+        let Some(contact) = self.push_contact.clone() else {
+            return Ok(None);
+        };
+        if !contact.starts_with("mailto:") && !contact.starts_with("https://") {
+            anyhow::bail!("invalid --push-contact {contact:?}: expected mailto:ADDRESS or https://URL");
+        }
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+        let encoded = std::env::var("POMOSHNIK_PUSH_VAPID_KEY").ok();
+        let key_pair = pomoshnik::push::load_or_create_key(data_dir, encoded.as_deref())?;
+        Ok(Some(PushConfig { key_pair: std::sync::Arc::new(key_pair), contact, endpoint_hosts: self.push_endpoint_hosts.clone(), public_url: public_url.to_owned() }))
     }
 }
 
@@ -341,11 +379,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url).with_pool_size(cli.database_pool_size);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, external_worker, hotline, storage, client_address_header, reports_per_hour } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, push, external_worker, hotline, storage, client_address_header, reports_per_hour } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let s3 = s3_config(&config, storage)?;
             let installation = installation.with_s3(s3);
             let mail = mail.config(&public_url);
+            let push = push.config(&cli.data_dir, &public_url)?;
             let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
             rate_limits.reports_per_resident.max = i64::from(reports_per_hour);
             let web = WebConfig {
@@ -356,9 +395,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 hotline,
                 client_address_header,
                 rate_limits,
+                push: push.as_ref().map(PushConfig::settings),
             };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
-            pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), external_worker).await?;
+            pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), push.is_some(), external_worker).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
 
             configure_webhooks(state.store.as_ref(), &config.webhooks).await?;
@@ -367,6 +407,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut workers = Vec::new();
             if let Some(mail) = mail {
                 let worker = DeliveryWorker::new(state.store.clone(), &mail, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            if let Some(push) = push.filter(|_| !external_worker) {
+                let worker = DeliveryWorker::push(state.store.clone(), push, WorkerConfig::default())?;
                 workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
             }
             if !external_worker && !config.webhooks.is_empty() {
@@ -380,21 +424,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             served
         }
-        Command::Worker { public_url, mail, lease_seconds, concurrency, batch } => {
+        Command::Worker { public_url, mail, push, lease_seconds, concurrency, batch } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
-            if mail.is_none() && config.webhooks.is_empty() {
-                anyhow::bail!("`pomoshnik worker` has nothing to send: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, or [webhooks.NAME] tables in the configuration file");
+            let push = push.config(&cli.data_dir, &public_url)?;
+            if mail.is_none() && push.is_none() && config.webhooks.is_empty() {
+                anyhow::bail!(
+                    "`pomoshnik worker` has nothing to send: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, --push-contact for Web Push, or [webhooks.NAME] tables in the configuration file"
+                );
             }
             let store = installation.open_store().await?;
             configure_webhooks(store.as_ref(), &config.webhooks).await?;
             let stop = stop_on_signal();
             let worker_config = WorkerConfig { batch, lease: std::time::Duration::from_secs(lease_seconds.max(1)), ..WorkerConfig::default() };
             let mut workers = Vec::new();
+            pomoshnik::configure_delivery(store.as_ref(), mail.as_ref(), push.is_some(), false).await?;
             if let Some(mail) = mail {
-                pomoshnik::configure_delivery(store.as_ref(), Some(&mail), true).await?;
                 for _ in 0..concurrency {
                     let worker = DeliveryWorker::new(store.clone(), &mail, worker_config.clone())?;
+                    workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+                }
+            }
+            if let Some(push) = push {
+                for _ in 0..concurrency {
+                    let worker = DeliveryWorker::push(store.clone(), push.clone(), worker_config.clone())?;
                     workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
                 }
             }

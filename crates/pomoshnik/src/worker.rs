@@ -1,4 +1,4 @@
-//! The delivery worker: sends the e-mails of the notification outbox. It claims due deliveries
+//! The delivery worker: sends the e-mails and Web Push messages of the notification outbox. It claims due deliveries
 //! with a lease, sends each (or one digest per recipient) and records the outcome. Failures are
 //! retried with exponential backoff until the attempts run out, then listed for administrators.
 //! It runs inside `pomoshnik serve` by default and alone as `pomoshnik worker`.
@@ -13,9 +13,11 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use pomoshnik_store::{Delivery, Store};
-use pomoshnik_web::mail::{Email, digest_email, notification_email};
+use pomoshnik_web::mail::{digest_email, notification_email};
 
-/// The only delivery channel so far.
+use crate::push::{PUSH_CHANNEL, PushConfig, PushSender};
+
+/// The channel code of e-mail deliveries.
 pub const EMAIL_CHANNEL: &str = "email";
 
 pub const DELIVERIES: &str = "pomoshnik_deliveries_total";
@@ -64,18 +66,28 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Sends the deliveries of one store through one SMTP relay.
+/// Sends the deliveries of one channel of one store: e-mail through an SMTP relay, or Web Push.
 pub struct DeliveryWorker {
     store: Arc<dyn Store>,
+    sender: Sender,
+    config: WorkerConfig,
+}
+
+enum Sender {
+    Email(EmailSender),
+    Push(PushSender),
+}
+
+struct EmailSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     /// Domain of the sender's address, for Message-ID headers.
     domain: String,
     public_url: String,
-    config: WorkerConfig,
 }
 
 impl DeliveryWorker {
+    /// Returns a worker that sends the e-mail deliveries.
     pub fn new(store: Arc<dyn Store>, mail: &MailConfig, config: WorkerConfig) -> anyhow::Result<DeliveryWorker> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&mail.smtp_url)
             .with_context(|| "invalid --smtp-url: expected smtp://HOST:PORT, smtp://HOST:587?tls=required or smtps://USER:PASSWORD@HOST:465")?
@@ -83,27 +95,39 @@ impl DeliveryWorker {
             .build();
         let from: Mailbox = mail.from.parse().with_context(|| format!("invalid --mail-from {:?}: expected Name <address@domain>", mail.from))?;
         let domain = from.email.domain().to_owned();
-        Ok(DeliveryWorker { store, transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned(), config })
+        let sender = EmailSender { transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned() };
+        Ok(DeliveryWorker { store, sender: Sender::Email(sender), config })
+    }
+
+    /// Returns a worker that sends the Web Push deliveries.
+    pub fn push(store: Arc<dyn Store>, push: PushConfig, config: WorkerConfig) -> anyhow::Result<DeliveryWorker> {
+        Ok(DeliveryWorker { store, sender: Sender::Push(PushSender::new(push)?), config })
     }
 
     /// Runs until `shutdown` completes, finishing the batch in progress first.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        run_rounds("delivery worker", self.config.idle_poll, shutdown, || self.run_once(Utc::now())).await;
+        let name = format!("{} delivery worker", self.sender.channel());
+        run_rounds(&name, self.config.idle_poll, shutdown, || self.run_once(Utc::now())).await;
     }
 
     /// Claims and sends one batch of deliveries due at `now`, and returns how many were claimed.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let channel = self.sender.channel();
         let lease_until = now + chrono::Duration::from_std(self.config.lease)?;
-        let deliveries = self.store.claim_deliveries(now, lease_until, self.config.batch).await?;
+        let deliveries = self.store.claim_deliveries(channel, now, lease_until, self.config.batch).await?;
         let claimed = deliveries.len();
 
-        for (email, group) in self.messages(deliveries) {
+        for group in messages(deliveries) {
             let ids: Vec<i64> = group.iter().map(|delivery| delivery.id).collect();
             let attempts = group.iter().map(|delivery| delivery.attempts).max().unwrap_or(1);
-            match self.send(&group[0], &email).await {
+            let sent = match &self.sender {
+                Sender::Email(sender) => sender.send(&group).await,
+                Sender::Push(sender) => sender.send(self.store.as_ref(), &group).await,
+            };
+            match sent {
                 Ok(()) => {
                     self.store.mark_delivered(&ids, Utc::now()).await?;
-                    metrics::counter!(DELIVERIES, "channel" => EMAIL_CHANNEL, "outcome" => "sent").increment(ids.len() as u64);
+                    metrics::counter!(DELIVERIES, "channel" => channel, "outcome" => "sent").increment(ids.len() as u64);
                 }
                 Err(error) => self.record_failure(&ids, attempts, &error, now).await?,
             }
@@ -114,25 +138,54 @@ impl DeliveryWorker {
         Ok(claimed)
     }
 
-    /// Turns claimed deliveries into messages: one per immediate delivery, and one per recipient
-    /// for the digest deliveries.
-    fn messages(&self, deliveries: Vec<Delivery>) -> Vec<(Email, Vec<Delivery>)> {
-        let mut messages = Vec::new();
-        let mut digests: BTreeMap<i64, Vec<Delivery>> = BTreeMap::new();
-        for delivery in deliveries {
-            if delivery.digest {
-                digests.entry(delivery.notification.user_id).or_default().push(delivery);
-            } else {
-                messages.push((notification_email(&delivery, &self.public_url), vec![delivery]));
-            }
+    async fn record_failure(&self, ids: &[i64], attempts: i64, failure: &SendFailure, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let channel = self.sender.channel();
+        let (text, permanent) = match failure {
+            SendFailure::Permanent(text) => (text, true),
+            SendFailure::Transient(text) => (text, false),
+        };
+        let retry_at = if permanent { None } else { self.config.retry_at(attempts, now) };
+        self.store.mark_delivery_failed(ids, text, retry_at).await?;
+        let outcome = if retry_at.is_some() { "retry" } else { "failed" };
+        metrics::counter!(DELIVERIES, "channel" => channel, "outcome" => outcome).increment(ids.len() as u64);
+        match retry_at {
+            Some(at) => tracing::warn!(channel, delivery_ids = ?ids, attempts, error = %text, retry_at = %at, "delivery failed; will retry"),
+            None => tracing::error!(channel, delivery_ids = ?ids, attempts, error = %text, "delivery failed for good"),
         }
-        for group in digests.into_values() {
-            messages.push((digest_email(&group, &self.public_url), group));
-        }
-        messages
+        Ok(())
     }
+}
 
-    async fn send(&self, first: &Delivery, email: &Email) -> Result<(), SendFailure> {
+impl Sender {
+    fn channel(&self) -> &'static str {
+        match self {
+            Sender::Email(_) => EMAIL_CHANNEL,
+            Sender::Push(_) => PUSH_CHANNEL,
+        }
+    }
+}
+
+/// Groups claimed deliveries into messages: one per immediate delivery, and one per recipient
+/// for the digest deliveries.
+fn messages(deliveries: Vec<Delivery>) -> Vec<Vec<Delivery>> {
+    let mut messages = Vec::new();
+    let mut digests: BTreeMap<i64, Vec<Delivery>> = BTreeMap::new();
+    for delivery in deliveries {
+        if delivery.digest {
+            digests.entry(delivery.notification.user_id).or_default().push(delivery);
+        } else {
+            messages.push(vec![delivery]);
+        }
+    }
+    messages.extend(digests.into_values());
+    messages
+}
+
+impl EmailSender {
+    /// Sends the e-mail of one notification, or the digest of a group of them.
+    async fn send(&self, group: &[Delivery]) -> Result<(), SendFailure> {
+        let email = if group[0].digest { digest_email(group, &self.public_url) } else { notification_email(&group[0], &self.public_url) };
+        let first = &group[0];
         let recipient: Mailbox = first.recipient.parse().map_err(|_| SendFailure::Permanent("invalid recipient address".to_owned()))?;
         // A message sent again after a crash keeps its Message-ID, so mail clients that group
         // by it show one message.
@@ -152,22 +205,6 @@ impl DeliveryWorker {
             Err(error) if error.is_permanent() => Err(SendFailure::Permanent(error.to_string())),
             Err(error) => Err(SendFailure::Transient(error.to_string())),
         }
-    }
-
-    async fn record_failure(&self, ids: &[i64], attempts: i64, failure: &SendFailure, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let (text, permanent) = match failure {
-            SendFailure::Permanent(text) => (text, true),
-            SendFailure::Transient(text) => (text, false),
-        };
-        let retry_at = if permanent { None } else { self.config.retry_at(attempts, now) };
-        self.store.mark_delivery_failed(ids, text, retry_at).await?;
-        let outcome = if retry_at.is_some() { "retry" } else { "failed" };
-        metrics::counter!(DELIVERIES, "channel" => EMAIL_CHANNEL, "outcome" => outcome).increment(ids.len() as u64);
-        match retry_at {
-            Some(at) => tracing::warn!(delivery_ids = ?ids, attempts, error = %text, retry_at = %at, "e-mail delivery failed; will retry"),
-            None => tracing::error!(delivery_ids = ?ids, attempts, error = %text, "e-mail delivery failed for good"),
-        }
-        Ok(())
     }
 }
 
@@ -216,7 +253,7 @@ where
 
 /// Reason a message was not sent.
 #[derive(Debug)]
-enum SendFailure {
+pub enum SendFailure {
     /// The relay rejected the message or recipient for good (a 5xx reply), or the stored
     /// address cannot be sent to.
     Permanent(String),

@@ -79,6 +79,11 @@ const ROUTES: &[Row] = &[
     row("POST",   "/staff/tickets/{id}/close",                [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/live",                                    [303,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/live.js",                          [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/static/push.js",                          [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/sw.js",                                   [200,  200,   200,   200,   200,  200,  200]),
+    // Web Push is off in this service (tests/web_push.rs covers it on).
+    row("POST",   "/push/subscriptions",                      [303,  404,   404,   404,   404,  404,  404]),
+    row("POST",   "/push/subscriptions/delete",               [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/map",                                     [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/static/vendor/leaflet/{*file}",           [200,  200,   200,   200,   200,  200,  200]),
     row("GET",    "/api/v1/openapi.json",                     [200,  200,   200,   200,   200,  200,  200]),
@@ -348,6 +353,9 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("mode", "digest")])
         }
         ("POST", "/notifications/read") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
+        ("POST", "/push/subscriptions") | ("POST", "/push/subscriptions/delete") => caller
+            .request(service, Method::POST, &path)
+            .json(&json!({ "csrf_token": caller.csrf_token, "endpoint": "https://fcm.googleapis.com/fcm/send/matrix" })),
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),

@@ -95,7 +95,7 @@ async fn join_through_api(service: &TestService) {
     assert_eq!(first["report_number"], number.as_str(), "{notifications}");
     assert_eq!(first["status"], "under_review");
     let now = chrono::Utc::now();
-    let deliveries = service.state.store.claim_deliveries(now, now + chrono::Duration::minutes(5), 50).await.expect("claim failed");
+    let deliveries = service.state.store.claim_deliveries("email", now, now + chrono::Duration::minutes(5), 50).await.expect("claim failed");
     let recipients: Vec<&str> = deliveries.iter().map(|delivery| delivery.recipient.as_str()).collect();
     assert!(recipients.contains(&"neighbour@example.ru"), "{recipients:?}");
     assert!(recipients.contains(&"author@example.ru"), "{recipients:?}");

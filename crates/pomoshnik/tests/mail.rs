@@ -61,7 +61,7 @@ async fn email_follows_status_changes(service: &TestService) {
     smtp.start();
     let store = service.state.store.clone();
     let mail = mail_config(service, &smtp);
-    pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false).await.expect("configuring delivery failed");
+    pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false, false).await.expect("configuring delivery failed");
     let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default()).expect("the worker configuration is valid");
 
     let resident = service.resident("mail-resident@example.org").await;
@@ -112,7 +112,7 @@ async fn email_retry_and_digest(service: &TestService) {
     let mut smtp = SmtpServer::reserve();
     let store = service.state.store.clone();
     let mail = mail_config(service, &smtp);
-    pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false).await.expect("configuring delivery failed");
+    pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false, false).await.expect("configuring delivery failed");
     let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default()).expect("the worker configuration is valid");
 
     let immediate = service.resident("immediate@example.org").await;

@@ -151,10 +151,10 @@ pub trait Store: Send + Sync {
     /// Turns off the channel of the delivery with this unsubscribe token for its recipient and
     /// returns `(user id, channel)`, or None for an unknown token.
     async fn unsubscribe(&self, token: &str, at: DateTime<Utc>) -> Result<Option<(i64, String)>>;
-    /// Claims up to `limit` pending deliveries due at `now` that no other worker has claimed,
-    /// oldest due first, and reserves them until `lease_until`. A recipient's digest deliveries share
-    /// their due time, so they usually arrive in one batch.
-    async fn claim_deliveries(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<Delivery>>;
+    /// Claims up to `limit` pending deliveries of `channel` due at `now` that no other worker has
+    /// claimed, oldest due first, and reserves them until `lease_until`. A recipient's digest
+    /// deliveries share their due time, so they usually arrive in one batch.
+    async fn claim_deliveries(&self, channel: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<Delivery>>;
     async fn mark_delivered(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()>;
     /// Records a failed attempt: the deliveries are retried at `retry_at`, or marked failed for
     /// good when it is None.
@@ -165,6 +165,15 @@ pub trait Store: Send + Sync {
     async fn failed_deliveries(&self, limit: i64) -> Result<Vec<FailedDelivery>>;
     /// Puts deliveries that failed for good back in the queue, due at `at`, and returns how many.
     async fn retry_failed_deliveries(&self, ids: &[i64], at: DateTime<Utc>) -> Result<u64>;
+
+    /// Saves a browser's push subscription for the user. An endpoint saved before, by this or
+    /// another person, now belongs to this user with the new keys.
+    async fn save_push_subscription(&self, subscription: &PushSubscription) -> Result<()>;
+    /// The user's push subscriptions, oldest first.
+    async fn push_subscriptions(&self, user_id: i64) -> Result<Vec<PushSubscription>>;
+    /// Deletes the subscription with this endpoint when it belongs to the user (any user when
+    /// `user_id` is None) and returns whether one was deleted.
+    async fn delete_push_subscription(&self, endpoint: &str, user_id: Option<i64>) -> Result<bool>;
 
     /// Replaces the list of webhook destinations that new dispatches are written for.
     async fn set_webhook_destinations(&self, destinations: &[WebhookDestination]) -> Result<()>;

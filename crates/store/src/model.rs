@@ -401,6 +401,19 @@ pub struct Delivery {
     pub notification: Notification,
 }
 
+/// A browser subscribed to Web Push for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub user_id: i64,
+    /// The push service's address for this browser.
+    pub endpoint: String,
+    /// The browser's P-256 public key, base64url.
+    pub p256dh: String,
+    /// The browser's authentication secret, base64url.
+    pub auth: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A delivery whose last attempt failed for good, for the administrators' list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailedDelivery {

@@ -933,11 +933,12 @@ macro_rules! impl_store {
 
             async fn claim_deliveries(
                 &self,
+                channel: &str,
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
             ) -> $crate::Result<Vec<$crate::Delivery>> {
-                let ids = self.claim_outbox("deliveries", now, lease_until, limit).await?;
+                let ids = self.claim_outbox("deliveries", Some(channel), now, lease_until, limit).await?;
                 let mut deliveries = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
                     let sql = format!(
@@ -1036,7 +1037,7 @@ macro_rules! impl_store {
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
             ) -> $crate::Result<Vec<$crate::WebhookDelivery>> {
-                let ids = self.claim_outbox("webhook_deliveries", now, lease_until, limit).await?;
+                let ids = self.claim_outbox("webhook_deliveries", None, now, lease_until, limit).await?;
                 let mut deliveries = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
                     let sql = format!(
@@ -1160,6 +1161,45 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn save_push_subscription(&self, subscription: &$crate::PushSubscription) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth, \
+                     created_at = excluded.created_at",
+                )
+                .bind(subscription.user_id)
+                .bind(&subscription.endpoint)
+                .bind(&subscription.p256dh)
+                .bind(&subscription.auth)
+                .bind($crate::rows::to_millis(subscription.created_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn push_subscriptions(&self, user_id: i64) -> $crate::Result<Vec<$crate::PushSubscription>> {
+                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT user_id, endpoint, p256dh, auth, created_at FROM push_subscriptions WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(user_id, endpoint, p256dh, auth, created_at)| {
+                        Ok($crate::PushSubscription { user_id, endpoint, p256dh, auth, created_at: $crate::rows::from_millis(created_at)? })
+                    })
+                    .collect()
+            }
+
+            async fn delete_push_subscription(&self, endpoint: &str, user_id: Option<i64>) -> $crate::Result<bool> {
+                let deleted = sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1 AND ($2 IS NULL OR user_id = $2)")
+                    .bind(endpoint)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(deleted.rows_affected() > 0)
+            }
+
             async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -1195,10 +1235,12 @@ macro_rules! impl_store {
         impl $store {
             /// Claims up to `limit` due rows of an outbox table (`deliveries` or
             /// `webhook_deliveries`) for a worker until `lease_until`, counts the attempt and
-            /// returns their ids.
+            /// returns their ids. `channel` limits the claim to the rows of one channel, for the
+            /// `deliveries` table.
             async fn claim_outbox(
                 &self,
                 table: &'static str,
+                channel: Option<&str>,
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
@@ -1213,19 +1255,22 @@ macro_rules! impl_store {
                     $crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
                     $crate::Backend::Sqlite => "",
                 };
+                let of_channel = if channel.is_some() { " AND channel = $4" } else { "" };
                 let sql = format!(
                     "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 \
-                     WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                     WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2){of_channel} \
                      AND id IN (SELECT id FROM {table} WHERE state = 'pending' AND next_attempt_at <= $2 \
-                     AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
+                     AND (locked_until IS NULL OR locked_until <= $2){of_channel} ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
                      RETURNING id"
                 );
-                let claimed: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind($crate::rows::to_millis(lease_until))
                     .bind($crate::rows::to_millis(now))
-                    .bind(limit)
-                    .fetch_all(&mut *transaction)
-                    .await?;
+                    .bind(limit);
+                if let Some(channel) = channel {
+                    query = query.bind(channel);
+                }
+                let claimed: Vec<(i64,)> = query.fetch_all(&mut *transaction).await?;
                 transaction.commit().await?;
                 Ok(claimed.into_iter().map(|(id,)| id).collect())
             }
@@ -1489,7 +1534,8 @@ macro_rules! impl_store {
                  $5 || delivery_channels.code, $3 \
                  FROM delivery_channels LEFT JOIN notification_preferences \
                  ON notification_preferences.user_id = $2 AND notification_preferences.channel = delivery_channels.code \
-                 WHERE notification_preferences.mode IS NULL OR notification_preferences.mode <> 'off'",
+                 WHERE (notification_preferences.mode IS NULL OR notification_preferences.mode <> 'off') \
+                 AND (delivery_channels.code <> 'push' OR EXISTS (SELECT 1 FROM push_subscriptions WHERE push_subscriptions.user_id = $2))",
             )
             .bind(notification_id)
             .bind(user_id)

@@ -14,7 +14,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
-    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
+    PendingSignIn, PushSubscription, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -50,6 +50,7 @@ on_both_backends!(with_store => agency_district_queue);
 on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
+on_both_backends!(with_store => push_deliveries_need_subscription);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 
 #[tokio::test]
@@ -1180,7 +1181,7 @@ async fn deliveries_follow_modes(store: Arc<dyn Store>) {
 
     let now = start + Duration::minutes(5);
     let lease = now + Duration::minutes(5);
-    let claimed = store.claim_deliveries(now, lease, 10).await.expect("claim failed");
+    let claimed = store.claim_deliveries("email", now, lease, 10).await.expect("claim failed");
     assert_eq!(recipients(&claimed), vec!["immediate@example.org"], "only the immediate delivery is due");
     let delivery = &claimed[0];
     assert_eq!(delivery.notification.report_number, first.number);
@@ -1191,14 +1192,14 @@ async fn deliveries_follow_modes(store: Arc<dyn Store>) {
     assert_eq!(store.pending_deliveries().await.expect("count failed"), 3);
 
     store.mark_delivered(&[delivery.id], now).await.expect("marking delivered failed");
-    let after_lease = store.claim_deliveries(lease, lease + Duration::minutes(5), 10).await.expect("claim failed");
+    let after_lease = store.claim_deliveries("email", lease, lease + Duration::minutes(5), 10).await.expect("claim failed");
     assert!(after_lease.is_empty(), "a sent delivery was claimed again: {after_lease:?}");
 
     // Both digest deliveries come due at the next 09:00 Moscow time, together.
     let digest_time = utc("2026-11-03T06:00:00Z");
-    let early = store.claim_deliveries(digest_time - Duration::seconds(1), digest_time, 10).await.expect("claim failed");
+    let early = store.claim_deliveries("email", digest_time - Duration::seconds(1), digest_time, 10).await.expect("claim failed");
     assert!(early.is_empty(), "digest deliveries were due before the digest time: {early:?}");
-    let digests = store.claim_deliveries(digest_time, digest_time + Duration::minutes(5), 10).await.expect("claim failed");
+    let digests = store.claim_deliveries("email", digest_time, digest_time + Duration::minutes(5), 10).await.expect("claim failed");
     assert_eq!(recipients(&digests), vec!["digest@example.org", "digest@example.org"]);
     assert!(digests.iter().all(|delivery| delivery.digest));
 
@@ -1211,6 +1212,38 @@ async fn deliveries_follow_modes(store: Arc<dyn Store>) {
     assert_eq!(store.unsubscribe("no-such-token", now).await.expect("unsubscribe failed"), None);
 }
 
+async fn push_deliveries_need_subscription(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let subscribed = add_user(&store, "subscribed@example.org", Role::Resident).await;
+    let other = add_user(&store, "other@example.org", Role::Resident).await;
+    store.set_delivery_channels(&["email", "push"]).await.expect("setting channels failed");
+    let subscription = |user_id: i64, keys: &str| PushSubscription {
+        user_id,
+        endpoint: "http://127.0.0.1:9/push/abc".to_owned(),
+        p256dh: format!("{keys}-key"),
+        auth: format!("{keys}-auth"),
+        created_at: start,
+    };
+    store.save_push_subscription(&subscription(subscribed.id, "first")).await.expect("saving failed");
+    // The same browser subscribing again replaces its keys.
+    store.save_push_subscription(&subscription(subscribed.id, "second")).await.expect("saving failed");
+    assert_eq!(store.push_subscriptions(subscribed.id).await.expect("list failed"), vec![subscription(subscribed.id, "second")]);
+
+    create(&store, subscribed.id, start).await;
+    create(&store, other.id, start).await;
+    let now = start + Duration::minutes(1);
+    let pushes = store.claim_deliveries("push", now, now + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(recipients(&pushes), vec!["subscribed@example.org"], "a person without a browser subscription got a push delivery");
+    assert!(pushes.iter().all(|delivery| delivery.channel == "push"));
+    let emails = store.claim_deliveries("email", now, now + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(recipients(&emails), vec!["subscribed@example.org", "other@example.org"]);
+
+    assert!(!store.delete_push_subscription("http://127.0.0.1:9/push/abc", Some(other.id)).await.expect("delete failed"), "another person deleted the subscription");
+    assert!(store.delete_push_subscription("http://127.0.0.1:9/push/abc", Some(subscribed.id)).await.expect("delete failed"));
+    assert!(store.push_subscriptions(subscribed.id).await.expect("list failed").is_empty());
+}
+
 async fn deliveries_retry_then_fail(store: Arc<dyn Store>) {
     prepare(&store).await;
     store.set_delivery_channels(&["email"]).await.expect("setting channels failed");
@@ -1218,20 +1251,20 @@ async fn deliveries_retry_then_fail(store: Arc<dyn Store>) {
     let author = add_user(&store, "author@example.org", Role::Resident).await;
     let report = create(&store, author.id, start).await;
 
-    let claimed = store.claim_deliveries(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    let claimed = store.claim_deliveries("email", start, start + Duration::minutes(5), 10).await.expect("claim failed");
     assert_eq!(claimed.len(), 1);
-    let reserved = store.claim_deliveries(start + Duration::minutes(1), start + Duration::minutes(6), 10).await.expect("claim failed");
+    let reserved = store.claim_deliveries("email", start + Duration::minutes(1), start + Duration::minutes(6), 10).await.expect("claim failed");
     assert!(reserved.is_empty(), "a delivery reserved by a worker was claimed again");
     // A worker that died keeps the delivery only until its lease ends.
-    let reclaimed = store.claim_deliveries(start + Duration::minutes(5), start + Duration::minutes(10), 10).await.expect("claim failed");
+    let reclaimed = store.claim_deliveries("email", start + Duration::minutes(5), start + Duration::minutes(10), 10).await.expect("claim failed");
     assert_eq!(reclaimed.len(), 1);
     assert_eq!(reclaimed[0].attempts, 2);
 
     let retry_at = start + Duration::minutes(30);
     store.mark_delivery_failed(&[claimed[0].id], "connection refused", Some(retry_at)).await.expect("marking failed failed");
-    let before_retry = store.claim_deliveries(retry_at - Duration::seconds(1), retry_at, 10).await.expect("claim failed");
+    let before_retry = store.claim_deliveries("email", retry_at - Duration::seconds(1), retry_at, 10).await.expect("claim failed");
     assert!(before_retry.is_empty(), "a delivery was retried before its time");
-    let retried = store.claim_deliveries(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    let retried = store.claim_deliveries("email", retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
     assert_eq!(retried.len(), 1);
 
     store.mark_delivery_failed(&[claimed[0].id], "550 mailbox unavailable", None).await.expect("marking failed failed");
@@ -1242,11 +1275,11 @@ async fn deliveries_retry_then_fail(store: Arc<dyn Store>) {
     assert_eq!(failed[0].last_error, "550 mailbox unavailable");
     assert_eq!(failed[0].attempts, 3);
     let later = retry_at + Duration::days(1);
-    assert!(store.claim_deliveries(later, later, 10).await.expect("claim failed").is_empty(), "a failed delivery was claimed");
+    assert!(store.claim_deliveries("email", later, later, 10).await.expect("claim failed").is_empty(), "a failed delivery was claimed");
 
     assert_eq!(store.retry_failed_deliveries(&[failed[0].id], later).await.expect("retry failed"), 1);
     assert!(store.failed_deliveries(10).await.expect("failed list failed").is_empty());
-    assert_eq!(store.claim_deliveries(later, later + Duration::minutes(5), 10).await.expect("claim failed").len(), 1);
+    assert_eq!(store.claim_deliveries("email", later, later + Duration::minutes(5), 10).await.expect("claim failed").len(), 1);
 }
 
 async fn deliveries_claimed_once(store: Arc<dyn Store>) {
@@ -1265,7 +1298,7 @@ async fn deliveries_claimed_once(store: Arc<dyn Store>) {
         workers.spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = store.claim_deliveries(now, now + Duration::minutes(5), 3).await.expect("claim failed");
+                let batch = store.claim_deliveries("email", now, now + Duration::minutes(5), 3).await.expect("claim failed");
                 if batch.is_empty() {
                     return mine;
                 }

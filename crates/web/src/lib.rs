@@ -18,6 +18,7 @@ mod metrics;
 pub mod oidc;
 pub mod open311;
 mod pages;
+pub mod push;
 mod reports;
 mod state;
 mod upload;

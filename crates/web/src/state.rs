@@ -29,6 +29,8 @@ pub struct WebConfig {
     /// peer, which behind a balancer is the balancer itself.
     pub client_address_header: Option<axum::http::HeaderName>,
     pub rate_limits: crate::limits::RateLimits,
+    /// Web Push, when the installation has a VAPID key pair.
+    pub push: Option<crate::push::PushSettings>,
 }
 
 #[derive(Clone)]

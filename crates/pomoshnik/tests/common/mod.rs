@@ -13,6 +13,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_media::S3Config;
 use pomoshnik_store::User;
 use pomoshnik_test_support::{DatabaseKind, TestDatabase};
+use pomoshnik_web::push::PushSettings;
 use pomoshnik_web::oidc::ProviderConfig;
 use pomoshnik_web::{AppState, BodyTimeouts, WebConfig};
 use reqwest::multipart::{Form, Part};
@@ -60,30 +61,36 @@ pub async fn with_service(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestSe
 
 impl TestService {
     pub async fn start(kind: DatabaseKind) -> TestService {
-        TestService::launch(kind, None, None, |_| Vec::new()).await
+        TestService::launch(kind, None, None, None, |_| Vec::new()).await
     }
 
     /// Starts the service with uploaded files kept in the S3-compatible bucket of `s3`.
     pub async fn start_with_s3(kind: DatabaseKind, s3: S3Config) -> TestService {
-        TestService::launch(kind, None, Some(s3), |_| Vec::new()).await
+        TestService::launch(kind, None, Some(s3), None, |_| Vec::new()).await
+    }
+
+    /// Starts the service with Web Push on, taking subscriptions to the push services of `push`.
+    pub async fn start_with_push(kind: DatabaseKind, push: PushSettings) -> TestService {
+        TestService::launch(kind, None, None, Some(push), |_| Vec::new()).await
     }
 
     /// Starts the service with the sign-in providers that `providers` returns for the
     /// service's base URL, which the providers need for their redirect URIs.
     pub async fn start_with_providers(kind: DatabaseKind, providers: impl FnOnce(&str) -> Vec<ProviderConfig>) -> TestService {
-        TestService::launch(kind, None, None, providers).await
+        TestService::launch(kind, None, None, None, providers).await
     }
 
     /// Starts the service with other request body timeouts than the default, for tests of slow
     /// clients. It serves the router without the periodic cleanup that `pomoshnik::serve` runs.
         pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
-        TestService::launch(kind, Some(timeouts), None, |_| Vec::new()).await
+        TestService::launch(kind, Some(timeouts), None, None, |_| Vec::new()).await
     }
 
     async fn launch(
         kind: DatabaseKind,
         body_timeouts: Option<BodyTimeouts>,
         s3: Option<S3Config>,
+        push: Option<PushSettings>,
         providers: impl FnOnce(&str) -> Vec<ProviderConfig>,
     ) -> TestService {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
@@ -104,6 +111,7 @@ impl TestService {
             hotline: Some(HOTLINE.to_owned()),
             client_address_header: None,
             rate_limits,
+            push,
         };
         let state = installation
             .app_state(web, None)

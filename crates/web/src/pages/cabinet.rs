@@ -60,6 +60,8 @@ struct NotificationsPage {
     unread: i64,
     /// Code of the chosen e-mail mode, checked in the settings form.
     email_mode: &'static str,
+    /// The VAPID public key when Web Push is on.
+    push_key: Option<String>,
     modes: [&'static str; 3],
     saved: bool,
     marked: Option<String>,
@@ -198,6 +200,7 @@ pub async fn notifications(State(state): State<AppState>, PageUser(signed): Page
         categories,
         unread,
         email_mode,
+        push_key: state.config.push.as_ref().map(|push| push.public_key.clone()),
         modes,
         saved: query.saved.is_some(),
         marked,

@@ -32,6 +32,8 @@ const STYLESHEET: &str = include_str!("../../static/style.css");
 const FORM_SCRIPT: &str = include_str!("../../static/form.js");
 const CATEGORIES_SCRIPT: &str = include_str!("../../static/categories.js");
 const LIVE_SCRIPT: &str = include_str!("../../static/live.js");
+const PUSH_SCRIPT: &str = include_str!("../../static/push.js");
+const SERVICE_WORKER: &str = include_str!("../../static/sw.js");
 const PUBLIC_MAP_SCRIPT: &str = include_str!("../../static/public_map.js");
 
 pub fn routes() -> Router<AppState> {
@@ -71,6 +73,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/tickets", get(support::queue))
         .route("/staff/tickets/{id}/close", post(support::close))
         .route("/static/live.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], LIVE_SCRIPT) }))
+        .route("/static/push.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], PUSH_SCRIPT) }))
+        .route("/sw.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], SERVICE_WORKER) }))
+        .route("/push/subscriptions", post(crate::push::subscribe))
+        .route("/push/subscriptions/delete", post(crate::push::unsubscribe))
         .route("/static/public_map.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], PUBLIC_MAP_SCRIPT) }))
         .route("/static/categories.js", get(|| async { ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], CATEGORIES_SCRIPT) }))
         .fallback(|| async { error_page(ApiError::not_found()) })
