@@ -170,7 +170,8 @@ async fn choose_digest_on_page(service: &TestService, email: &str) {
         .await
         .expect("POST /notifications/settings failed");
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, page) = get_page(service, &browser, "/notifications?saved=1").await;
+    assert_eq!(response.headers()["location"], "/notifications?saved=email");
+    let (_, page) = get_page(service, &browser, "/notifications?saved=email").await;
     assert!(page.contains("Настройки писем сохранены"), "no confirmation after saving");
     assert!(page.contains(r#"value="digest" checked"#), "the saved choice is not shown");
 

@@ -152,6 +152,18 @@ async fn status_change_reaches_browser() {
     let left: Vec<String> = store.push_subscriptions(user.id).await.unwrap().into_iter().map(|subscription| subscription.endpoint).collect();
     assert_eq!(left, vec![endpoint.clone()]);
 
+    // With the push channel set to «Не показывать», a change reaches no browser.
+    let off = browser.post(service.url("/notifications/settings")).form(&[("csrf_token", token.as_str()), ("channel", "push"), ("mode", "off")]).send().await.unwrap();
+    assert_eq!(off.headers()["location"], "/notifications?saved=push");
+    let (_, settings) = get_page(&service, &browser, "/notifications?saved=push").await;
+    assert!(settings.contains("Настройки уведомлений в браузере сохранены"));
+    assert!(settings.contains(r#"value="off" checked"#), "the saved push mode is not shown");
+    let moderator = service.user("push-moderator@example.org", Role::Moderator, None).await;
+    let (status, body) = moderator.transition(number, json!({ "to": "under_review", "comment": "Проверяем" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(worker.run_once(chrono::Utc::now()).await.expect("worker round failed"), 0, "a push went out with the channel off");
+    assert!(push_service.received.lock().unwrap().is_empty());
+
     // Turning notifications off in the browser deletes the subscription, for its owner only.
     let other = service.browser();
     service.add_user("other@example.org", Role::Resident, None).await;

@@ -60,10 +60,12 @@ struct NotificationsPage {
     unread: i64,
     /// Code of the chosen e-mail mode, checked in the settings form.
     email_mode: &'static str,
+    push_mode: &'static str,
     /// The VAPID public key when Web Push is on.
     push_key: Option<String>,
     modes: [&'static str; 3],
-    saved: bool,
+    /// The channel whose settings were just saved.
+    saved: Option<String>,
     marked: Option<String>,
 }
 
@@ -96,7 +98,8 @@ pub struct FilterForm {
 
 #[derive(Deserialize)]
 pub struct NotificationsQuery {
-    saved: Option<u8>,
+    /// `email` or `push` after saving that channel's settings; `1` from older links means e-mail.
+    saved: Option<String>,
     /// How many notifications «Отметить все прочитанными» marked.
     marked: Option<u64>,
     #[serde(flatten)]
@@ -179,8 +182,8 @@ pub async fn notifications(State(state): State<AppState>, PageUser(signed): Page
         (Ok(notifications), Ok(unread)) => (notifications, unread),
         (Err(error), _) | (_, Err(error)) => return error_page(error.into()),
     };
-    let email_mode = match super::deliveries::email_mode(&state, signed.user.id).await {
-        Ok(mode) => mode.code(),
+    let (email_mode, push_mode) = match super::deliveries::channel_modes(&state, signed.user.id).await {
+        Ok((email, push)) => (email.code(), push.code()),
         Err(error) => return error_page(error),
     };
 
@@ -200,9 +203,10 @@ pub async fn notifications(State(state): State<AppState>, PageUser(signed): Page
         categories,
         unread,
         email_mode,
+        push_mode,
         push_key: state.config.push.as_ref().map(|push| push.public_key.clone()),
         modes,
-        saved: query.saved.is_some(),
+        saved: query.saved.map(|channel| if channel == "push" { channel } else { "email".to_owned() }),
         marked,
     })
 }

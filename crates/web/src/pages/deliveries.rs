@@ -1,5 +1,6 @@
-//! E-mail delivery pages: the resident's choice of e-mail timing, the unsubscribe link of every
-//! message, and the administrators' list of messages that could not be delivered.
+//! Delivery pages: the resident's choice of timing per channel (e-mail, and Web Push when it is
+//! on), the unsubscribe link of every e-mail, and the administrators' list of messages that
+//! could not be delivered.
 
 use askama::Template;
 use axum::Form;
@@ -17,8 +18,10 @@ use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::views::moscow_time;
 
-/// The channel these pages manage; notifications reach residents by e-mail only so far.
+/// The e-mail channel, which every installation offers.
 const EMAIL: &str = "email";
+/// The Web Push channel, offered when the installation has a VAPID key.
+const PUSH: &str = "push";
 
 /// Failed deliveries listed on one page.
 const FAILED_LIMIT: i64 = 200;
@@ -27,6 +30,8 @@ const FAILED_LIMIT: i64 = 200;
 pub struct ModeForm {
     csrf_token: Option<String>,
     mode: String,
+    /// `email` when absent.
+    channel: Option<String>,
 }
 
 /// `POST /notifications/settings`: stores how the signed-in person wants e-mail.
@@ -37,16 +42,23 @@ pub async fn save_mode(State(state): State<AppState>, PageUser(signed): PageUser
     let Some(mode) = DeliveryMode::from_code(&form.mode) else {
         return error_page(ApiError::bad_request("invalid_delivery_mode"));
     };
-    if let Err(error) = state.store.set_delivery_mode(signed.user.id, EMAIL, mode, Utc::now()).await {
+    let channel = match form.channel.as_deref() {
+        None | Some(EMAIL) => EMAIL,
+        Some(PUSH) if state.config.push.is_some() => PUSH,
+        Some(_) => return error_page(ApiError::bad_request("invalid_delivery_mode")),
+    };
+    if let Err(error) = state.store.set_delivery_mode(signed.user.id, channel, mode, Utc::now()).await {
         return error_page(error.into());
     }
-    Redirect::to("/notifications?saved=1").into_response()
+    Redirect::to(&format!("/notifications?saved={channel}")).into_response()
 }
 
-/// Returns the signed-in person's e-mail mode, immediate unless chosen otherwise.
-pub async fn email_mode(state: &AppState, user_id: i64) -> Result<DeliveryMode, ApiError> {
+/// Returns the signed-in person's modes of e-mail and of Web Push, immediate unless chosen
+/// otherwise.
+pub async fn channel_modes(state: &AppState, user_id: i64) -> Result<(DeliveryMode, DeliveryMode), ApiError> {
     let modes = state.store.delivery_modes(user_id).await?;
-    Ok(modes.into_iter().find(|(channel, _)| channel == EMAIL).map_or(DeliveryMode::Immediate, |(_, mode)| mode))
+    let mode_of = |code: &str| modes.iter().find(|(channel, _)| channel == code).map_or(DeliveryMode::Immediate, |(_, mode)| *mode);
+    Ok((mode_of(EMAIL), mode_of(PUSH)))
 }
 
 #[derive(Template)]
