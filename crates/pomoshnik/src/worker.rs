@@ -73,7 +73,12 @@ pub struct DeliveryWorker {
     domain: String,
     public_url: String,
     config: WorkerConfig,
+    /// When this worker last looked for overdue reports to escalate.
+    last_sweep: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
+
+/// How often a worker looks for overdue reports to escalate to their agency's supervisors.
+pub const ESCALATION_INTERVAL: chrono::Duration = chrono::Duration::minutes(5);
 
 impl DeliveryWorker {
     pub fn new(store: Arc<dyn Store>, mail: &MailConfig, config: WorkerConfig) -> anyhow::Result<DeliveryWorker> {
@@ -83,7 +88,7 @@ impl DeliveryWorker {
             .build();
         let from: Mailbox = mail.from.parse().with_context(|| format!("invalid --mail-from {:?}: expected Name <address@domain>", mail.from))?;
         let domain = from.email.domain().to_owned();
-        Ok(DeliveryWorker { store, transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned(), config })
+        Ok(DeliveryWorker { store, transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned(), config, last_sweep: std::sync::Mutex::new(None) })
     }
 
     /// Runs until `shutdown` completes, finishing the batch in progress first.
@@ -93,6 +98,7 @@ impl DeliveryWorker {
 
     /// Claims and sends one batch of deliveries due at `now`, and returns how many were claimed.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        self.escalate(now).await?;
         let lease_until = now + chrono::Duration::from_std(self.config.lease)?;
         let deliveries = self.store.claim_deliveries(now, lease_until, self.config.batch).await?;
         let claimed = deliveries.len();
@@ -112,6 +118,22 @@ impl DeliveryWorker {
         let pending = self.store.pending_deliveries().await?;
         metrics::gauge!(DELIVERY_QUEUE_DEPTH).set(pending as f64);
         Ok(claimed)
+    }
+
+    /// Every [`ESCALATION_INTERVAL`], notifies the supervisors of reports that became overdue,
+    /// so that their e-mails go out in this round.
+    async fn escalate(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        {
+            let mut last = self.last_sweep.lock().expect("the sweep time lock is poisoned");
+            if last.is_some_and(|at| now - at < ESCALATION_INTERVAL && now >= at) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        for escalation in self.store.escalate_overdue(now).await? {
+            tracing::info!(report_id = escalation.report_id, supervisor_id = escalation.supervisor_id, "overdue report escalated");
+        }
+        Ok(())
     }
 
     /// Turns claimed deliveries into messages: one per immediate delivery, and one per recipient

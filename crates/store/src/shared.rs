@@ -1301,12 +1301,19 @@ macro_rules! impl_store {
                 .await?;
                 let mut escalations = Vec::with_capacity(due.len());
                 for (report_id, supervisor_id, event_id) in due {
-                    sqlx::query("INSERT INTO report_escalations (report_id, supervisor_id, escalated_at) VALUES ($1, $2, $3)")
-                        .bind(report_id)
-                        .bind(supervisor_id)
-                        .bind(to_millis(now))
-                        .execute(&mut *transaction)
-                        .await?;
+                    // Another worker's sweep may have recorded it since the select.
+                    let inserted = sqlx::query(
+                        "INSERT INTO report_escalations (report_id, supervisor_id, escalated_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (report_id, supervisor_id) DO NOTHING",
+                    )
+                    .bind(report_id)
+                    .bind(supervisor_id)
+                    .bind(to_millis(now))
+                    .execute(&mut *transaction)
+                    .await?;
+                    if inserted.rows_affected() == 0 {
+                        continue;
+                    }
                     let notification_id = insert_notification(&mut *transaction, supervisor_id, report_id, event_id, now).await?;
                     sqlx::query("UPDATE notifications SET kind = 'escalation' WHERE id = $1")
                         .bind(notification_id)

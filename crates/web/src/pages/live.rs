@@ -39,6 +39,8 @@ struct Watch {
     started: bool,
     /// Id of the watched report, known after the first read.
     report_id: Option<i64>,
+    /// Messages of the watched report's dialogue at the last read, for those who take part.
+    messages: Option<usize>,
     changes: tokio::sync::broadcast::Receiver<Change>,
 }
 
@@ -63,6 +65,7 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
         pending: VecDeque::new(),
         started: false,
         report_id: None,
+        messages: None,
         changes,
     };
     let events = futures_util::stream::unfold(watch, |mut watch| async move {
@@ -131,6 +134,32 @@ impl Watch {
             }
             Ok((report, _)) => self.report_id = Some(report.id),
             Err(error) => tracing::warn!(?error, user_id = self.user.id, "live update could not read the watched report"),
+        }
+        self.poll_messages().await;
+    }
+
+    /// Queues a `message` event (`{"count", "message"}`) when the dialogue of the watched report
+    /// got a message since the last read. Followers, who may not read the dialogue, get none.
+    async fn poll_messages(&mut self) {
+        let Some(report_id) = self.report_id else { return };
+        let report = match self.state.store.report_by_id(report_id).await {
+            Ok(Some(report)) if super::dialogue::may_take_part(&self.user, &report) => report,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, user_id = self.user.id, "live update could not read the watched report");
+                return;
+            }
+        };
+        match self.state.store.report_messages(report.id).await {
+            Ok(messages) => {
+                let count = messages.len();
+                if self.messages.is_some_and(|seen| seen < count) {
+                    let data = json!({ "count": count, "message": Tr.t("dialogue-live-message") });
+                    self.pending.push_back(Event::default().event("message").data(data.to_string()));
+                }
+                self.messages = Some(count);
+            }
+            Err(error) => tracing::warn!(%error, user_id = self.user.id, "live update could not read the dialogue"),
         }
     }
 }
