@@ -120,7 +120,7 @@ impl DeliveryWorker {
         Ok(claimed)
     }
 
-    /// Every [`ESCALATION_INTERVAL`], notifies the supervisors of reports that became overdue,
+    /// Notifies, at most once per [`ESCALATION_INTERVAL`], the supervisors of reports that became overdue,
     /// so that their e-mails go out in this round.
     async fn escalate(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
         {

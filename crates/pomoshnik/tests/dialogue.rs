@@ -7,8 +7,11 @@
 mod common;
 mod smtp_support;
 
+use std::time::Duration;
+
 use chrono::Utc;
 use common::*;
+use futures_util::StreamExt;
 use mailparse::MailHeaderMap;
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik_core::role::Role;
@@ -55,6 +58,27 @@ async fn post_message(service: &TestService, browser: &Client, csrf_token: &str,
         form = form.part("files", Upload::photo(photo).part());
     }
     browser.post(service.url(&format!("/reports/{number}/messages"))).multipart(form).send().await.expect("POST of a message failed")
+}
+
+/// Reads a `/live` stream until a `message` event arrives and returns its data; fails after 30 s.
+async fn next_message_event(response: reqwest::Response) -> serde_json::Value {
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let read = async {
+        while let Some(Ok(chunk)) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = text.find("\n\n") {
+                let event: String = text.drain(..end + 2).collect();
+                if !event.lines().any(|line| line == "event: message") {
+                    continue;
+                }
+                let data = event.lines().find_map(|line| line.strip_prefix("data: ")).expect("the event has data");
+                return serde_json::from_str(data).expect("the message event is not JSON");
+            }
+        }
+        panic!("the live update stream ended before a message event");
+    };
+    tokio::time::timeout(Duration::from_secs(30), read).await.expect("no message event arrived within 30 s")
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -104,8 +128,24 @@ async fn messages_between_author_and_staff(service: &TestService) {
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.bytes().await.unwrap().to_vec(), fixture(PHOTO));
 
+    // The author's open card learns of the reply through the live updates.
+    let (_, author_card) = get_page(service, &browser, &format!("/reports/{number}")).await;
+    let attribute = |name: &str| {
+        let marker = format!("{name}=\"");
+        let start = author_card.find(&marker).unwrap_or_else(|| panic!("the card has no {name}")) + marker.len();
+        author_card[start..start + author_card[start..].find('"').unwrap()].to_owned()
+    };
+    let (version, shown) = (attribute("data-version"), attribute("data-messages"));
+    assert_eq!(shown, "1", "the card counts the author's message");
+    let live = browser.get(service.url(&format!("/live?report={number}&version={version}&messages={shown}"))).send().await.expect("GET /live failed");
+    assert_eq!(live.status(), StatusCode::OK);
+    let live_event = tokio::spawn(next_message_event(live));
+
     let reply = post_message(service, &executor_browser, &executor_csrf, &number, "Бригада выедет завтра", &[]).await;
     assert_eq!(reply.status(), StatusCode::SEE_OTHER);
+    let event = live_event.await.expect("the stream reader panicked");
+    assert_eq!(event["message"], "В переписке новое сообщение.");
+    assert_eq!(event["count"], 2);
     let author_user = store.user_by_email("dialogue-author@example.org").await.unwrap().expect("the author exists").0;
     let for_author = store.notifications(&NotificationFilter::latest(author_user.id, 10)).await.expect("notifications failed");
     assert_eq!(for_author[0].kind, NotificationKind::Message, "the author is told of the staff's message");

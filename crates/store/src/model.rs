@@ -223,14 +223,14 @@ pub struct Notification {
     pub event: ReportEvent,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
-    /// What the notification is about; for a message or an escalation `event` is the report's
-    /// latest status change.
+    /// Subject of the notification. For a message or an escalation, `event` is the report's latest
+    /// status change.
     pub kind: NotificationKind,
     /// The text of the message it announces, for [`NotificationKind::Message`].
     pub message_text: Option<String>,
 }
 
-/// What a notification announces.
+/// Subject of a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationKind {
     /// A change of the report's status.
@@ -242,7 +242,7 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    /// The stored code; None for a status change.
+    /// Returns the stored code, or None for a status change.
     pub fn code(self) -> Option<&'static str> {
         match self {
             NotificationKind::Status => None,

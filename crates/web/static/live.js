@@ -12,7 +12,7 @@
 
   var url = "/live";
   if (status && status.dataset.number) {
-    url += "?report=" + encodeURIComponent(status.dataset.number) + "&version=" + encodeURIComponent(status.dataset.version);
+    url += "?report=" + encodeURIComponent(status.dataset.number) + "&version=" + encodeURIComponent(status.dataset.version) + "&messages=" + encodeURIComponent(status.dataset.messages || "0");
   }
   var source = new EventSource(url);
 

@@ -54,6 +54,8 @@ struct CardPage {
     dispatch: Option<DispatchView>,
     /// The dialogue, for the author and staff; None for followers.
     dialogue: Option<super::dialogue::DialogueView>,
+    /// Number of messages in the dialogue, for the live updates.
+    message_count: usize,
 }
 
 /// How the latest dispatch reached the agency's systems.
@@ -223,6 +225,7 @@ async fn card_page(
     } else {
         None
     };
+    let message_count = dialogue.as_ref().map_or(0, |dialogue| dialogue.messages.len());
     let layout = Layout::for_user(state, signed, title).await;
     Ok(render(&CardPage {
         layout,
@@ -239,6 +242,7 @@ async fn card_page(
         rating_comment,
         dispatch,
         dialogue,
+        message_count,
     }))
 }
 

@@ -1,7 +1,7 @@
-//! The dialogue on a report between its author and the staff who handle it: messages with files,
-//! the author's answer to an information request, the author's question about a report that has
-//! not moved, and reopening with materials. Only the author and staff who may see the whole
-//! report read and write it; anyone else gets 404.
+//! The dialogue on a report between its author and the staff who handle it. It carries messages
+//! with files, the author's answer to an information request, the author's question about a
+//! report that has not moved, and the materials sent when reopening. Only the author and staff
+//! who may see the whole report read and write it, and anyone else gets 404.
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -23,7 +23,7 @@ use crate::reports::{self, visible_report};
 use crate::state::AppState;
 use crate::views::{FileView, moscow_time};
 
-/// Longest message, in characters.
+/// Maximum length of a message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 5000;
 
 /// The dialogue part of the card.
@@ -31,9 +31,9 @@ pub struct DialogueView {
     pub messages: Vec<MessageView>,
     /// Whether the viewer may write: the author or staff.
     pub can_post: bool,
-    /// The author answers an information request: the message resumes the deadline.
+    /// Whether the form sends the author's reply to an information request, which resumes the deadline.
     pub answer_mode: bool,
-    /// What staff asked for, one item a line, while the report waits for the author.
+    /// Items that staff requested, one a line, while the report waits for the author.
     pub info_request: Vec<String>,
     /// Whether the author may ask «Задать вопрос по обращению» now.
     pub question_allowed: bool,
@@ -71,13 +71,13 @@ impl MessageView {
     }
 }
 
-/// Whether the user may read and write the report's dialogue: its author, or staff who see the
-/// whole report. Followers may not.
+/// Returns whether the user may read and write the report's dialogue: its author, or staff who
+/// see the whole report. Followers may not.
 pub fn may_take_part(user: &User, report: &Report) -> bool {
     reports::can_view(user, report) && (report.author_id == user.id || user.role.is_staff())
 }
 
-/// The items of the latest information request, from the comment of its status change.
+/// Returns the items of the latest information request, one per line of its status change's comment.
 pub fn info_request_items(report: &Report, events: &[ReportEvent]) -> Vec<String> {
     if report.status != Status::InfoRequested {
         return Vec::new();
@@ -88,8 +88,8 @@ pub fn info_request_items(report: &Report, events: &[ReportEvent]) -> Vec<String
     event.comment.as_deref().unwrap_or_default().lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()
 }
 
-/// Whether the author may ask about the report: it is with the city and has not changed for more
-/// than ten working days.
+/// Returns whether the author may ask about the report, which must be open, not waiting for them,
+/// and unchanged for more than ten working days.
 pub fn question_allowed(state: &AppState, user: &User, report: &Report) -> bool {
     report.author_id == user.id && report.status.is_open() && report.status != Status::InfoRequested && may_ask_question(state.calendar, report.updated_at, Utc::now())
 }
@@ -107,9 +107,8 @@ pub async fn view(state: &AppState, user: &User, report: &Report, events: &[Repo
     })
 }
 
-/// Who a message of `author` on the report is for: staff messages go to the report's author;
-/// the author's go to the executors who handle it, or, before it reaches an agency, to the staff
-/// who acted on it.
+/// Returns the recipients of a message by `author`. Staff messages go to the report's author. The
+/// author's go to the executors who handle it, or to the staff who acted on it before dispatch.
 async fn recipients(state: &AppState, author: &User, report: &Report) -> Result<Vec<i64>, ApiError> {
     if author.id != report.author_id {
         return Ok(vec![report.author_id]);
@@ -184,6 +183,8 @@ pub async fn post_message(State(state): State<AppState>, PageUser(signed): PageU
         Ok(_) => None,
     };
     if let Some(message) = problem {
+        // NOTE: the text comes back, but accepted files of a refused message are discarded and
+        // must be chosen again, unlike on the report form, which keeps them.
         crate::upload::discard(&state, &intake.files).await;
         return refused(&state, &signed, &report, StatusCode::UNPROCESSABLE_ENTITY, message, Some(typed)).await;
     }

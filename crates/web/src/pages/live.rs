@@ -26,6 +26,9 @@ pub struct LiveQuery {
     report: Option<String>,
     /// Version of the report the card shows; a newer one is sent at once.
     version: Option<i64>,
+    /// Number of dialogue messages the card shows; a `message` event follows at once when there
+    /// are more.
+    messages: Option<usize>,
 }
 
 /// State of one open page: the values already sent to it and the events waiting to be sent.
@@ -39,14 +42,15 @@ struct Watch {
     started: bool,
     /// Id of the watched report, known after the first read.
     report_id: Option<i64>,
-    /// Messages of the watched report's dialogue at the last read, for those who take part.
+    /// Number of messages in the watched report's dialogue at the last read, for those who take part.
     messages: Option<usize>,
     changes: tokio::sync::broadcast::Receiver<Change>,
 }
 
 /// `GET /live`: an endless `text/event-stream` with `unread` events (`{"count", "label"}`) and,
 /// with `?report=NUMBER&version=N`, `report` events (`{"version", "status", "status_name",
-/// "message"}`) when that report changes.
+/// "message"}`) when that report changes, and `message` events (`{"count", "message"}`) when its
+/// dialogue gets a message (with `&messages=N`, the count the card shows).
 pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Query(query): Query<LiveQuery>) -> Response {
     if let Some(number) = &query.report {
         if let Err(error) = readable_report(&state, &signed.user, number).await {
@@ -65,7 +69,7 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
         pending: VecDeque::new(),
         started: false,
         report_id: None,
-        messages: None,
+        messages: query.messages,
         changes,
     };
     let events = futures_util::stream::unfold(watch, |mut watch| async move {
