@@ -1,7 +1,7 @@
-//! The dialogue on a report: messages with files between the author and the staff who handle
-//! it, the answer to an information request, the question about a report that has not moved,
-//! reopening with materials and the escalation of overdue reports to supervisors by e-mail
-//! (sent to `aiosmtpd` on loopback). On both backends, through the card's forms.
+//! The dialogue on a report, through the card's forms on both backends. Covers messages with
+//! files between the author and the staff who handle it, the answer to an information request,
+//! the question about a report that has not moved and reopening with materials. Also covers the
+//! escalation of overdue reports to supervisors by e-mail, sent to `aiosmtpd` on loopback.
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
@@ -41,7 +41,7 @@ async fn dispatched_litter(resident: &ApiClient, moderator: &ApiClient) -> Strin
     number
 }
 
-/// A browser signed in as `email`, with the CSRF token of the report's card.
+/// Signs a browser in as `email` and returns it with the CSRF token of the report's card.
 async fn card_browser(service: &TestService, email: &str, number: &str) -> (Client, String) {
     let browser = service.browser();
     sign_in_with_form(service, &browser, email, "/my/reports").await;
@@ -85,7 +85,7 @@ fn location(response: &reqwest::Response) -> String {
     response.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
 }
 
-/// The download links of message files on a card.
+/// Returns the download links of the files on a card.
 fn file_links(card: &str, number: &str) -> Vec<String> {
     let marker = format!(r#"href="/reports/{number}/files/"#);
     card.match_indices(&marker)
