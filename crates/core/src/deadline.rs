@@ -112,6 +112,15 @@ pub fn next_digest_at(instant: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// Working days without any change after which the author of a report may ask about it.
+pub const QUESTION_AFTER_WORKING_DAYS: u32 = 10;
+
+/// Returns whether more than [`QUESTION_AFTER_WORKING_DAYS`] working days (Moscow dates) passed
+/// since the report last changed, so its author may ask the agency about it.
+pub fn may_ask_question(calendar: &Calendar, last_change: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    calendar.working_days_between(moscow_date(last_change), moscow_date(now)) > QUESTION_AFTER_WORKING_DAYS
+}
+
 /// Returns the Moscow calendar date of `instant`.
 fn moscow_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&CITY_TIME_ZONE).date_naive()
@@ -153,6 +162,17 @@ mod tests {
             .single()
             .expect("an unambiguous Moscow time")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn question_after_ten_working_days() {
+        let calendar = calendar();
+        // Changed on Monday 26 October 2026; 4 November is a public holiday.
+        let changed = moscow(2026, 10, 26, 15, 0);
+        // 27–30 October, 2–3 and 5–6 November, 9–10 November: ten working days. Were the holiday
+        // counted, 10 November would already be the eleventh.
+        assert!(!may_ask_question(calendar, changed, moscow(2026, 11, 10, 23, 59)));
+        assert!(may_ask_question(calendar, changed, moscow(2026, 11, 11, 0, 1)));
     }
 
     #[test]

@@ -71,7 +71,12 @@ pub struct DeliveryWorker {
     store: Arc<dyn Store>,
     sender: Sender,
     config: WorkerConfig,
+    /// When this worker last looked for overdue reports to escalate.
+    last_sweep: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
+
+/// How often a worker looks for overdue reports to escalate to their agency's supervisors.
+pub const ESCALATION_INTERVAL: chrono::Duration = chrono::Duration::minutes(5);
 
 enum Sender {
     Email(EmailSender),
@@ -96,12 +101,12 @@ impl DeliveryWorker {
         let from: Mailbox = mail.from.parse().with_context(|| format!("invalid --mail-from {:?}: expected Name <address@domain>", mail.from))?;
         let domain = from.email.domain().to_owned();
         let sender = EmailSender { transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned() };
-        Ok(DeliveryWorker { store, sender: Sender::Email(sender), config })
+        Ok(DeliveryWorker { store, sender: Sender::Email(sender), config, last_sweep: std::sync::Mutex::new(None) })
     }
 
     /// Returns a worker that sends the Web Push deliveries.
     pub fn push(store: Arc<dyn Store>, push: PushConfig, config: WorkerConfig) -> anyhow::Result<DeliveryWorker> {
-        Ok(DeliveryWorker { store, sender: Sender::Push(PushSender::new(push)?), config })
+        Ok(DeliveryWorker { store, sender: Sender::Push(PushSender::new(push)?), config, last_sweep: std::sync::Mutex::new(None) })
     }
 
     /// Runs until `shutdown` completes, finishing the batch in progress first.
@@ -112,6 +117,7 @@ impl DeliveryWorker {
 
     /// Claims and sends one batch of deliveries due at `now`, and returns how many were claimed.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        self.escalate(now).await?;
         let channel = self.sender.channel();
         let lease_until = now + chrono::Duration::from_std(self.config.lease)?;
         let deliveries = self.store.claim_deliveries(channel, now, lease_until, self.config.batch).await?;
@@ -136,6 +142,23 @@ impl DeliveryWorker {
         let pending = self.store.pending_deliveries().await?;
         metrics::gauge!(DELIVERY_QUEUE_DEPTH).set(pending as f64);
         Ok(claimed)
+    }
+
+    /// Notifies, at most once per [`ESCALATION_INTERVAL`], the supervisors of reports that became
+    /// overdue, so that their deliveries go out in this round. The store records each escalation,
+    /// so workers of several channels sweeping at once notify once.
+    async fn escalate(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        {
+            let mut last = self.last_sweep.lock().expect("the sweep time lock is poisoned");
+            if last.is_some_and(|at| now - at < ESCALATION_INTERVAL && now >= at) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        for escalation in self.store.escalate_overdue(now).await? {
+            tracing::info!(report_id = escalation.report_id, supervisor_id = escalation.supervisor_id, "overdue report escalated");
+        }
+        Ok(())
     }
 
     async fn record_failure(&self, ids: &[i64], attempts: i64, failure: &SendFailure, now: DateTime<Utc>) -> anyhow::Result<()> {

@@ -65,6 +65,9 @@ const ROUTES: &[Row] = &[
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
     row("POST",   "/reports/{number}/transitions",            [303,  403,   404,   403,   303,  404,  303]),
     row("POST",   "/reports/{number}/followers",              [303,  409,   303,   403,   403,  403,  403]),
+    row("POST",   "/reports/{number}/messages",               [303,  303,   404,   303,   303,  404,  303]),
+    row("POST",   "/reports/{number}/question",               [303,  409,   404,   404,   404,  404,  404]),
+    row("POST",   "/reports/{number}/reopen",                 [303,  409,   404,   404,   404,  404,  404]),
     row("GET",    "/reports/{number}/thumbnail",              [303,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/reports/{number}/files/{file_id}",        [303,  200,   404,   200,   200,  404,  200]),
     row("GET",    "/reports/{number}/files/{file_id}/{variant}", [303, 200, 404,   200,   200,  404,  200]),
@@ -402,6 +405,17 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             caller.request(service, Method::POST, &path).json(&json!({ "to": "in_progress" }))
         }
 
+        ("POST", "/reports/{number}/messages") => {
+            let form = Form::new().text("csrf_token", caller.csrf_token.clone()).text("text", "Проверка доступа к переписке");
+            caller.request(service, Method::POST, &path).multipart(form)
+        }
+        ("POST", "/reports/{number}/question") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("text", "Когда будет ответ?")])
+        }
+        ("POST", "/reports/{number}/reopen") => {
+            let form = Form::new().text("csrf_token", caller.csrf_token.clone()).text("comment", "Проблема осталась");
+            caller.request(service, Method::POST, &path).multipart(form)
+        }
         ("POST", "/reports/{number}/rating") => {
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("score", "5")])
         }

@@ -43,12 +43,12 @@ async fn notification_centre_filters_and_marks(service: &TestService) {
     let transport = page.find(">Транспорт</h2>").expect("no heading of the transport area");
     assert!(housing < transport, "the area of the newest notification comes first");
     assert!(page.contains(question));
-    let reply = format!(r#"href="/reports/{litter_number}#actions""#);
+    let reply = format!(r#"href="/reports/{litter_number}#message-form""#);
     assert_eq!(page.matches(&reply).count(), 1, "«Ответить» only on the request for information");
     assert!(page.contains("Ответить"));
 
     let (_, card) = get_page(service, &browser, &format!("/reports/{litter_number}")).await;
-    assert!(card.contains(r#"<h2 id="actions">"#), "the card has no actions for the reply link");
+    assert!(card.contains(r#"id="message-form""#), "the card has no message form for the reply link");
 
     let (_, by_status) = get_page(service, &browser, "/notifications?status=info_requested").await;
     assert_eq!(listed(&by_status), 1, "{by_status}");

@@ -204,6 +204,20 @@ pub trait Store: Send + Sync {
     async fn record_audit(&self, entry: &NewAuditEntry) -> Result<i64>;
     /// Entries of the audit log matching the filter, newest first.
     async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+
+    // Dialogue
+
+    /// Stores a message of a report's dialogue, attaches the author's listed pending uploads to
+    /// it and notifies the listed people, in one transaction.
+    async fn create_message(&self, message: &NewMessage) -> Result<ReportMessage>;
+    /// The report's messages with their files, oldest first.
+    async fn report_messages(&self, report_id: i64) -> Result<Vec<ReportMessage>>;
+    /// Ids of the enabled executors who handle the report: those of its agency, within its
+    /// district for executors bound to one.
+    async fn report_executors(&self, report_id: i64) -> Result<Vec<i64>>;
+    /// Notifies each supervisor of the agency of every open report past its deadline that they
+    /// were not told of yet, records that they were and returns who was told of what.
+    async fn escalate_overdue(&self, now: DateTime<Utc>) -> Result<Vec<Escalation>>;
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

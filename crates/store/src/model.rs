@@ -223,6 +223,42 @@ pub struct Notification {
     pub event: ReportEvent,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// Subject of the notification. For a message or an escalation, `event` is the report's latest
+    /// status change.
+    pub kind: NotificationKind,
+    /// The text of the message it announces, for [`NotificationKind::Message`].
+    pub message_text: Option<String>,
+}
+
+/// Subject of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// A change of the report's status.
+    Status,
+    /// A message in the report's dialogue.
+    Message,
+    /// The report is overdue; sent to the agency's supervisors.
+    Escalation,
+}
+
+impl NotificationKind {
+    /// Returns the stored code, or None for a status change.
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            NotificationKind::Status => None,
+            NotificationKind::Message => Some("message"),
+            NotificationKind::Escalation => Some("escalation"),
+        }
+    }
+
+    pub fn from_code(code: Option<&str>) -> Option<NotificationKind> {
+        match code {
+            None => Some(NotificationKind::Status),
+            Some("message") => Some(NotificationKind::Message),
+            Some("escalation") => Some(NotificationKind::Escalation),
+            Some(_) => None,
+        }
+    }
 }
 
 /// Which of a person's notifications a list shows. Unset fields do not filter.
@@ -581,4 +617,66 @@ pub struct AuditFilter {
     /// Only entries older than this id, for the next page.
     pub before_id: Option<i64>,
     pub limit: i64,
+}
+
+/// Why a message of the dialogue was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Message,
+    /// The author asks about a report that has not moved for a long time.
+    Question,
+    /// The author answers an information request.
+    Answer,
+    /// Materials the author sent when reopening the report.
+    Reopen,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 4] = [MessageKind::Message, MessageKind::Question, MessageKind::Answer, MessageKind::Reopen];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::Question => "question",
+            MessageKind::Answer => "answer",
+            MessageKind::Reopen => "reopen",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<MessageKind> {
+        MessageKind::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+}
+
+/// A message to store, with the author's pending uploads to attach and the people to notify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub report_id: i64,
+    pub author_id: i64,
+    pub author_role: Role,
+    pub kind: MessageKind,
+    pub text: String,
+    pub file_ids: Vec<i64>,
+    pub notify_user_ids: Vec<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// A message of a report's dialogue with its files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportMessage {
+    pub id: i64,
+    pub report_id: i64,
+    pub author_id: i64,
+    pub author_role: Role,
+    pub kind: MessageKind,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub files: Vec<FileRecord>,
+}
+
+/// An overdue report told to one supervisor by [`crate::Store::escalate_overdue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escalation {
+    pub report_id: i64,
+    pub supervisor_id: i64,
 }

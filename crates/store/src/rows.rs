@@ -286,6 +286,8 @@ pub(crate) struct NotificationRow {
     category_name: String,
     notification_created_at: i64,
     read_at: Option<i64>,
+    notification_kind: Option<String>,
+    message_text: Option<String>,
     #[sqlx(flatten)]
     event: EventRow,
 }
@@ -301,6 +303,9 @@ impl NotificationRow {
             event: self.event.into_event()?,
             created_at: from_millis(self.notification_created_at)?,
             read_at: optional_millis(self.read_at)?,
+            kind: crate::model::NotificationKind::from_code(self.notification_kind.as_deref())
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown notification kind {:?}", self.notification_kind)))?,
+            message_text: self.message_text,
         })
     }
 }
@@ -564,4 +569,38 @@ impl WebhookStatusRow {
             sent_at: self.sent_at.map(from_millis).transpose()?,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: i64,
+    report_id: i64,
+    author_id: i64,
+    author_role: String,
+    kind: String,
+    text: String,
+    created_at: i64,
+}
+
+impl MessageRow {
+    pub(crate) fn into_message(self) -> Result<crate::model::ReportMessage> {
+        Ok(crate::model::ReportMessage {
+            id: self.id,
+            report_id: self.report_id,
+            author_id: self.author_id,
+            author_role: Role::from_code(&self.author_role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {}", self.author_role)))?,
+            kind: crate::model::MessageKind::from_code(&self.kind).ok_or_else(|| StoreError::Corrupt(format!("unknown message kind {}", self.kind)))?,
+            text: self.text,
+            created_at: from_millis(self.created_at)?,
+            files: Vec::new(),
+        })
+    }
+}
+
+/// A file of a message, with the message's id.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageFileRow {
+    pub(crate) message_id: i64,
+    #[sqlx(flatten)]
+    pub(crate) file: FileRow,
 }

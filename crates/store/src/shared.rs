@@ -232,7 +232,7 @@ macro_rules! impl_store {
 
             async fn report_files(&self, report_id: i64) -> $crate::Result<Vec<$crate::FileRecord>> {
                 let rows: Vec<$crate::rows::FileRow> =
-                    sqlx::query_as(concat!("SELECT ", $crate::shared::file_columns!(), " FROM files WHERE report_id = $1 ORDER BY id"))
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::file_columns!(), " FROM files WHERE report_id = $1 AND message_id IS NULL ORDER BY id"))
                         .bind(report_id)
                         .fetch_all(&self.pool)
                         .await?;
@@ -506,10 +506,11 @@ macro_rules! impl_store {
                 let rows: Vec<$crate::rows::NotificationRow> = sqlx::query_as(concat!(
                     "SELECT notifications.id AS notification_id, notifications.user_id, reports.year, reports.sequence, \
                      reports.category_code, reports.category_name, notifications.created_at AS notification_created_at, \
-                     notifications.read_at, ",
+                     notifications.read_at, notifications.kind AS notification_kind, report_messages.text AS message_text, ",
                     $crate::shared::event_columns!(),
                     " FROM notifications \
                      JOIN report_events ON report_events.id = notifications.event_id \
+                     LEFT JOIN report_messages ON report_messages.id = notifications.message_id \
                      JOIN reports ON reports.id = notifications.report_id \
                      WHERE notifications.user_id = $1 \
                      AND ($2 IS NULL OR notifications.created_at >= $2) AND ($3 IS NULL OR notifications.created_at < $3) \
@@ -946,11 +947,12 @@ macro_rules! impl_store {
                             "SELECT deliveries.id AS delivery_id, deliveries.channel, users.email AS recipient, deliveries.digest, \
                              deliveries.attempts, deliveries.unsubscribe_token, notifications.id AS notification_id, \
                              notifications.user_id, reports.year, reports.sequence, reports.category_code, reports.category_name, \
-                             notifications.created_at AS notification_created_at, notifications.read_at, ",
+                             notifications.created_at AS notification_created_at, notifications.read_at, notifications.kind AS notification_kind, report_messages.text AS message_text, ",
                             $crate::shared::event_columns!(),
                             " FROM deliveries JOIN notifications ON notifications.id = deliveries.notification_id \
                              JOIN users ON users.id = deliveries.user_id \
                              JOIN report_events ON report_events.id = notifications.event_id \
+                     LEFT JOIN report_messages ON report_messages.id = notifications.message_id \
                              JOIN reports ON reports.id = notifications.report_id \
                              WHERE deliveries.id IN ({}) ORDER BY deliveries.id"
                         ),
@@ -1229,6 +1231,141 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map($crate::rows::AuditRow::into_entry).collect()
+            }
+
+            // Dialogue
+
+            async fn create_message(&self, message: &$crate::NewMessage) -> $crate::Result<$crate::ReportMessage> {
+                use $crate::rows::to_millis;
+
+                let mut transaction = self.open_write().await?;
+                let row: $crate::rows::MessageRow = sqlx::query_as(
+                    "INSERT INTO report_messages (report_id, author_id, author_role, kind, text, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, report_id, author_id, author_role, kind, text, created_at",
+                )
+                .bind(message.report_id)
+                .bind(message.author_id)
+                .bind(message.author_role.code())
+                .bind(message.kind.code())
+                .bind(&message.text)
+                .bind(to_millis(message.at))
+                .fetch_one(&mut *transaction)
+                .await?;
+                let mut stored = row.into_message()?;
+                for file_id in &message.file_ids {
+                    let file: Option<$crate::rows::FileRow> = sqlx::query_as(concat!(
+                        "UPDATE files SET report_id = $1, message_id = $2 WHERE id = $3 AND owner_id = $4 AND report_id IS NULL RETURNING ",
+                        $crate::shared::file_columns!()
+                    ))
+                    .bind(message.report_id)
+                    .bind(stored.id)
+                    .bind(*file_id)
+                    .bind(message.author_id)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+                    if let Some(file) = file {
+                        stored.files.push(file.into_file()?);
+                    }
+                }
+                let (event_id,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM report_events WHERE report_id = $1")
+                    .bind(message.report_id)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                for user_id in &message.notify_user_ids {
+                    let notification_id = insert_notification(&mut *transaction, *user_id, message.report_id, event_id, message.at).await?;
+                    sqlx::query("UPDATE notifications SET kind = 'message', message_id = $1 WHERE id = $2")
+                        .bind(stored.id)
+                        .bind(notification_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                let mut changes = vec![$crate::Change::Report(message.report_id)];
+                changes.extend(message.notify_user_ids.iter().map(|user_id| $crate::Change::Notifications(*user_id)));
+                self.announce(&mut transaction, &changes).await?;
+                transaction.commit().await?;
+                self.announced(&changes);
+                Ok(stored)
+            }
+
+            async fn report_messages(&self, report_id: i64) -> $crate::Result<Vec<$crate::ReportMessage>> {
+                let rows: Vec<$crate::rows::MessageRow> = sqlx::query_as(
+                    "SELECT id, report_id, author_id, author_role, kind, text, created_at FROM report_messages \
+                     WHERE report_id = $1 ORDER BY id",
+                )
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut messages = rows.into_iter().map($crate::rows::MessageRow::into_message).collect::<$crate::Result<Vec<_>>>()?;
+                let files: Vec<$crate::rows::MessageFileRow> = sqlx::query_as(concat!(
+                    "SELECT message_id, ",
+                    $crate::shared::file_columns!(),
+                    " FROM files WHERE report_id = $1 AND message_id IS NOT NULL ORDER BY id"
+                ))
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                for row in files {
+                    if let Some(message) = messages.iter_mut().find(|message| message.id == row.message_id) {
+                        message.files.push(row.file.into_file()?);
+                    }
+                }
+                Ok(messages)
+            }
+
+            async fn report_executors(&self, report_id: i64) -> $crate::Result<Vec<i64>> {
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT users.id FROM users JOIN reports ON reports.agency_code = users.agency_code \
+                     WHERE reports.id = $1 AND users.role = 'executor' AND NOT users.disabled \
+                     AND (users.district_code IS NULL OR users.district_code = reports.district_code) ORDER BY users.id",
+                )
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn escalate_overdue(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::Result<Vec<$crate::Escalation>> {
+                use $crate::rows::to_millis;
+
+                let mut transaction = self.open_write().await?;
+                let due: Vec<(i64, i64, i64)> = sqlx::query_as(
+                    "SELECT reports.id, users.id, (SELECT MAX(id) FROM report_events WHERE report_events.report_id = reports.id) \
+                     FROM reports JOIN users ON users.agency_code = reports.agency_code \
+                     WHERE reports.deadline_at < $1 AND reports.status IN ('dispatched', 'in_progress', 'reopened') \
+                     AND users.role = 'executor' AND users.supervisor AND NOT users.disabled \
+                     AND NOT EXISTS (SELECT 1 FROM report_escalations WHERE report_escalations.report_id = reports.id \
+                     AND report_escalations.supervisor_id = users.id) ORDER BY reports.id, users.id",
+                )
+                .bind(to_millis(now))
+                .fetch_all(&mut *transaction)
+                .await?;
+                let mut escalations = Vec::with_capacity(due.len());
+                for (report_id, supervisor_id, event_id) in due {
+                    // Another worker's sweep may have recorded it since the select.
+                    let inserted = sqlx::query(
+                        "INSERT INTO report_escalations (report_id, supervisor_id, escalated_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (report_id, supervisor_id) DO NOTHING",
+                    )
+                    .bind(report_id)
+                    .bind(supervisor_id)
+                    .bind(to_millis(now))
+                    .execute(&mut *transaction)
+                    .await?;
+                    if inserted.rows_affected() == 0 {
+                        continue;
+                    }
+                    let notification_id = insert_notification(&mut *transaction, supervisor_id, report_id, event_id, now).await?;
+                    sqlx::query("UPDATE notifications SET kind = 'escalation' WHERE id = $1")
+                        .bind(notification_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    escalations.push($crate::Escalation { report_id, supervisor_id });
+                }
+                let changes: Vec<$crate::Change> = escalations.iter().map(|escalation| $crate::Change::Notifications(escalation.supervisor_id)).collect();
+                self.announce(&mut transaction, &changes).await?;
+                transaction.commit().await?;
+                self.announced(&changes);
+                Ok(escalations)
             }
         }
 
@@ -1514,7 +1651,7 @@ macro_rules! impl_store {
             report_id: i64,
             event_id: i64,
             at: chrono::DateTime<chrono::Utc>,
-        ) -> $crate::Result<()> {
+        ) -> $crate::Result<i64> {
             let (notification_id,): (i64,) =
                 sqlx::query_as("INSERT INTO notifications (user_id, report_id, event_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
                     .bind(user_id)
@@ -1544,7 +1681,7 @@ macro_rules! impl_store {
             .bind(format!("{}-", uuid::Uuid::new_v4().simple()))
             .execute(&mut *connection)
             .await?;
-            Ok(())
+            Ok(notification_id)
         }
 
         /// Writes one webhook delivery per destination of `agency` for the dispatch event

@@ -13,8 +13,9 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
-    PendingSignIn, PushSubscription, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
+    AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery, NewAuditEntry,
+    NewFile, NewMessage, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn, PushSubscription, Report, ReportArea, ReportPage,
+    ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -52,6 +53,8 @@ on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => push_deliveries_need_subscription);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
+on_both_backends!(with_store => dialogue_messages_files_and_notifications);
+on_both_backends!(with_store => dialogue_executors_and_escalation);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1768,4 +1771,140 @@ async fn webhook_deliveries_per_destination(store: Arc<dyn Store>) {
     let statuses = store.report_webhook_status(report.id).await.expect("status failed");
     let latest: Vec<(&str, OutboxState)> = statuses.iter().map(|status| (status.destination.as_str(), status.state)).collect();
     assert_eq!(latest, [("madi-main", OutboxState::Pending)]);
+}
+
+async fn add_staff(store: &Arc<dyn Store>, email: &str, agency: &str, district: Option<&str>, supervisor: bool) -> User {
+    let new_user = NewUser {
+        email: email.to_owned(),
+        password_hash: "hash".to_owned(),
+        role: Role::Executor,
+        agency: Some(agency.to_owned()),
+        district: district.map(str::to_owned),
+        confirmed: true,
+        supervisor,
+        created_at: utc("2026-01-15T12:00:00Z"),
+    };
+    store.create_user(&new_user).await.unwrap_or_else(|error| panic!("failed to create user {email}: {error}"))
+}
+
+async fn dialogue_messages_files_and_notifications(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let bob = add_user(&store, "bob@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let at = utc("2026-10-01T08:00:00Z");
+    let report = create(&store, alice.id, at).await;
+    let evidence = store.report_files(report.id).await.expect("files failed");
+    assert!(evidence.is_empty());
+
+    let photo = add_file(&store, alice.id, "answer-photo", at).await;
+    let foreign = add_file(&store, bob.id, "bob-photo", at).await;
+    let mut changes = store.subscribe_changes();
+    let message = store
+        .create_message(&NewMessage {
+            report_id: report.id,
+            author_id: alice.id,
+            author_role: Role::Resident,
+            kind: MessageKind::Answer,
+            text: "Прилагаю фото".to_owned(),
+            file_ids: vec![photo.id, foreign.id],
+            notify_user_ids: vec![moderator.id],
+            at: at + Duration::hours(1),
+        })
+        .await
+        .expect("message failed");
+    assert_eq!(message.kind, MessageKind::Answer);
+    assert_eq!(ids(&message.files), vec![photo.id], "only the author's own pending upload is attached");
+    assert_eq!(next_change(&mut changes).await, Change::Report(report.id));
+
+    let attached = store.file(photo.id).await.expect("file failed").expect("file missing");
+    assert_eq!(attached.report_id, Some(report.id), "a message file belongs to the report, so its readers may download it");
+    assert!(store.report_files(report.id).await.expect("files failed").is_empty(), "message files are not evidence");
+    assert!(store.pending_files(bob.id, &[foreign.id]).await.expect("pending failed").len() == 1, "another person's upload stays pending");
+
+    store
+        .create_message(&NewMessage {
+            report_id: report.id,
+            author_id: moderator.id,
+            author_role: Role::Moderator,
+            kind: MessageKind::Message,
+            text: "Спасибо, передали".to_owned(),
+            file_ids: Vec::new(),
+            notify_user_ids: vec![alice.id],
+            at: at + Duration::hours(2),
+        })
+        .await
+        .expect("message failed");
+    let thread = store.report_messages(report.id).await.expect("thread failed");
+    assert_eq!(thread.iter().map(|message| message.text.as_str()).collect::<Vec<_>>(), vec!["Прилагаю фото", "Спасибо, передали"]);
+    assert_eq!(ids(&thread[0].files), vec![photo.id]);
+    assert!(thread[1].files.is_empty());
+    assert_eq!(thread[1].author_role, Role::Moderator);
+
+    let for_moderator = store.notifications(&NotificationFilter::latest(moderator.id, 10)).await.expect("notifications failed");
+    assert_eq!(for_moderator.len(), 1);
+    assert_eq!(for_moderator[0].kind, NotificationKind::Message);
+    assert_eq!(for_moderator[0].message_text.as_deref(), Some("Прилагаю фото"));
+    let for_alice = store.notifications(&NotificationFilter::latest(alice.id, 10)).await.expect("notifications failed");
+    assert_eq!(for_alice.iter().map(|notification| notification.kind).collect::<Vec<_>>(), vec![NotificationKind::Message, NotificationKind::Status]);
+
+    store.set_delivery_channels(&["email"]).await.expect("channels failed");
+    store
+        .create_message(&NewMessage {
+            report_id: report.id,
+            author_id: moderator.id,
+            author_role: Role::Moderator,
+            kind: MessageKind::Message,
+            text: "Уточните адрес".to_owned(),
+            file_ids: Vec::new(),
+            notify_user_ids: vec![alice.id],
+            at: at + Duration::hours(3),
+        })
+        .await
+        .expect("message failed");
+    let deliveries = store.claim_deliveries(at + Duration::days(1), at + Duration::days(2), 10).await.expect("claim failed");
+    assert_eq!(recipients(&deliveries), vec!["alice@example.org"], "the message is e-mailed through the outbox");
+    assert_eq!(deliveries[0].notification.message_text.as_deref(), Some("Уточните адрес"));
+}
+
+async fn dialogue_executors_and_escalation(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let alice = add_user(&store, "alice@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let madi = add_staff(&store, "madi@example.org", "madi", None, false).await;
+    let madi_chief = add_staff(&store, "chief@example.org", "madi", None, true).await;
+    let madi_district = add_staff(&store, "basmanny@example.org", "madi", Some("basmanny"), false).await;
+    let other_chief = add_staff(&store, "other-chief@example.org", "zhilishchnik", None, true).await;
+    let at = utc("2026-10-01T08:00:00Z");
+
+    let mut draft = report_draft(alice.id, at);
+    draft.area = Some(tverskoy());
+    let report = create_report_only(&store, &draft).await;
+    assert!(store.report_executors(report.id).await.expect("executors failed").is_empty(), "no agency, no executors");
+    let mut dispatch = change(&report, moderator.id, Status::Dispatched, at);
+    dispatch.agency = Some("madi".to_owned());
+    dispatch.dispatched_at = Some(at);
+    dispatch.deadline_at = Some(at + Duration::days(10));
+    let report = store.apply_status_change(&dispatch).await.expect("dispatch failed");
+    let executors = store.report_executors(report.id).await.expect("executors failed");
+    assert_eq!(executors, vec![madi.id, madi_chief.id], "the executor bound to another district is left out");
+    assert!(!executors.contains(&madi_district.id));
+
+    assert!(store.escalate_overdue(at + Duration::days(9)).await.expect("sweep failed").is_empty(), "not overdue yet");
+    let escalated = store.escalate_overdue(at + Duration::days(11)).await.expect("sweep failed");
+    assert_eq!(escalated, vec![Escalation { report_id: report.id, supervisor_id: madi_chief.id }]);
+    assert!(store.escalate_overdue(at + Duration::days(12)).await.expect("sweep failed").is_empty(), "a later sweep does not repeat it");
+
+    let chief = store.notifications(&NotificationFilter::latest(madi_chief.id, 10)).await.expect("notifications failed");
+    assert_eq!(chief.len(), 1);
+    assert_eq!(chief[0].kind, NotificationKind::Escalation);
+    assert_eq!(chief[0].report_number, report.number);
+    assert!(store.notifications(&NotificationFilter::latest(other_chief.id, 10)).await.expect("notifications failed").is_empty());
+    assert!(store.notifications(&NotificationFilter::latest(madi.id, 10)).await.expect("notifications failed").is_empty());
+
+    let resolved = store.apply_status_change(&change(&report, madi.id, Status::Resolved, at + Duration::days(13))).await.expect("resolve failed");
+    assert_eq!(resolved.status, Status::Resolved);
+    let late_chief = add_staff(&store, "late-chief@example.org", "madi", None, true).await;
+    assert!(store.escalate_overdue(at + Duration::days(14)).await.expect("sweep failed").is_empty(), "a resolved report is not escalated");
+    assert!(store.notifications(&NotificationFilter::latest(late_chief.id, 10)).await.expect("notifications failed").is_empty());
 }

@@ -2,7 +2,7 @@
 //! files. The worker in the `pomoshnik` crate sends them.
 
 use pomoshnik_core::status::Status;
-use pomoshnik_store::Delivery;
+use pomoshnik_store::{Delivery, Notification, NotificationKind};
 
 use crate::i18n::{Arg, Tr};
 
@@ -20,7 +20,7 @@ pub struct Email {
 pub fn notification_email(delivery: &Delivery, public_url: &str) -> Email {
     let notification = &delivery.notification;
     let number = notification.report_number.to_string();
-    let subject = Tr.t_with("mail-subject", &[("number", number.as_str().into()), ("status", Tr.status(notification.event.to_status).into())]);
+    let subject = notification_subject(notification);
 
     let mut text = vec![Tr.t("mail-greeting"), String::new()];
     text.extend(change_lines(delivery));
@@ -29,6 +29,16 @@ pub fn notification_email(delivery: &Delivery, public_url: &str) -> Email {
     let unsubscribe_url = unsubscribe_url(delivery, public_url);
     text.extend(footer(&unsubscribe_url));
     Email { subject, text: text.join("\n"), unsubscribe_url }
+}
+
+/// Returns the one-line summary of a notification: the e-mail subject and the push title.
+pub fn notification_subject(notification: &Notification) -> String {
+    let number = notification.report_number.to_string();
+    match notification.kind {
+        NotificationKind::Status => Tr.t_with("mail-subject", &[("number", number.as_str().into()), ("status", Tr.status(notification.event.to_status).into())]),
+        NotificationKind::Message => Tr.t_with("dialogue-mail-subject", &[("number", number.as_str().into())]),
+        NotificationKind::Escalation => Tr.t_with("escalation-mail-subject", &[("number", number.as_str().into())]),
+    }
 }
 
 /// Builds one e-mail for several notifications of the same recipient, as the daily digest.
@@ -60,6 +70,17 @@ fn change_lines(delivery: &Delivery) -> Vec<String> {
         ("category", notification.category_name.as_str().into()),
         ("status", Tr.status(event.to_status).into()),
     ];
+    match notification.kind {
+        NotificationKind::Status => {}
+        NotificationKind::Message => {
+            let mut lines = vec![Tr.t_with("dialogue-mail-message", &about)];
+            if let Some(text) = &notification.message_text {
+                lines.push(Tr.t_with("dialogue-mail-text", &[("text", text.as_str().into())]));
+            }
+            return lines;
+        }
+        NotificationKind::Escalation => return vec![Tr.t_with("escalation-mail-overdue", &about)],
+    }
     let headline = if event.from_status.is_none() && event.to_status == Status::Accepted { "mail-accepted" } else { "mail-status-changed" };
 
     let mut lines = vec![Tr.t_with(headline, &about)];

@@ -9,12 +9,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use pomoshnik_store::{Delivery, PushSubscription};
+use pomoshnik_store::{Delivery, NotificationKind, PushSubscription};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::PageUser;
 use crate::error::ApiError;
 use crate::i18n::Tr;
+use crate::mail::notification_subject;
 use crate::state::AppState;
 
 /// Web Push settings of the installation.
@@ -126,6 +127,9 @@ pub struct PushMessage {
     pub url: String,
 }
 
+/// Characters of a dialogue message shown in a push notification.
+const MAX_BODY_CHARS: usize = 300;
+
 /// Builds the push message for one notification, or one for a day's digest of several.
 /// `public_url` is the service's address without a trailing slash. Panics if `deliveries` is
 /// empty.
@@ -137,10 +141,11 @@ pub fn push_message(deliveries: &[Delivery], public_url: &str) -> PushMessage {
     }
     let notification = &first.notification;
     let number = notification.report_number.to_string();
-    let status = Tr.status(notification.event.to_status);
-    PushMessage {
-        title: Tr.t_with("mail-subject", &[("number", number.as_str().into()), ("status", status.as_str().into())]),
-        body: notification.category_name.clone(),
-        url: format!("{public_url}/reports/{number}"),
-    }
+    // A push message carries at most about 4 KB, so a long message is cut.
+    let body = match (&notification.kind, &notification.message_text) {
+        (NotificationKind::Message, Some(text)) if text.chars().count() > MAX_BODY_CHARS => format!("{}…", text.chars().take(MAX_BODY_CHARS).collect::<String>()),
+        (NotificationKind::Message, Some(text)) => text.clone(),
+        _ => notification.category_name.clone(),
+    };
+    PushMessage { title: notification_subject(notification), body, url: format!("{public_url}/reports/{number}") }
 }

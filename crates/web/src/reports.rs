@@ -373,3 +373,57 @@ pub async fn rate(state: &AppState, user: &User, number: &str, score: i64, comme
     tracing::info!(report_id = report.id, score, "report rated");
     Ok(rating)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use pomoshnik_core::calendar::Calendar;
+    use pomoshnik_core::deadline::{CITY_TIME_ZONE, deadline};
+
+    use super::*;
+
+    fn moscow(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+        CITY_TIME_ZONE.with_ymd_and_hms(2026, month, day, hour, 0, 0).single().expect("an unambiguous Moscow time").with_timezone(&Utc)
+    }
+
+    fn event(from: Option<Status>, to: Status, at: DateTime<Utc>) -> ReportEvent {
+        ReportEvent {
+            id: 0,
+            report_id: 1,
+            actor_id: None,
+            actor_role: Role::Executor,
+            from_status: from,
+            to_status: to,
+            comment: None,
+            decision: None,
+            rejection_reason: None,
+            agency: None,
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn paused_working_days_move_deadline() {
+        let calendar = Calendar::embedded();
+        let dispatched = moscow(10, 5, 10);
+        // Asked on Tuesday 6 October, answered on Monday 12 October: the report waited at the
+        // end of Tuesday to Friday (four working days) and of the weekend, which never counts.
+        let events = [
+            event(Some(Status::UnderReview), Status::Dispatched, dispatched),
+            event(Some(Status::Dispatched), Status::InfoRequested, moscow(10, 6, 12)),
+            event(Some(Status::InfoRequested), Status::Dispatched, moscow(10, 12, 9)),
+        ];
+        let paused = pauses(&events);
+        assert_eq!(paused.len(), 1);
+        assert_eq!(paused[0].until, Some(moscow(10, 12, 9)));
+
+        let without_pause = deadline(calendar, dispatched, 10);
+        let with_pause = deadline_with_pauses(calendar, dispatched, 10, &paused).expect("the pause is closed");
+        assert_eq!(without_pause, moscow(10, 20, 0), "ten working days after 5 October end with 19 October");
+        assert_eq!(with_pause, moscow(10, 24, 0), "four paused working days move the last day to 23 October");
+
+        // While the report still waits, no deadline can be given.
+        let waiting = pauses(&events[..2]);
+        assert_eq!(deadline_with_pauses(calendar, dispatched, 10, &waiting), None);
+    }
+}

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::deadline::{CITY_TIME_ZONE, working_days_left};
 use pomoshnik_media::FileKind;
-use pomoshnik_store::{FileRecord, Notification, Report, ReportEvent};
+use pomoshnik_store::{FileRecord, Notification, NotificationKind, Report, ReportEvent};
 use serde::Serialize;
 
 use crate::i18n::Tr;
@@ -312,6 +312,9 @@ pub struct NotificationView {
     pub comment: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
+    /// `status`, `message` or `escalation`.
+    #[serde(skip)]
+    pub kind: &'static str,
     #[serde(skip)]
     pub created_text: String,
     #[serde(skip)]
@@ -326,14 +329,23 @@ impl NotificationView {
             category_name: notification.category_name.clone(),
             status: notification.event.to_status.code().to_owned(),
             status_name: Tr.status(notification.event.to_status),
-            comment: notification.event.comment.clone(),
+            comment: match notification.kind {
+                NotificationKind::Status => notification.event.comment.clone(),
+                NotificationKind::Message => notification.message_text.clone(),
+                NotificationKind::Escalation => None,
+            },
             created_at: notification.created_at,
             read: notification.read_at.is_some(),
+            kind: notification.kind.code().unwrap_or("status"),
             created_text: moscow_time(notification.created_at),
-            line: Tr.t_with(
-                "notification-line",
-                &[("number", notification.report_number.to_string().into()), ("status", Tr.status(notification.event.to_status).into())],
-            ),
+            line: match notification.kind {
+                NotificationKind::Status => Tr.t_with(
+                    "notification-line",
+                    &[("number", notification.report_number.to_string().into()), ("status", Tr.status(notification.event.to_status).into())],
+                ),
+                NotificationKind::Message => Tr.t_with("dialogue-notification-line", &[("number", notification.report_number.to_string().into())]),
+                NotificationKind::Escalation => Tr.t_with("escalation-notification-line", &[("number", notification.report_number.to_string().into())]),
+            },
         }
     }
 }

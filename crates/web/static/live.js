@@ -12,7 +12,7 @@
 
   var url = "/live";
   if (status && status.dataset.number) {
-    url += "?report=" + encodeURIComponent(status.dataset.number) + "&version=" + encodeURIComponent(status.dataset.version);
+    url += "?report=" + encodeURIComponent(status.dataset.number) + "&version=" + encodeURIComponent(status.dataset.version) + "&messages=" + encodeURIComponent(status.dataset.messages || "0");
   }
   var source = new EventSource(url);
 
@@ -26,6 +26,20 @@
     badge.hidden = data.count === 0;
   });
 
+  // Shows a notice with a link that reloads the card.
+  function announce(message) {
+    if (notice) {
+      notice.textContent = "";
+      var text = document.createElement("span");
+      text.textContent = message + " ";
+      var reload = document.createElement("a");
+      reload.href = window.location.pathname;
+      reload.textContent = notice.dataset.reload || "";
+      notice.appendChild(text);
+      notice.appendChild(reload);
+    }
+  }
+
   source.addEventListener("report", function (event) {
     var data = JSON.parse(event.data);
     if (status) {
@@ -33,15 +47,11 @@
       status.className = "status status-" + data.status;
       status.dataset.version = String(data.version);
     }
-    if (notice) {
-      notice.textContent = "";
-      var text = document.createElement("span");
-      text.textContent = data.message + " ";
-      var reload = document.createElement("a");
-      reload.href = window.location.pathname;
-      reload.textContent = notice.dataset.reload || "";
-      notice.appendChild(text);
-      notice.appendChild(reload);
-    }
+    announce(data.message);
+  });
+
+  // A new message in the report's dialogue.
+  source.addEventListener("message", function (event) {
+    announce(JSON.parse(event.data).message);
   });
 })();

@@ -52,6 +52,10 @@ struct CardPage {
     /// Delivery of the latest dispatch to the agency's systems, for staff; None when the
     /// dispatch went to no webhook destination.
     dispatch: Option<DispatchView>,
+    /// The dialogue, for the author and staff; None for followers.
+    dialogue: Option<super::dialogue::DialogueView>,
+    /// Number of messages in the dialogue, for the live updates.
+    message_count: usize,
 }
 
 /// How the latest dispatch reached the agency's systems.
@@ -171,6 +175,7 @@ pub struct CardQuery {
 
 /// Renders the card. `rating_draft` is a rating comment the author typed in a refused form, shown
 /// again in place of the stored one.
+#[allow(clippy::too_many_arguments)]
 async fn card_page(
     state: &AppState,
     signed: &Signed,
@@ -179,6 +184,7 @@ async fn card_page(
     filed_notice: Option<String>,
     error: Option<String>,
     rating_draft: Option<String>,
+    message_draft: Option<String>,
 ) -> Result<Response, ApiError> {
     let catalog = state.store.catalog().await?;
     let events = state.store.report_events(report.id).await?;
@@ -190,7 +196,12 @@ async fn card_page(
         Access::Full => {
             let files = state.store.report_files(report.id).await?;
             let warnings = if signed.user.role.is_staff() { crate::evidence::warnings(state, report, &files).await? } else { Vec::new() };
-            (ReportView::full(state, report, &catalog, &events, &files, ""), warnings, available_actions(&signed.user, report, &catalog))
+            let mut actions = available_actions(&signed.user, report, &catalog);
+            // The author answers an information request with a message and files instead.
+            if report.status == Status::InfoRequested && report.author_id == signed.user.id {
+                actions.clear();
+            }
+            (ReportView::full(state, report, &catalog, &events, &files, ""), warnings, actions)
         }
         Access::Follower => (ReportView::for_follower(state, report, &catalog, &events), Vec::new(), Vec::new()),
     };
@@ -209,6 +220,12 @@ async fn card_page(
         }
     });
     let dispatch = if signed.user.role.is_staff() { DispatchView::new(state.store.report_webhook_status(report.id).await?) } else { None };
+    let dialogue = if super::dialogue::may_take_part(&signed.user, report) {
+        Some(super::dialogue::view(state, &signed.user, report, &events, message_draft).await?)
+    } else {
+        None
+    };
+    let message_count = dialogue.as_ref().map_or(0, |dialogue| dialogue.messages.len());
     let layout = Layout::for_user(state, signed, title).await;
     Ok(render(&CardPage {
         layout,
@@ -224,7 +241,14 @@ async fn card_page(
         rating_score,
         rating_comment,
         dispatch,
+        dialogue,
+        message_count,
     }))
+}
+
+/// The card with the reason a dialogue form was refused and the text typed into it.
+pub(super) async fn refused_page(state: &AppState, signed: &Signed, report: &Report, message: String, draft: Option<String>) -> Response {
+    card_page(state, signed, report, Access::Full, None, Some(message), None, draft).await.unwrap_or_else(error_page)
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {
@@ -237,7 +261,7 @@ pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Pat
     } else {
         query.filed.is_some().then(|| Tr.t_with("card-filed-notice", &[("number", report.number.to_string().into())]))
     };
-    card_page(&state, &signed, &report, access, notice, None, None).await.unwrap_or_else(error_page)
+    card_page(&state, &signed, &report, access, notice, None, None, None).await.unwrap_or_else(error_page)
 }
 
 #[derive(Deserialize)]
@@ -298,7 +322,7 @@ pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUse
         Ok(_) => Redirect::to("/staff/queue").into_response(),
         Err(error) if error.status.is_client_error() && error.status != axum::http::StatusCode::NOT_FOUND => {
             let status = error.status;
-            let mut response = card_page(&state, &signed, &report, Access::Full, None, Some(error.problem.message), None).await.unwrap_or_else(error_page);
+            let mut response = card_page(&state, &signed, &report, Access::Full, None, Some(error.problem.message), None, None).await.unwrap_or_else(error_page);
             *response.status_mut() = status;
             response
         }
@@ -329,7 +353,7 @@ pub async fn rate(State(state): State<AppState>, PageUser(signed): PageUser, Pat
                 Err(error) => return error_page(error),
             };
             let message = error.problem.message.clone();
-            let mut page = card_page(&state, &signed, &report, Access::Full, None, Some(message), form.comment).await.unwrap_or_else(error_page);
+            let mut page = card_page(&state, &signed, &report, Access::Full, None, Some(message), form.comment, None).await.unwrap_or_else(error_page);
             *page.status_mut() = error.status;
             page
         }

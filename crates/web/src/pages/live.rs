@@ -26,6 +26,9 @@ pub struct LiveQuery {
     report: Option<String>,
     /// Version of the report the card shows; a newer one is sent at once.
     version: Option<i64>,
+    /// Number of dialogue messages the card shows; a `message` event follows at once when there
+    /// are more.
+    messages: Option<usize>,
 }
 
 /// State of one open page: the values already sent to it and the events waiting to be sent.
@@ -39,12 +42,15 @@ struct Watch {
     started: bool,
     /// Id of the watched report, known after the first read.
     report_id: Option<i64>,
+    /// Number of messages in the watched report's dialogue at the last read, for those who take part.
+    messages: Option<usize>,
     changes: tokio::sync::broadcast::Receiver<Change>,
 }
 
 /// `GET /live`: an endless `text/event-stream` with `unread` events (`{"count", "label"}`) and,
 /// with `?report=NUMBER&version=N`, `report` events (`{"version", "status", "status_name",
-/// "message"}`) when that report changes.
+/// "message"}`) when that report changes, and `message` events (`{"count", "message"}`) when its
+/// dialogue gets a message (with `&messages=N`, the count the card shows).
 pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Query(query): Query<LiveQuery>) -> Response {
     if let Some(number) = &query.report {
         if let Err(error) = readable_report(&state, &signed.user, number).await {
@@ -63,6 +69,7 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
         pending: VecDeque::new(),
         started: false,
         report_id: None,
+        messages: query.messages,
         changes,
     };
     let events = futures_util::stream::unfold(watch, |mut watch| async move {
@@ -131,6 +138,32 @@ impl Watch {
             }
             Ok((report, _)) => self.report_id = Some(report.id),
             Err(error) => tracing::warn!(?error, user_id = self.user.id, "live update could not read the watched report"),
+        }
+        self.poll_messages().await;
+    }
+
+    /// Queues a `message` event (`{"count", "message"}`) when the dialogue of the watched report
+    /// got a message since the last read. Followers, who may not read the dialogue, get none.
+    async fn poll_messages(&mut self) {
+        let Some(report_id) = self.report_id else { return };
+        let report = match self.state.store.report_by_id(report_id).await {
+            Ok(Some(report)) if super::dialogue::may_take_part(&self.user, &report) => report,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, user_id = self.user.id, "live update could not read the watched report");
+                return;
+            }
+        };
+        match self.state.store.report_messages(report.id).await {
+            Ok(messages) => {
+                let count = messages.len();
+                if self.messages.is_some_and(|seen| seen < count) {
+                    let data = json!({ "count": count, "message": Tr.t("dialogue-live-message") });
+                    self.pending.push_back(Event::default().event("message").data(data.to_string()));
+                }
+                self.messages = Some(count);
+            }
+            Err(error) => tracing::warn!(%error, user_id = self.user.id, "live update could not read the dialogue"),
         }
     }
 }

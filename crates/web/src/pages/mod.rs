@@ -6,6 +6,7 @@ mod answer;
 mod cabinet;
 mod card;
 mod deliveries;
+mod dialogue;
 mod filing;
 mod live;
 mod public_map;
@@ -58,6 +59,9 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
         .route("/reports/{number}/rating", post(card::rate))
+        .route("/reports/{number}/messages", post(dialogue::post_message))
+        .route("/reports/{number}/question", post(dialogue::ask_question))
+        .route("/reports/{number}/reopen", post(dialogue::reopen))
         .route("/reports/{number}/followers", post(card::join))
         .route("/reports/{number}/thumbnail", get(crate::files::duplicate_thumbnail_for_page))
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_page))
