@@ -2,6 +2,7 @@
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
 pub mod copy;
+pub mod registry;
 pub mod webhook;
 pub mod worker;
 

@@ -180,6 +180,18 @@ pub trait Store: Send + Sync {
     /// The webhook deliveries of the report's latest dispatch, by destination name.
     async fn report_webhook_status(&self, report_id: i64) -> Result<Vec<WebhookStatus>>;
 
+    // Vehicle registry: owner lookups of plates, queued when a report with a plate is filed.
+    /// Claims up to `limit` pending owner lookups due at `now`, as [`Store::claim_deliveries`]
+    /// does for e-mail.
+    async fn claim_owner_lookups(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<OwnerLookupTask>>;
+    /// Records the registry's response: the owner, or None when the registry does not know the plate.
+    async fn complete_owner_lookup(&self, id: i64, owner: Option<&VehicleOwner>, at: DateTime<Utc>) -> Result<()>;
+    /// Records a failed attempt: the lookup is retried at `retry_at`, or marked failed for good
+    /// when it is None.
+    async fn mark_owner_lookup_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Returns the report's owner lookup, or None when the report has no plate.
+    async fn owner_lookup(&self, report_id: i64) -> Result<Option<OwnerLookup>>;
+
     /// Stores the rating of a report, replacing an earlier one and keeping its first time.
     async fn rate_report(&self, report_id: i64, user_id: i64, score: i64, comment: Option<&str>, at: DateTime<Utc>) -> Result<Rating>;
     async fn report_rating(&self, report_id: i64) -> Result<Option<Rating>>;

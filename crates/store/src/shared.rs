@@ -1079,6 +1079,59 @@ macro_rules! impl_store {
                 rows.into_iter().map($crate::rows::WebhookStatusRow::into_status).collect()
             }
 
+            async fn claim_owner_lookups(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::OwnerLookupTask>> {
+                let ids = self.claim_outbox("vehicle_owner_lookups", now, lease_until, limit).await?;
+                let mut tasks = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "SELECT id, report_id, plate, attempts FROM vehicle_owner_lookups WHERE id IN ({}) ORDER BY id",
+                        $crate::shared::placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, i64, String, i64)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    let rows = query.fetch_all(&self.pool).await?;
+                    tasks.extend(rows.into_iter().map(|(id, report_id, plate, attempts)| $crate::OwnerLookupTask { id, report_id, plate, attempts }));
+                }
+                Ok(tasks)
+            }
+
+            async fn complete_owner_lookup(&self, id: i64, owner: Option<&$crate::VehicleOwner>, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE vehicle_owner_lookups SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL, \
+                     found = $2, owner_name = $3, vehicle = $4 WHERE id = $5",
+                )
+                .bind($crate::rows::to_millis(at))
+                .bind(i64::from(owner.is_some()))
+                .bind(owner.map(|owner| owner.name.as_str()))
+                .bind(owner.and_then(|owner| owner.vehicle.as_deref()))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn mark_owner_lookup_failed(&self, id: i64, error: &str, retry_at: Option<chrono::DateTime<chrono::Utc>>) -> $crate::Result<()> {
+                self.mark_outbox_failed("vehicle_owner_lookups", &[id], error, retry_at).await
+            }
+
+            async fn owner_lookup(&self, report_id: i64) -> $crate::Result<Option<$crate::OwnerLookup>> {
+                let row: Option<$crate::rows::OwnerLookupRow> = sqlx::query_as(
+                    "SELECT report_id, plate, state, attempts, last_error, found, owner_name, vehicle, created_at, sent_at \
+                     FROM vehicle_owner_lookups WHERE report_id = $1",
+                )
+                .bind(report_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::OwnerLookupRow::into_lookup).transpose()
+            }
+
             async fn rate_report(
                 &self,
                 report_id: i64,
@@ -1376,6 +1429,9 @@ macro_rules! impl_store {
                 };
                 let event_id = insert_event(&mut *transaction, created.id, Some(report.author_id), first.actor_role, None, &first).await?;
                 insert_notification(&mut *transaction, report.author_id, created.id, event_id, report.created_at).await?;
+                if let Some(plate) = report.fields.get($crate::PLATE_FIELD).filter(|plate| !plate.is_empty()) {
+                    queue_owner_lookup(&mut *transaction, created.id, plate, report.created_at).await?;
+                }
 
                 let changes = [$crate::Change::Report(created.id), $crate::Change::Notifications(report.author_id)];
                 self.announce(&mut transaction, &changes).await?;
@@ -1383,6 +1439,25 @@ macro_rules! impl_store {
                 self.announced(&changes);
                 Ok(created)
             }
+        }
+
+        /// Queues the owner lookup of a report's plate, due at once. A report queued before is left as it is.
+        async fn queue_owner_lookup(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            report_id: i64,
+            plate: &str,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<()> {
+            sqlx::query(
+                "INSERT INTO vehicle_owner_lookups (report_id, plate, state, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, 'pending', 0, $3, $3) ON CONFLICT (report_id) DO NOTHING",
+            )
+            .bind(report_id)
+            .bind(plate)
+            .bind($crate::rows::to_millis(at))
+            .execute(connection)
+            .await?;
+            Ok(())
         }
 
         /// Inserts a user and returns it. Fails with [`StoreError::Duplicate`] (`"email"`) when the

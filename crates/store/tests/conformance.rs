@@ -14,7 +14,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
-    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
+    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, VehicleOwner, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -51,6 +51,7 @@ on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
+on_both_backends!(with_store => owner_lookups_retry_then_complete);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1735,4 +1736,59 @@ async fn webhook_deliveries_per_destination(store: Arc<dyn Store>) {
     let statuses = store.report_webhook_status(report.id).await.expect("status failed");
     let latest: Vec<(&str, OutboxState)> = statuses.iter().map(|status| (status.destination.as_str(), status.state)).collect();
     assert_eq!(latest, [("madi-main", OutboxState::Pending)]);
+}
+
+async fn owner_lookups_retry_then_complete(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let with_plate = create(&store, author.id, start).await;
+    let mut draft = report_draft(author.id, start);
+    draft.fields = BTreeMap::new();
+    let without_plate = create_report_only(&store, &draft).await;
+
+    // Filing queues a lookup for the report with a plate only.
+    let queued = store.owner_lookup(with_plate.id).await.expect("reading the lookup failed").expect("the report with a plate has a lookup");
+    assert_eq!((queued.state, queued.attempts, queued.plate.as_str()), (OutboxState::Pending, 0, "А123ВС777"));
+    assert_eq!(queued.owner, None);
+    assert_eq!(store.owner_lookup(without_plate.id).await.expect("reading the lookup failed"), None);
+
+    let claimed = store.claim_owner_lookups(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].report_id, claimed[0].attempts, claimed[0].plate.as_str()), (with_plate.id, 1, "А123ВС777"));
+    let reserved = store.claim_owner_lookups(start + Duration::minutes(1), start + Duration::minutes(6), 10).await.expect("claim failed");
+    assert!(reserved.is_empty(), "a lookup reserved by a worker was claimed again");
+
+    let retry_at = start + Duration::minutes(1);
+    store.mark_owner_lookup_failed(claimed[0].id, "vehicle registry unavailable", Some(retry_at)).await.expect("marking failed failed");
+    let failed = store.owner_lookup(with_plate.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!((failed.state, failed.attempts), (OutboxState::Pending, 1));
+    assert_eq!(failed.last_error.as_deref(), Some("vehicle registry unavailable"));
+    assert!(store.claim_owner_lookups(retry_at - Duration::seconds(1), retry_at + Duration::minutes(5), 10).await.expect("claim failed").is_empty());
+
+    let again = store.claim_owner_lookups(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    let owner = VehicleOwner { name: "Иванов Пётр Сергеевич".to_owned(), vehicle: Some("Лада Веста".to_owned()) };
+    store.complete_owner_lookup(again[0].id, Some(&owner), retry_at + Duration::seconds(1)).await.expect("completing failed");
+    let done = store.owner_lookup(with_plate.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!(done.state, OutboxState::Sent);
+    assert_eq!(done.owner, Some(owner));
+    assert_eq!(done.last_error, None);
+    assert_eq!(done.completed_at, Some(retry_at + Duration::seconds(1)));
+    assert!(store.claim_owner_lookups(retry_at + Duration::days(1), retry_at + Duration::days(2), 10).await.expect("claim failed").is_empty());
+
+    // A plate the registry does not know completes without an owner, and a last failure is final.
+    let second = create(&store, author.id, start + Duration::minutes(2)).await;
+    let third = create(&store, author.id, start + Duration::minutes(3)).await;
+    let claimed = store.claim_owner_lookups(start + Duration::minutes(4), start + Duration::minutes(9), 10).await.expect("claim failed");
+    let ids: Vec<i64> = claimed.iter().map(|task| task.report_id).collect();
+    assert_eq!(ids, [second.id, third.id]);
+    store.complete_owner_lookup(claimed[0].id, None, start + Duration::minutes(4)).await.expect("completing failed");
+    store.mark_owner_lookup_failed(claimed[1].id, "HTTP 401", None).await.expect("marking failed failed");
+    let unknown = store.owner_lookup(second.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!((unknown.state, unknown.owner), (OutboxState::Sent, None));
+    let given_up = store.owner_lookup(third.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!(given_up.state, OutboxState::Failed);
+    assert!(store.claim_owner_lookups(start + Duration::days(1), start + Duration::days(2), 10).await.expect("claim failed").is_empty());
 }

@@ -197,7 +197,7 @@ pub async fn show(State(state): State<AppState>, ApiUser(signed): ApiUser, Path(
         state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
     }
     let view = match access {
-        reports::Access::Full => full_view(&state, &report).await?,
+        reports::Access::Full => full_view(&state, &report).await?.with_vehicle_owner(&state, &signed.user, &report).await?,
         reports::Access::Follower => follower_view(&state, &report).await?,
     };
     Ok(Json(view))
