@@ -180,6 +180,13 @@ pub trait Store: Send + Sync {
     /// The webhook deliveries of the report's latest dispatch, by destination name.
     async fn report_webhook_status(&self, report_id: i64) -> Result<Vec<WebhookStatus>>;
 
+    // Staff search over reports.
+    /// Reports whose search text contains `search.query`, newest first.
+    async fn search_reports(&self, search: &ReportSearch) -> Result<Vec<Report>>;
+    /// Computes the search text of up to `limit` reports filed before it was stored, and returns
+    /// how many it filled. Zero means every report has one.
+    async fn fill_search_texts(&self, limit: i64) -> Result<u64>;
+
     // Vehicle registry: owner lookups of plates, queued when a report with a plate is filed.
     /// Claims up to `limit` pending owner lookups due at `now`, as [`Store::claim_deliveries`]
     /// does for e-mail.

@@ -295,6 +295,20 @@ pub struct ReportPage {
     pub limit: i64,
 }
 
+/// A staff search over reports, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSearch {
+    /// The query as `pomoshnik_core::report_search::normalise_query` returns it.
+    pub query: String,
+    /// Only reports of this agency, for executors.
+    pub agency: Option<String>,
+    /// Only reports in this district (OKTMO code), for executors bound to one.
+    pub district: Option<String>,
+    /// Show reports with ids below this one.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
 /// A key of an Open311 client. Reports filed with it belong to the client account `user_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {

@@ -1079,6 +1079,52 @@ macro_rules! impl_store {
                 rows.into_iter().map($crate::rows::WebhookStatusRow::into_status).collect()
             }
 
+            async fn search_reports(&self, search: &$crate::ReportSearch) -> $crate::Result<Vec<$crate::Report>> {
+                // Both sides are normalised in Rust, so a plain substring test gives the same rows
+                // on both backends whatever their collation.
+                let contains = match $backend {
+                    $crate::Backend::Postgres => "strpos(search_text, $1) > 0",
+                    $crate::Backend::Sqlite => "instr(search_text, $1) > 0",
+                };
+                let sql = format!(
+                    concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE {} AND ($2 IS NULL OR agency_code = $2) AND ($3 IS NULL OR district_code = $3) \
+                         AND id < $4 ORDER BY id DESC LIMIT $5"
+                    ),
+                    contains
+                );
+                let rows: Vec<$crate::rows::ReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(&search.query)
+                    .bind(search.agency.as_deref())
+                    .bind(search.district.as_deref())
+                    .bind(search.before_id.unwrap_or(i64::MAX))
+                    .bind(search.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
+            }
+
+            async fn fill_search_texts(&self, limit: i64) -> $crate::Result<u64> {
+                let rows: Vec<$crate::rows::ReportRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::report_columns!(), " FROM reports WHERE search_text IS NULL ORDER BY id LIMIT $1"))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let mut filled = 0;
+                for row in rows {
+                    let report = row.into_report()?;
+                    filled += sqlx::query("UPDATE reports SET search_text = $1 WHERE id = $2 AND search_text IS NULL")
+                        .bind($crate::shared::search_text(&report))
+                        .bind(report.id)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                }
+                Ok(filled)
+            }
+
             async fn claim_owner_lookups(
                 &self,
                 now: chrono::DateTime<chrono::Utc>,
@@ -1394,6 +1440,11 @@ macro_rules! impl_store {
                     other => other?,
                 };
                 let created = row.into_report()?;
+                sqlx::query("UPDATE reports SET search_text = $1 WHERE id = $2")
+                    .bind($crate::shared::search_text(&created))
+                    .bind(created.id)
+                    .execute(&mut *transaction)
+                    .await?;
 
                 for file_id in &report.file_ids {
                     let attached = sqlx::query("UPDATE files SET report_id = $1 WHERE id = $2 AND owner_id = $3 AND report_id IS NULL")
@@ -1635,6 +1686,12 @@ macro_rules! api_key_columns {
 pub(crate) use api_key_columns;
 
 /// Ids bound in one `IN (…)` list; longer lists are split into several queries.
+/// Computes the stored search text of a report from its number, description, address and plate.
+pub(crate) fn search_text(report: &crate::Report) -> String {
+    let plate = report.fields.get(crate::PLATE_FIELD).map(String::as_str);
+    pomoshnik_core::report_search::report_search_text(&report.number, &report.description, report.address.as_deref(), plate)
+}
+
 pub(crate) const MAX_LISTED_IDS: usize = 500;
 
 /// Returns `$first, $first+1, …` with `count` parameters, for an `IN (…)` list.

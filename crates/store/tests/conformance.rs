@@ -14,7 +14,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
-    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, VehicleOwner, WebhookDestination, connect,
+    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, VehicleOwner, WebhookDestination, connect, ReportSearch,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -52,6 +52,7 @@ on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 on_both_backends!(with_store => owner_lookups_retry_then_complete);
+on_both_backends!(with_store => search_matches_normalised_text);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1791,4 +1792,63 @@ async fn owner_lookups_retry_then_complete(store: Arc<dyn Store>) {
     let given_up = store.owner_lookup(third.id).await.expect("reading the lookup failed").expect("the lookup exists");
     assert_eq!(given_up.state, OutboxState::Failed);
     assert!(store.claim_owner_lookups(start + Duration::days(1), start + Duration::days(2), 10).await.expect("claim failed").is_empty());
+}
+
+async fn search_matches_normalised_text(store: Arc<dyn Store>) {
+    use pomoshnik_core::report_search::normalise_query;
+
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+
+    let mut draft = report_draft(author.id, start);
+    draft.description = "Ёлка упала на тротуар".to_owned();
+    draft.address = Some("Москва, Тверская улица, 7".to_owned());
+    draft.fields = BTreeMap::from([("plate".to_owned(), "А123ВС77".to_owned())]);
+    let tverskaya = create_report_only(&store, &draft).await;
+    let mut draft = report_draft(author.id, start + Duration::minutes(1));
+    draft.description = "Машина на газоне".to_owned();
+    draft.address = Some("Москва, Мясницкая улица, 1".to_owned());
+    draft.fields = BTreeMap::from([("plate".to_owned(), "В777ОР77".to_owned())]);
+    let myasnitskaya = create_report_only(&store, &draft).await;
+    let review = store.apply_status_change(&change(&tverskaya, moderator.id, Status::UnderReview, start)).await.expect("review failed");
+    dispatch_to_madi(&store, &review, moderator.id, start).await;
+    assert_eq!(store.fill_search_texts(100).await.expect("filling failed"), 0, "a new report was filed without its search text");
+
+    let search = |query: &str, agency: Option<&str>| ReportSearch {
+        query: normalise_query(query).expect("the query is not blank"),
+        agency: agency.map(str::to_owned),
+        district: None,
+        before_id: None,
+        limit: 10,
+    };
+    let cases: [(&str, Vec<i64>); 10] = [
+        ("ТВЕРСКАЯ", vec![tverskaya.id]),
+        ("тверская", vec![tverskaya.id]),
+        ("елка", vec![tverskaya.id]),
+        ("ЁЛКА", vec![tverskaya.id]),
+        ("a123bc 77", vec![tverskaya.id]),
+        ("а123вс77", vec![tverskaya.id]),
+        ("в777ор77", vec![myasnitskaya.id]),
+        (&myasnitskaya.number.to_string(), vec![myasnitskaya.id]),
+        ("москва", vec![myasnitskaya.id, tverskaya.id]),
+        ("набережная", vec![]),
+    ];
+    for (query, expected) in &cases {
+        let found: Vec<i64> = store.search_reports(&search(query, None)).await.expect("search failed").iter().map(|report| report.id).collect();
+        assert_eq!(&found, expected, "search for {query:?}");
+    }
+
+    let madi: Vec<i64> = store.search_reports(&search("москва", Some("madi"))).await.expect("search failed").iter().map(|report| report.id).collect();
+    assert_eq!(madi, [tverskaya.id], "the agency filter keeps only madi's report");
+    let oati = store.search_reports(&search("москва", Some("oati"))).await.expect("search failed");
+    assert!(oati.is_empty(), "oati found madi's report");
+    let mut in_district = search("москва", Some("madi"));
+    in_district.district = Some("45375000".to_owned());
+    assert!(store.search_reports(&in_district).await.expect("search failed").is_empty(), "a report without a district matched a district filter");
+    let mut older = search("москва", None);
+    older.before_id = Some(myasnitskaya.id);
+    let older: Vec<i64> = store.search_reports(&older).await.expect("search failed").iter().map(|report| report.id).collect();
+    assert_eq!(older, [tverskaya.id], "before_id pages to older reports");
 }

@@ -89,6 +89,22 @@ pub fn queue_of(user: &User) -> ReportQueue {
     }
 }
 
+/// Maximum length of a staff search query, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Builds the staff search for `query` within what the user may find: executors their agency's
+/// reports (and their district's, when bound to one), moderators and administrators all. Returns
+/// None for residents and for a blank query.
+pub fn search_of(user: &User, query: &str, before_id: Option<i64>, limit: i64) -> Option<pomoshnik_store::ReportSearch> {
+    let query = pomoshnik_core::report_search::normalise_query(query)?;
+    let (agency, district) = match user.role {
+        Role::Resident => return None,
+        Role::Executor => (Some(user.agency.clone().unwrap_or_default()), user.district.clone()),
+        Role::Moderator | Role::Admin => (None, None),
+    };
+    Some(pomoshnik_store::ReportSearch { query, agency, district, before_id, limit })
+}
+
 /// The header of every page: who is signed in and what they can open.
 pub struct Layout {
     pub title: String,
