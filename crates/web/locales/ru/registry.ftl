@@ -19,3 +19,25 @@ search-query-too-long = Запрос слишком длинный: не бол�
        *[other] символов
     }. Сократите его и повторите поиск.
 search-staff-only = Поиск по всем обращениям доступен только сотрудникам. Ваши обращения перечислены в личном кабинете.
+
+# API-key administration for administrators.
+apikeys-title = Ключи API
+apikeys-create-heading = Новый ключ
+apikeys-list-heading = Выданные ключи
+apikeys-name = Имя клиента
+apikeys-name-hint = Строчные латинские буквы, цифры и дефисы, например city-app.
+apikeys-agency = Ведомство
+apikeys-open311-client = Клиент Open311 (без ведомства)
+apikeys-create = Выдать ключ
+apikeys-issued = Ключ выдан. Скопируйте его сейчас: он показывается только один раз и больше нигде не хранится.
+apikeys-created = Выдан
+apikeys-last-used = Последнее использование
+apikeys-last-used-unknown = не записывается
+apikeys-state = Состояние
+apikeys-active = Действует
+apikeys-revoked = Отозван
+apikeys-revoke = Отозвать
+apikeys-empty = Ключей пока нет.
+apikeys-name-invalid = Имя не подходит: используйте от 1 до { $max } строчных латинских букв, цифр и дефисов, начиная с буквы или цифры.
+apikeys-name-taken = Ключ с таким именем уже выдавался (имена отозванных ключей тоже заняты). Выберите другое имя.
+apikeys-agency-unknown = Такого ведомства нет в справочнике. Выберите ведомство из списка.

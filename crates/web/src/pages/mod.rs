@@ -3,6 +3,7 @@
 
 mod account;
 mod answer;
+mod api_keys;
 mod cabinet;
 mod card;
 mod deliveries;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/deliveries/retry", post(deliveries::retry))
+        .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
