@@ -63,6 +63,8 @@ const ROUTES: &[Row] = &[
     row("GET",    "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/api-keys/{name}/revoke",            [303,  404,   404,   404,   404,  404,  404]),
+    row("GET",    "/admin/webhooks",                          [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/webhooks/retry",                    [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
@@ -357,6 +359,7 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         ("POST", "/admin/api-keys") => {
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("name", "matrix-key"), ("agency", "")])
         }
+        ("POST", "/admin/webhooks/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/admin/api-keys/{name}/revoke") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/reports/{number}/followers") => {

@@ -177,6 +177,11 @@ pub trait Store: Send + Sync {
     async fn mark_webhook_failed(&self, ids: &[i64], error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
     /// Returns the number of webhook deliveries not yet acknowledged or failed for good.
     async fn pending_webhook_deliveries(&self) -> Result<i64>;
+    /// Webhook deliveries that failed for good, newest first.
+    async fn failed_webhook_deliveries(&self, limit: i64) -> Result<Vec<FailedWebhookDelivery>>;
+    /// Puts webhook deliveries that failed for good back in the queue, due at `at` with their
+    /// attempts reset, and returns how many.
+    async fn retry_failed_webhook_deliveries(&self, ids: &[i64], at: DateTime<Utc>) -> Result<u64>;
     /// The webhook deliveries of the report's latest dispatch, by destination name.
     async fn report_webhook_status(&self, report_id: i64) -> Result<Vec<WebhookStatus>>;
 

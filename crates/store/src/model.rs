@@ -622,3 +622,14 @@ pub struct OwnerLookup {
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
 }
+
+/// A webhook delivery whose attempts ran out, for the administrators' list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedWebhookDelivery {
+    pub id: i64,
+    pub destination: String,
+    pub report_number: ReportNumber,
+    pub attempts: i64,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
+}

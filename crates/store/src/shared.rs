@@ -1067,6 +1067,47 @@ macro_rules! impl_store {
                 Ok(count)
             }
 
+            async fn failed_webhook_deliveries(&self, limit: i64) -> $crate::Result<Vec<$crate::FailedWebhookDelivery>> {
+                let rows: Vec<(i64, String, i64, i64, i64, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT webhook_deliveries.id, webhook_deliveries.destination, reports.year, reports.sequence, \
+                     webhook_deliveries.attempts, webhook_deliveries.last_error, webhook_deliveries.created_at \
+                     FROM webhook_deliveries JOIN reports ON reports.id = webhook_deliveries.report_id \
+                     WHERE webhook_deliveries.state = 'failed' ORDER BY webhook_deliveries.id DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, destination, year, sequence, attempts, last_error, created_at)| {
+                        Ok($crate::FailedWebhookDelivery {
+                            id,
+                            destination,
+                            report_number: $crate::rows::report_number(year, sequence)?,
+                            attempts,
+                            last_error: last_error.unwrap_or_default(),
+                            created_at: $crate::rows::from_millis(created_at)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn retry_failed_webhook_deliveries(&self, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
+                let mut retried = 0;
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, attempts = 0 \
+                         WHERE state = 'failed' AND id IN ({})",
+                        $crate::shared::placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind($crate::rows::to_millis(at));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    retried += query.execute(&self.pool).await?.rows_affected();
+                }
+                Ok(retried)
+            }
+
             async fn report_webhook_status(&self, report_id: i64) -> $crate::Result<Vec<$crate::WebhookStatus>> {
                 let rows: Vec<$crate::rows::WebhookStatusRow> = sqlx::query_as(
                     "SELECT destination, state, attempts, last_error, created_at, sent_at FROM webhook_deliveries \

@@ -53,6 +53,7 @@ on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 on_both_backends!(with_store => owner_lookups_retry_then_complete);
 on_both_backends!(with_store => search_matches_normalised_text);
+on_both_backends!(with_store => failed_webhooks_listed_and_retried);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1851,4 +1852,33 @@ async fn search_matches_normalised_text(store: Arc<dyn Store>) {
     older.before_id = Some(myasnitskaya.id);
     let older: Vec<i64> = store.search_reports(&older).await.expect("search failed").iter().map(|report| report.id).collect();
     assert_eq!(older, [tverskaya.id], "before_id pages to older reports");
+}
+
+async fn failed_webhooks_listed_and_retried(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    store.set_webhook_destinations(&[destination("madi-main", "madi")]).await.expect("setting destinations failed");
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let report = create(&store, author.id, start).await;
+    let review = store.apply_status_change(&change(&report, moderator.id, Status::UnderReview, start)).await.expect("review failed");
+    dispatch_to_madi(&store, &review, moderator.id, start).await;
+
+    let claimed = store.claim_webhook_deliveries(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    assert!(store.failed_webhook_deliveries(10).await.expect("listing failed").is_empty(), "a pending delivery is listed as failed");
+    store.mark_webhook_failed(&[claimed[0].id], "HTTP 500", None).await.expect("marking failed failed");
+    let failed = store.failed_webhook_deliveries(10).await.expect("listing failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!((failed[0].id, failed[0].destination.as_str(), failed[0].attempts), (claimed[0].id, "madi-main", 1));
+    assert_eq!(failed[0].report_number, report.number);
+    assert_eq!(failed[0].last_error, "HTTP 500");
+
+    let retry_at = start + Duration::hours(1);
+    assert_eq!(store.retry_failed_webhook_deliveries(&[failed[0].id], retry_at).await.expect("retry failed"), 1);
+    assert_eq!(store.retry_failed_webhook_deliveries(&[failed[0].id], retry_at).await.expect("retry failed"), 0, "a pending delivery was retried again");
+    assert!(store.failed_webhook_deliveries(10).await.expect("listing failed").is_empty());
+    assert!(store.claim_webhook_deliveries(retry_at - Duration::seconds(1), retry_at, 10).await.expect("claim failed").is_empty(), "claimed before its new due time");
+    let again = store.claim_webhook_deliveries(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1, "the attempts were not reset");
 }

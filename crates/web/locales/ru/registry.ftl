@@ -41,3 +41,20 @@ apikeys-empty = Ключей пока нет.
 apikeys-name-invalid = Имя не подходит: используйте от 1 до { $max } строчных латинских букв, цифр и дефисов, начиная с буквы или цифры.
 apikeys-name-taken = Ключ с таким именем уже выдавался (имена отозванных ключей тоже заняты). Выберите другое имя.
 apikeys-agency-unknown = Такого ведомства нет в справочнике. Выберите ведомство из списка.
+
+# Webhook deliveries whose attempts ran out, for administrators.
+apikeys-webhooks-title = Недоставленные вебхуки
+apikeys-webhooks-empty = Все вебхуки доставлены или ещё в очереди.
+apikeys-webhooks-count = { $count ->
+        [one] { $count } вебхук не доставлен: системы ведомства не подтвердили получение.
+        [few] { $count } вебхука не доставлены: системы ведомства не подтвердили получение.
+       *[many] { $count } вебхуков не доставлены: системы ведомства не подтвердили получение.
+    }
+apikeys-webhooks-retry-all = Отправить все повторно
+apikeys-webhooks-retry = Отправить повторно
+apikeys-webhooks-report = Обращение
+apikeys-webhooks-destination = Получатель
+apikeys-webhooks-attempts = Попыток
+apikeys-webhooks-error = Последняя ошибка
+apikeys-webhooks-created = Создано
+apikeys-webhooks-action = Действие

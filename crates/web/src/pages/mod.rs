@@ -14,6 +14,7 @@ mod queue;
 mod sign_in;
 mod support;
 mod vendor;
+mod webhook_failures;
 
 use askama::Template;
 use axum::Router;
@@ -55,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))
+        .route("/admin/webhooks", get(webhook_failures::failed))
+        .route("/admin/webhooks/retry", post(webhook_failures::retry))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
