@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod number;
 pub mod plate;
 pub mod rating;
+pub mod report_search;
 pub mod role;
 pub mod search;
 pub mod status;

@@ -1,7 +1,8 @@
 //! The configuration file, TOML, read by `--config FILE` or from `<data-dir>/pomoshnik.toml`.
 //! It contains the settings that do not fit on a command line: the OpenID Connect providers (one
 //! table `[providers.CODE]` each), the webhook destinations of agencies (one table
-//! `[webhooks.NAME]` each) and the S3-compatible bucket for uploaded files (`[storage.s3]`),
+//! `[webhooks.NAME]` each), the vehicle registry (`[registry]`) and the S3-compatible bucket for
+//! uploaded files (`[storage.s3]`),
 //! whose settings the `--s3-*` flags can also give. `docs/pomoshnik.example.toml` shows every
 //! setting.
 
@@ -14,6 +15,7 @@ use pomoshnik_media::S3Config;
 use pomoshnik_web::oidc::{ProviderConfig, ProviderSettings};
 use serde::Deserialize;
 
+use crate::registry::{RegistryConfig, RegistryToken};
 use crate::webhook::{DEFAULT_TIMEOUT, WebhookSecret, WebhookTarget};
 
 /// Name of the configuration file read from the data directory when no `--config` is given.
@@ -32,6 +34,8 @@ struct ConfigFile {
     webhooks: BTreeMap<String, WebhookSettings>,
     #[serde(default)]
     storage: StorageFile,
+    #[serde(default)]
+    registry: RegistrySettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +68,58 @@ pub struct Config {
     pub webhooks: Vec<WebhookTarget>,
     /// The `[storage.s3]` table; all unset without one.
     pub s3: S3Settings,
+    /// The `[registry]` table; all unset without one.
+    pub registry: RegistrySettings,
+}
+
+/// Environment variable with the bearer token of the vehicle registry, read when `[registry]`
+/// names no `token_env`. The token itself is never in the file or on a command line.
+pub const REGISTRY_TOKEN_VARIABLE: &str = "POMOSHNIK_REGISTRY_TOKEN";
+
+/// Settings of the vehicle registry, from `[registry]` or the `--registry-*` flags. Without a
+/// URL no owner is looked up and lookups stay queued.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// Base URL; lookups go to `{url}/vehicles/{plate}`.
+    pub url: Option<String>,
+    /// Name of the environment variable with the bearer token; default [`REGISTRY_TOKEN_VARIABLE`].
+    pub token_env: Option<String>,
+    pub timeout_seconds: Option<u64>,
+    /// Immediate retries of one lookup before it waits for the worker's backoff.
+    pub retries: Option<u32>,
+}
+
+impl RegistrySettings {
+    /// Returns these settings with each one that `overrides` sets replaced by it.
+    pub fn overridden_by(self, overrides: RegistrySettings) -> RegistrySettings {
+        RegistrySettings {
+            url: overrides.url.or(self.url),
+            token_env: overrides.token_env.or(self.token_env),
+            timeout_seconds: overrides.timeout_seconds.or(self.timeout_seconds),
+            retries: overrides.retries.or(self.retries),
+        }
+    }
+
+    /// Builds the registry configuration, reading the token with `env`. Returns None without a URL.
+    pub fn into_config(self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<RegistryConfig>> {
+        let Some(base_url) = self.url.filter(|url| !url.is_empty()) else {
+            return Ok(None);
+        };
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            bail!("invalid registry URL {base_url:?}: expected an https:// URL (http:// only for a registry on the same host)");
+        }
+        let variable = self.token_env.unwrap_or_else(|| REGISTRY_TOKEN_VARIABLE.to_owned());
+        let token = env(&variable)
+            .filter(|token| !token.is_empty())
+            .with_context(|| format!("the vehicle registry needs a bearer token: set the environment variable {variable}"))?;
+        let timeout = self.timeout_seconds.map_or(crate::registry::DEFAULT_TIMEOUT, Duration::from_secs);
+        if timeout.is_zero() {
+            bail!("the registry timeout must be at least 1 second");
+        }
+        let retries = self.retries.unwrap_or(crate::registry::DEFAULT_RETRIES);
+        Ok(Some(RegistryConfig { base_url, token: RegistryToken::new(token), timeout, retries }))
+    }
 }
 
 /// Settings of the S3-compatible bucket, from `[storage.s3]` or the `--s3-*` flags. Uploaded
@@ -163,7 +219,7 @@ impl Config {
         for (name, settings) in file.webhooks {
             webhooks.push(webhook_target(name, settings, &env)?);
         }
-        Ok(Config { providers, webhooks, s3: file.storage.s3 })
+        Ok(Config { providers, webhooks, s3: file.storage.s3, registry: file.registry })
     }
 }
 
@@ -193,6 +249,21 @@ mod tests {
         assert_eq!(codes, ["esia", "mosru", "sberid"]);
         let webhooks: Vec<(&str, &str)> = config.webhooks.iter().map(|target| (target.name.as_str(), target.agency.as_str())).collect();
         assert_eq!(webhooks, [("madi-main", "madi"), ("madi-reserve", "madi")]);
+    }
+
+    #[test]
+    fn registry_flags_override_file() {
+        let text = "[registry]\nurl = \"https://registry.example/api\"\ntoken_env = \"REGISTRY_TOKEN\"\ntimeout_seconds = 5\n";
+        let config = Config::parse_with_env(text, |_| None).expect("the registry table is valid");
+        let flags = RegistrySettings { retries: Some(4), ..RegistrySettings::default() };
+        let registry = config.registry.overridden_by(flags).into_config(|name| (name == "REGISTRY_TOKEN").then(|| "t0ken".to_owned()));
+        let registry = registry.expect("the settings are valid").expect("a URL is set");
+        assert_eq!(registry.base_url, "https://registry.example/api");
+        assert_eq!(registry.timeout, Duration::from_secs(5));
+        assert_eq!(registry.retries, 4);
+        let missing_token = RegistrySettings { url: Some("https://registry.example".to_owned()), ..RegistrySettings::default() }.into_config(|_| None);
+        assert!(missing_token.is_err(), "a registry without a token was accepted");
+        assert!(RegistrySettings::default().into_config(|_| None).expect("no registry is valid").is_none());
     }
 
     #[test]

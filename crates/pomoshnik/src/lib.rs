@@ -3,6 +3,7 @@
 
 pub mod copy;
 pub mod push;
+pub mod registry;
 pub mod webhook;
 pub mod worker;
 
@@ -84,6 +85,7 @@ impl Installation {
         if store.load_catalog_if_empty(&Catalog::moscow_default()).await? {
             tracing::info!("loaded the Moscow catalog into an empty database");
         }
+        fill_search_texts(store.as_ref()).await?;
         optimize_store(store.as_ref()).await;
         Ok(store)
     }
@@ -220,6 +222,22 @@ async fn clean_up_periodically(state: AppState) {
         interval.tick().await;
         clean_up(&state, CleanupAges::default()).await;
     }
+}
+
+/// Fills the staff search text of reports filed before the search existed, in batches.
+async fn fill_search_texts(store: &dyn Store) -> anyhow::Result<()> {
+    let mut total = 0;
+    loop {
+        let filled = store.fill_search_texts(500).await.context("failed to fill the search text of existing reports")?;
+        if filled == 0 {
+            break;
+        }
+        total += filled;
+    }
+    if total > 0 {
+        tracing::info!(reports = total, "filled the search text of existing reports");
+    }
+    Ok(())
 }
 
 /// Refreshes the query planner's statistics. A failure only costs query speed, so it is logged

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use std::sync::Arc;
+
+use pomoshnik::registry::{HttpRegistry, RegistryWorker, VehicleRegistry};
 use pomoshnik::webhook::{WebhookWorker, configure_webhooks};
 use pomoshnik::push::PushConfig;
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
@@ -106,6 +109,9 @@ enum Command {
         /// Open311 clients are not limited.
         #[arg(long, env = "POMOSHNIK_REPORTS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         reports_per_hour: u32,
+
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
     /// Send e-mail notifications and webhooks only, for a deployment where the web service runs
     /// with --external-worker.
@@ -133,6 +139,16 @@ enum Command {
         /// Deliveries one loop claims at once.
         #[arg(long, env = "POMOSHNIK_WORKER_BATCH", default_value_t = WorkerConfig::default().batch, value_parser = clap::value_parser!(i64).range(1..=1000))]
         batch: i64,
+
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Serve a stand-in vehicle registry with a few fake owners, for tests and demonstrations. It
+    /// accepts only requests with the bearer token of POMOSHNIK_REGISTRY_TOKEN.
+    RegistryStandIn {
+        /// Address and port to listen on; keep it on loopback.
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        listen: SocketAddr,
     },
     /// Copy an embedded installation (the SQLite database of --database-url or --data-dir, and
     /// its files) into an empty PostgreSQL database and the S3 bucket or shared file directory
@@ -254,6 +270,41 @@ impl StorageArgs {
             access_key_id: self.s3_access_key_id,
             path_style: self.s3_path_style,
         }
+    }
+}
+
+/// Settings of the vehicle registry. Each flag overrides the same setting of `[registry]` in the
+/// configuration file. The bearer token is read only from POMOSHNIK_REGISTRY_TOKEN (or the
+/// variable that `token_env` names).
+#[derive(clap::Args)]
+struct RegistryArgs {
+    /// Base URL of the vehicle registry; owners are looked up at URL/vehicles/PLATE. Without it
+    /// owner lookups stay queued.
+    #[arg(long, env = "POMOSHNIK_REGISTRY_URL")]
+    registry_url: Option<String>,
+
+    /// Maximum seconds for one registry request. Default: 10.
+    #[arg(long, env = "POMOSHNIK_REGISTRY_TIMEOUT_SECONDS")]
+    registry_timeout_seconds: Option<u64>,
+
+    /// Immediate retries of a lookup the registry did not answer, before it waits for the
+    /// worker's backoff. Default: 2.
+    #[arg(long, env = "POMOSHNIK_REGISTRY_RETRIES")]
+    registry_retries: Option<u32>,
+}
+
+impl RegistryArgs {
+    /// Combines the flags with `[registry]` and builds the registry, or None without a URL.
+    fn registry(self, config: &pomoshnik::config::Config) -> anyhow::Result<Option<Arc<dyn VehicleRegistry>>> {
+        let flags = pomoshnik::config::RegistrySettings {
+            url: self.registry_url,
+            token_env: None,
+            timeout_seconds: self.registry_timeout_seconds,
+            retries: self.registry_retries,
+        };
+        let settings = config.registry.clone().overridden_by(flags).into_config(|name| std::env::var(name).ok())?;
+        let Some(settings) = settings else { return Ok(None) };
+        Ok(Some(Arc::new(HttpRegistry::new(settings)?)))
     }
 }
 
@@ -379,12 +430,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url).with_pool_size(cli.database_pool_size);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, push, external_worker, hotline, storage, client_address_header, reports_per_hour } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, push, external_worker, hotline, storage, client_address_header, reports_per_hour, registry } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let s3 = s3_config(&config, storage)?;
             let installation = installation.with_s3(s3);
             let mail = mail.config(&public_url);
             let push = push.config(&cli.data_dir, &public_url)?;
+            let registry = registry.registry(&config)?;
             let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
             rate_limits.reports_per_resident.max = i64::from(reports_per_hour);
             let web = WebConfig {
@@ -417,6 +469,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let worker = WebhookWorker::new(state.store.clone(), config.webhooks, WorkerConfig::default())?;
                 workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
             }
+            if let Some(registry) = registry.filter(|_| !external_worker) {
+                let worker = RegistryWorker::new(state.store.clone(), registry, WorkerConfig::default());
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
             let drain_limit = std::time::Duration::from_secs(shutdown_timeout);
             let served = pomoshnik::serve_with_drain_limit(listener, state, stop.cancelled_owned(), drain_limit).await;
             for worker in workers {
@@ -424,13 +480,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             served
         }
-        Command::Worker { public_url, mail, push, lease_seconds, concurrency, batch } => {
+        Command::Worker { public_url, mail, push, lease_seconds, concurrency, batch, registry } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
             let push = push.config(&cli.data_dir, &public_url)?;
-            if mail.is_none() && push.is_none() && config.webhooks.is_empty() {
+            let registry = registry.registry(&config)?;
+            if mail.is_none() && push.is_none() && config.webhooks.is_empty() && registry.is_none() {
                 anyhow::bail!(
-                    "`pomoshnik worker` has nothing to send: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, --push-contact for Web Push, or [webhooks.NAME] tables in the configuration file"
+                    "`pomoshnik worker` has nothing to do: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, --push-contact for Web Push, [webhooks.NAME] tables in the configuration file, or --registry-url for owner lookups"
                 );
             }
             let store = installation.open_store().await?;
@@ -451,6 +508,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
                 }
             }
+            if let Some(registry) = registry {
+                let worker = RegistryWorker::new(store.clone(), registry, worker_config.clone());
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
             if !config.webhooks.is_empty() {
                 let worker = WebhookWorker::new(store.clone(), config.webhooks, worker_config)?;
                 workers.push(tokio::spawn(worker.run(stop.cancelled_owned())));
@@ -465,6 +526,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let s3 = s3_config(&config, storage)?;
             copy_to_postgres(&installation, &target_database_url, &target_data_dir, s3.as_ref()).await
+        }
+        Command::RegistryStandIn { listen } => {
+            let token = std::env::var(pomoshnik::config::REGISTRY_TOKEN_VARIABLE)
+                .ok()
+                .filter(|token| !token.is_empty())
+                .with_context(|| format!("set {} to the bearer token the stand-in accepts", pomoshnik::config::REGISTRY_TOKEN_VARIABLE))?;
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(address = %listen, "stand-in vehicle registry listening");
+            let stop = stop_on_signal();
+            let owners = pomoshnik::registry::stand_in_owners();
+            pomoshnik::registry::serve_stand_in(listener, pomoshnik::registry::RegistryToken::new(token), owners, stop.cancelled_owned()).await
         }
         Command::Migrate => {
             installation.open_store().await?;

@@ -37,7 +37,7 @@ const fn row(method: &'static str, path: &'static str, expected: [u16; 7]) -> Ro
 /// the other resident.
 /// `{file_id}` its photo, `{category}` a category any resident may file in, `{*file}` a bundled
 /// front-end file, `{variant}` the photo's thumbnail, `{provider}` a sign-in provider code that
-/// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers). Routes that need query parameters get them from [`query_of`].
+/// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers), `{name}` an API key name never issued. Routes that need query parameters get them from [`query_of`].
 #[rustfmt::skip]
 const ROUTES: &[Row] = &[
     //                                                         anon  author other  moder  madi  oati  admin
@@ -60,6 +60,11 @@ const ROUTES: &[Row] = &[
     row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
+    row("GET",    "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/api-keys/{name}/revoke",            [303,  404,   404,   404,   404,  404,  404]),
+    row("GET",    "/admin/webhooks",                          [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/webhooks/retry",                    [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
@@ -321,7 +326,8 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{*file}", "leaflet.js")
         .replace("{token}", "not-a-delivery-token")
         .replace("{id}", "999999")
-        .replace("{provider}", "mosru");
+        .replace("{provider}", "mosru")
+        .replace("{name}", "no-such-key");
     let request = match (row.method, row.path) {
         ("GET", _) => caller.request(service, Method::GET, &format!("{path}{}", query_of(row.path))),
 
@@ -361,6 +367,11 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             .json(&json!({ "csrf_token": caller.csrf_token, "endpoint": "https://fcm.googleapis.com/fcm/send/matrix" })),
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
+        ("POST", "/admin/api-keys") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("name", "matrix-key"), ("agency", "")])
+        }
+        ("POST", "/admin/webhooks/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
+        ("POST", "/admin/api-keys/{name}/revoke") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/reports/{number}/followers") => {
             let number = fixture.fresh_number().await;

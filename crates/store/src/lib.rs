@@ -186,8 +186,32 @@ pub trait Store: Send + Sync {
     async fn mark_webhook_failed(&self, ids: &[i64], error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
     /// Returns the number of webhook deliveries not yet acknowledged or failed for good.
     async fn pending_webhook_deliveries(&self) -> Result<i64>;
+    /// Webhook deliveries that failed for good, newest first.
+    async fn failed_webhook_deliveries(&self, limit: i64) -> Result<Vec<FailedWebhookDelivery>>;
+    /// Puts webhook deliveries that failed for good back in the queue, due at `at` with their
+    /// attempts reset, and returns how many.
+    async fn retry_failed_webhook_deliveries(&self, ids: &[i64], at: DateTime<Utc>) -> Result<u64>;
     /// The webhook deliveries of the report's latest dispatch, by destination name.
     async fn report_webhook_status(&self, report_id: i64) -> Result<Vec<WebhookStatus>>;
+
+    // Staff search over reports.
+    /// Reports whose search text contains `search.query`, newest first.
+    async fn search_reports(&self, search: &ReportSearch) -> Result<Vec<Report>>;
+    /// Computes the search text of up to `limit` reports filed before it was stored, and returns
+    /// how many it filled. Zero means every report has one.
+    async fn fill_search_texts(&self, limit: i64) -> Result<u64>;
+
+    // Vehicle registry: owner lookups of plates, queued when a report with a plate is filed.
+    /// Claims up to `limit` pending owner lookups due at `now`, as [`Store::claim_deliveries`]
+    /// does for e-mail.
+    async fn claim_owner_lookups(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<OwnerLookupTask>>;
+    /// Records the registry's response: the owner, or None when the registry does not know the plate.
+    async fn complete_owner_lookup(&self, id: i64, owner: Option<&VehicleOwner>, at: DateTime<Utc>) -> Result<()>;
+    /// Records a failed attempt: the lookup is retried at `retry_at`, or marked failed for good
+    /// when it is None.
+    async fn mark_owner_lookup_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Returns the report's owner lookup, or None when the report has no plate.
+    async fn owner_lookup(&self, report_id: i64) -> Result<Option<OwnerLookup>>;
 
     /// Stores the rating of a report, replacing an earlier one and keeping its first time.
     async fn rate_report(&self, report_id: i64, user_id: i64, score: i64, comment: Option<&str>, at: DateTime<Utc>) -> Result<Rating>;

@@ -331,6 +331,20 @@ pub struct ReportPage {
     pub limit: i64,
 }
 
+/// A staff search over reports, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSearch {
+    /// The query as `pomoshnik_core::report_search::normalise_query` returns it.
+    pub query: String,
+    /// Only reports of this agency, for executors.
+    pub agency: Option<String>,
+    /// Only reports in this district (OKTMO code), for executors bound to one.
+    pub district: Option<String>,
+    /// Show reports with ids below this one.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
 /// A key of an Open311 client. Reports filed with it belong to the client account `user_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
@@ -679,4 +693,54 @@ pub struct ReportMessage {
 pub struct Escalation {
     pub report_id: i64,
     pub supervisor_id: i64,
+}
+
+/// Code of the category field that contains a vehicle's plate, in its normalised form. A report
+/// filed with one gets an owner lookup in the vehicle registry.
+pub const PLATE_FIELD: &str = "plate";
+
+/// The registered owner of a plate, as a vehicle registry returns it. It is personal data:
+/// only executors of the report's agency see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VehicleOwner {
+    /// Full name of a person or the name of an organisation.
+    pub name: String,
+    /// Make and model, such as `Лада Веста`, when the registry returns them.
+    pub vehicle: Option<String>,
+}
+
+/// A queued owner lookup claimed by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerLookupTask {
+    pub id: i64,
+    pub report_id: i64,
+    /// The plate in its normalised form, such as `А123ВС77`.
+    pub plate: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// The owner lookup of one report. `state` is [`OutboxState::Sent`] once the registry responded, and
+/// `owner` is then None when the registry does not know the plate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerLookup {
+    pub report_id: i64,
+    pub plate: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub owner: Option<VehicleOwner>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A webhook delivery whose attempts ran out, for the administrators' list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedWebhookDelivery {
+    pub id: i64,
+    pub destination: String,
+    pub report_number: ReportNumber,
+    pub attempts: i64,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -10,6 +10,7 @@ use crate::model::{
     AuditEntry, Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
     WebhookDelivery, WebhookStatus,
 };
+use crate::model::{OwnerLookup, VehicleOwner};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -603,4 +604,37 @@ pub(crate) struct MessageFileRow {
     pub(crate) message_id: i64,
     #[sqlx(flatten)]
     pub(crate) file: FileRow,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OwnerLookupRow {
+    report_id: i64,
+    plate: String,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+    found: Option<i64>,
+    owner_name: Option<String>,
+    vehicle: Option<String>,
+    created_at: i64,
+    sent_at: Option<i64>,
+}
+
+impl OwnerLookupRow {
+    pub(crate) fn into_lookup(self) -> Result<OwnerLookup> {
+        let owner = match (self.found, self.owner_name) {
+            (Some(1), Some(name)) => Some(VehicleOwner { name, vehicle: self.vehicle }),
+            _ => None,
+        };
+        Ok(OwnerLookup {
+            report_id: self.report_id,
+            plate: self.plate,
+            state: OutboxState::from_code(&self.state).ok_or_else(|| StoreError::Corrupt(format!("owner lookup state {}", self.state)))?,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            owner,
+            created_at: from_millis(self.created_at)?,
+            completed_at: self.sent_at.map(from_millis).transpose()?,
+        })
+    }
 }

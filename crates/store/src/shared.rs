@@ -1070,6 +1070,47 @@ macro_rules! impl_store {
                 Ok(count)
             }
 
+            async fn failed_webhook_deliveries(&self, limit: i64) -> $crate::Result<Vec<$crate::FailedWebhookDelivery>> {
+                let rows: Vec<(i64, String, i64, i64, i64, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT webhook_deliveries.id, webhook_deliveries.destination, reports.year, reports.sequence, \
+                     webhook_deliveries.attempts, webhook_deliveries.last_error, webhook_deliveries.created_at \
+                     FROM webhook_deliveries JOIN reports ON reports.id = webhook_deliveries.report_id \
+                     WHERE webhook_deliveries.state = 'failed' ORDER BY webhook_deliveries.id DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, destination, year, sequence, attempts, last_error, created_at)| {
+                        Ok($crate::FailedWebhookDelivery {
+                            id,
+                            destination,
+                            report_number: $crate::rows::report_number(year, sequence)?,
+                            attempts,
+                            last_error: last_error.unwrap_or_default(),
+                            created_at: $crate::rows::from_millis(created_at)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn retry_failed_webhook_deliveries(&self, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> $crate::Result<u64> {
+                let mut retried = 0;
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, attempts = 0 \
+                         WHERE state = 'failed' AND id IN ({})",
+                        $crate::shared::placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind($crate::rows::to_millis(at));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    retried += query.execute(&self.pool).await?.rows_affected();
+                }
+                Ok(retried)
+            }
+
             async fn report_webhook_status(&self, report_id: i64) -> $crate::Result<Vec<$crate::WebhookStatus>> {
                 let rows: Vec<$crate::rows::WebhookStatusRow> = sqlx::query_as(
                     "SELECT destination, state, attempts, last_error, created_at, sent_at FROM webhook_deliveries \
@@ -1080,6 +1121,105 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map($crate::rows::WebhookStatusRow::into_status).collect()
+            }
+
+            async fn search_reports(&self, search: &$crate::ReportSearch) -> $crate::Result<Vec<$crate::Report>> {
+                // Both sides are normalised in Rust, so a plain substring test gives the same rows
+                // on both backends whatever their collation.
+                let contains = match $backend {
+                    $crate::Backend::Postgres => "strpos(search_text, $1) > 0",
+                    $crate::Backend::Sqlite => "instr(search_text, $1) > 0",
+                };
+                let sql = format!(
+                    concat!(
+                        "SELECT ",
+                        $crate::shared::report_columns!(),
+                        " FROM reports WHERE {} AND ($2 IS NULL OR agency_code = $2) AND ($3 IS NULL OR district_code = $3) \
+                         AND id < $4 ORDER BY id DESC LIMIT $5"
+                    ),
+                    contains
+                );
+                let rows: Vec<$crate::rows::ReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(&search.query)
+                    .bind(search.agency.as_deref())
+                    .bind(search.district.as_deref())
+                    .bind(search.before_id.unwrap_or(i64::MAX))
+                    .bind(search.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map($crate::rows::ReportRow::into_report).collect()
+            }
+
+            async fn fill_search_texts(&self, limit: i64) -> $crate::Result<u64> {
+                let rows: Vec<$crate::rows::ReportRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::report_columns!(), " FROM reports WHERE search_text IS NULL ORDER BY id LIMIT $1"))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let mut filled = 0;
+                for row in rows {
+                    let report = row.into_report()?;
+                    filled += sqlx::query("UPDATE reports SET search_text = $1 WHERE id = $2 AND search_text IS NULL")
+                        .bind($crate::shared::search_text(&report))
+                        .bind(report.id)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                }
+                Ok(filled)
+            }
+
+            async fn claim_owner_lookups(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::OwnerLookupTask>> {
+                let ids = self.claim_outbox("vehicle_owner_lookups", None, now, lease_until, limit).await?;
+                let mut tasks = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
+                    let sql = format!(
+                        "SELECT id, report_id, plate, attempts FROM vehicle_owner_lookups WHERE id IN ({}) ORDER BY id",
+                        $crate::shared::placeholders(1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, i64, String, i64)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    let rows = query.fetch_all(&self.pool).await?;
+                    tasks.extend(rows.into_iter().map(|(id, report_id, plate, attempts)| $crate::OwnerLookupTask { id, report_id, plate, attempts }));
+                }
+                Ok(tasks)
+            }
+
+            async fn complete_owner_lookup(&self, id: i64, owner: Option<&$crate::VehicleOwner>, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE vehicle_owner_lookups SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL, \
+                     found = $2, owner_name = $3, vehicle = $4 WHERE id = $5",
+                )
+                .bind($crate::rows::to_millis(at))
+                .bind(i64::from(owner.is_some()))
+                .bind(owner.map(|owner| owner.name.as_str()))
+                .bind(owner.and_then(|owner| owner.vehicle.as_deref()))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn mark_owner_lookup_failed(&self, id: i64, error: &str, retry_at: Option<chrono::DateTime<chrono::Utc>>) -> $crate::Result<()> {
+                self.mark_outbox_failed("vehicle_owner_lookups", &[id], error, retry_at).await
+            }
+
+            async fn owner_lookup(&self, report_id: i64) -> $crate::Result<Option<$crate::OwnerLookup>> {
+                let row: Option<$crate::rows::OwnerLookupRow> = sqlx::query_as(
+                    "SELECT report_id, plate, state, attempts, last_error, found, owner_name, vehicle, created_at, sent_at \
+                     FROM vehicle_owner_lookups WHERE report_id = $1",
+                )
+                .bind(report_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::OwnerLookupRow::into_lookup).transpose()
             }
 
             async fn rate_report(
@@ -1523,6 +1663,11 @@ macro_rules! impl_store {
                     other => other?,
                 };
                 let created = row.into_report()?;
+                sqlx::query("UPDATE reports SET search_text = $1 WHERE id = $2")
+                    .bind($crate::shared::search_text(&created))
+                    .bind(created.id)
+                    .execute(&mut *transaction)
+                    .await?;
 
                 for file_id in &report.file_ids {
                     let attached = sqlx::query("UPDATE files SET report_id = $1 WHERE id = $2 AND owner_id = $3 AND report_id IS NULL")
@@ -1558,6 +1703,9 @@ macro_rules! impl_store {
                 };
                 let event_id = insert_event(&mut *transaction, created.id, Some(report.author_id), first.actor_role, None, &first).await?;
                 insert_notification(&mut *transaction, report.author_id, created.id, event_id, report.created_at).await?;
+                if let Some(plate) = report.fields.get($crate::PLATE_FIELD).filter(|plate| !plate.is_empty()) {
+                    queue_owner_lookup(&mut *transaction, created.id, plate, report.created_at).await?;
+                }
 
                 let changes = [$crate::Change::Report(created.id), $crate::Change::Notifications(report.author_id)];
                 self.announce(&mut transaction, &changes).await?;
@@ -1565,6 +1713,25 @@ macro_rules! impl_store {
                 self.announced(&changes);
                 Ok(created)
             }
+        }
+
+        /// Queues the owner lookup of a report's plate, due at once. A report queued before is left as it is.
+        async fn queue_owner_lookup(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            report_id: i64,
+            plate: &str,
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<()> {
+            sqlx::query(
+                "INSERT INTO vehicle_owner_lookups (report_id, plate, state, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, 'pending', 0, $3, $3) ON CONFLICT (report_id) DO NOTHING",
+            )
+            .bind(report_id)
+            .bind(plate)
+            .bind($crate::rows::to_millis(at))
+            .execute(connection)
+            .await?;
+            Ok(())
         }
 
         /// Inserts a user and returns it. Fails with [`StoreError::Duplicate`] (`"email"`) when the
@@ -1743,6 +1910,12 @@ macro_rules! api_key_columns {
 pub(crate) use api_key_columns;
 
 /// Ids bound in one `IN (…)` list; longer lists are split into several queries.
+/// Computes the stored search text of a report from its number, description, address and plate.
+pub(crate) fn search_text(report: &crate::Report) -> String {
+    let plate = report.fields.get(crate::PLATE_FIELD).map(String::as_str);
+    pomoshnik_core::report_search::report_search_text(&report.number, &report.description, report.address.as_deref(), plate)
+}
+
 pub(crate) const MAX_LISTED_IDS: usize = 500;
 
 /// Returns `$first, $first+1, …` with `count` parameters, for an `IN (…)` list.

@@ -15,7 +15,7 @@ use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery, NewAuditEntry,
     NewFile, NewMessage, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn, PushSubscription, Report, ReportArea, ReportPage,
-    ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
+    ReportQueue, ReportSearch, Session, StatusChange, Store, StoreError, User, VehicleOwner, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -55,6 +55,9 @@ on_both_backends!(with_store => push_deliveries_need_subscription);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 on_both_backends!(with_store => dialogue_messages_files_and_notifications);
 on_both_backends!(with_store => dialogue_executors_and_escalation);
+on_both_backends!(with_store => owner_lookups_retry_then_complete);
+on_both_backends!(with_store => search_matches_normalised_text);
+on_both_backends!(with_store => failed_webhooks_listed_and_retried);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1862,7 +1865,7 @@ async fn dialogue_messages_files_and_notifications(store: Arc<dyn Store>) {
         })
         .await
         .expect("message failed");
-    let deliveries = store.claim_deliveries(at + Duration::days(1), at + Duration::days(2), 10).await.expect("claim failed");
+    let deliveries = store.claim_deliveries("email", at + Duration::days(1), at + Duration::days(2), 10).await.expect("claim failed");
     assert_eq!(recipients(&deliveries), vec!["alice@example.org"], "the message is e-mailed through the outbox");
     assert_eq!(deliveries[0].notification.message_text.as_deref(), Some("Уточните адрес"));
 }
@@ -1907,4 +1910,147 @@ async fn dialogue_executors_and_escalation(store: Arc<dyn Store>) {
     let late_chief = add_staff(&store, "late-chief@example.org", "madi", None, true).await;
     assert!(store.escalate_overdue(at + Duration::days(14)).await.expect("sweep failed").is_empty(), "a resolved report is not escalated");
     assert!(store.notifications(&NotificationFilter::latest(late_chief.id, 10)).await.expect("notifications failed").is_empty());
+}
+
+async fn owner_lookups_retry_then_complete(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let with_plate = create(&store, author.id, start).await;
+    let mut draft = report_draft(author.id, start);
+    draft.fields = BTreeMap::new();
+    let without_plate = create_report_only(&store, &draft).await;
+
+    // Filing queues a lookup for the report with a plate only.
+    let queued = store.owner_lookup(with_plate.id).await.expect("reading the lookup failed").expect("the report with a plate has a lookup");
+    assert_eq!((queued.state, queued.attempts, queued.plate.as_str()), (OutboxState::Pending, 0, "А123ВС777"));
+    assert_eq!(queued.owner, None);
+    assert_eq!(store.owner_lookup(without_plate.id).await.expect("reading the lookup failed"), None);
+
+    let claimed = store.claim_owner_lookups(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].report_id, claimed[0].attempts, claimed[0].plate.as_str()), (with_plate.id, 1, "А123ВС777"));
+    let reserved = store.claim_owner_lookups(start + Duration::minutes(1), start + Duration::minutes(6), 10).await.expect("claim failed");
+    assert!(reserved.is_empty(), "a lookup reserved by a worker was claimed again");
+
+    let retry_at = start + Duration::minutes(1);
+    store.mark_owner_lookup_failed(claimed[0].id, "vehicle registry unavailable", Some(retry_at)).await.expect("marking failed failed");
+    let failed = store.owner_lookup(with_plate.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!((failed.state, failed.attempts), (OutboxState::Pending, 1));
+    assert_eq!(failed.last_error.as_deref(), Some("vehicle registry unavailable"));
+    assert!(store.claim_owner_lookups(retry_at - Duration::seconds(1), retry_at + Duration::minutes(5), 10).await.expect("claim failed").is_empty());
+
+    let again = store.claim_owner_lookups(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    let owner = VehicleOwner { name: "Иванов Пётр Сергеевич".to_owned(), vehicle: Some("Лада Веста".to_owned()) };
+    store.complete_owner_lookup(again[0].id, Some(&owner), retry_at + Duration::seconds(1)).await.expect("completing failed");
+    let done = store.owner_lookup(with_plate.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!(done.state, OutboxState::Sent);
+    assert_eq!(done.owner, Some(owner));
+    assert_eq!(done.last_error, None);
+    assert_eq!(done.completed_at, Some(retry_at + Duration::seconds(1)));
+    assert!(store.claim_owner_lookups(retry_at + Duration::days(1), retry_at + Duration::days(2), 10).await.expect("claim failed").is_empty());
+
+    // A plate the registry does not know completes without an owner, and a last failure is final.
+    let second = create(&store, author.id, start + Duration::minutes(2)).await;
+    let third = create(&store, author.id, start + Duration::minutes(3)).await;
+    let claimed = store.claim_owner_lookups(start + Duration::minutes(4), start + Duration::minutes(9), 10).await.expect("claim failed");
+    let ids: Vec<i64> = claimed.iter().map(|task| task.report_id).collect();
+    assert_eq!(ids, [second.id, third.id]);
+    store.complete_owner_lookup(claimed[0].id, None, start + Duration::minutes(4)).await.expect("completing failed");
+    store.mark_owner_lookup_failed(claimed[1].id, "HTTP 401", None).await.expect("marking failed failed");
+    let unknown = store.owner_lookup(second.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!((unknown.state, unknown.owner), (OutboxState::Sent, None));
+    let given_up = store.owner_lookup(third.id).await.expect("reading the lookup failed").expect("the lookup exists");
+    assert_eq!(given_up.state, OutboxState::Failed);
+    assert!(store.claim_owner_lookups(start + Duration::days(1), start + Duration::days(2), 10).await.expect("claim failed").is_empty());
+}
+
+async fn search_matches_normalised_text(store: Arc<dyn Store>) {
+    use pomoshnik_core::report_search::normalise_query;
+
+    prepare(&store).await;
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+
+    let mut draft = report_draft(author.id, start);
+    draft.description = "Ёлка упала на тротуар".to_owned();
+    draft.address = Some("Москва, Тверская улица, 7".to_owned());
+    draft.fields = BTreeMap::from([("plate".to_owned(), "А123ВС77".to_owned())]);
+    let tverskaya = create_report_only(&store, &draft).await;
+    let mut draft = report_draft(author.id, start + Duration::minutes(1));
+    draft.description = "Машина на газоне".to_owned();
+    draft.address = Some("Москва, Мясницкая улица, 1".to_owned());
+    draft.fields = BTreeMap::from([("plate".to_owned(), "В777ОР77".to_owned())]);
+    let myasnitskaya = create_report_only(&store, &draft).await;
+    let review = store.apply_status_change(&change(&tverskaya, moderator.id, Status::UnderReview, start)).await.expect("review failed");
+    dispatch_to_madi(&store, &review, moderator.id, start).await;
+    assert_eq!(store.fill_search_texts(100).await.expect("filling failed"), 0, "a new report was filed without its search text");
+
+    let search = |query: &str, agency: Option<&str>| ReportSearch {
+        query: normalise_query(query).expect("the query is not blank"),
+        agency: agency.map(str::to_owned),
+        district: None,
+        before_id: None,
+        limit: 10,
+    };
+    let cases: [(&str, Vec<i64>); 10] = [
+        ("ТВЕРСКАЯ", vec![tverskaya.id]),
+        ("тверская", vec![tverskaya.id]),
+        ("елка", vec![tverskaya.id]),
+        ("ЁЛКА", vec![tverskaya.id]),
+        ("a123bc 77", vec![tverskaya.id]),
+        ("а123вс77", vec![tverskaya.id]),
+        ("в777ор77", vec![myasnitskaya.id]),
+        (&myasnitskaya.number.to_string(), vec![myasnitskaya.id]),
+        ("москва", vec![myasnitskaya.id, tverskaya.id]),
+        ("набережная", vec![]),
+    ];
+    for (query, expected) in &cases {
+        let found: Vec<i64> = store.search_reports(&search(query, None)).await.expect("search failed").iter().map(|report| report.id).collect();
+        assert_eq!(&found, expected, "search for {query:?}");
+    }
+
+    let madi: Vec<i64> = store.search_reports(&search("москва", Some("madi"))).await.expect("search failed").iter().map(|report| report.id).collect();
+    assert_eq!(madi, [tverskaya.id], "the agency filter keeps only madi's report");
+    let oati = store.search_reports(&search("москва", Some("oati"))).await.expect("search failed");
+    assert!(oati.is_empty(), "oati found madi's report");
+    let mut in_district = search("москва", Some("madi"));
+    in_district.district = Some("45375000".to_owned());
+    assert!(store.search_reports(&in_district).await.expect("search failed").is_empty(), "a report without a district matched a district filter");
+    let mut older = search("москва", None);
+    older.before_id = Some(myasnitskaya.id);
+    let older: Vec<i64> = store.search_reports(&older).await.expect("search failed").iter().map(|report| report.id).collect();
+    assert_eq!(older, [tverskaya.id], "before_id pages to older reports");
+}
+
+async fn failed_webhooks_listed_and_retried(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    store.set_webhook_destinations(&[destination("madi-main", "madi")]).await.expect("setting destinations failed");
+    let start = utc("2026-11-02T07:00:00Z");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let report = create(&store, author.id, start).await;
+    let review = store.apply_status_change(&change(&report, moderator.id, Status::UnderReview, start)).await.expect("review failed");
+    dispatch_to_madi(&store, &review, moderator.id, start).await;
+
+    let claimed = store.claim_webhook_deliveries(start, start + Duration::minutes(5), 10).await.expect("claim failed");
+    assert!(store.failed_webhook_deliveries(10).await.expect("listing failed").is_empty(), "a pending delivery is listed as failed");
+    store.mark_webhook_failed(&[claimed[0].id], "HTTP 500", None).await.expect("marking failed failed");
+    let failed = store.failed_webhook_deliveries(10).await.expect("listing failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!((failed[0].id, failed[0].destination.as_str(), failed[0].attempts), (claimed[0].id, "madi-main", 1));
+    assert_eq!(failed[0].report_number, report.number);
+    assert_eq!(failed[0].last_error, "HTTP 500");
+
+    let retry_at = start + Duration::hours(1);
+    assert_eq!(store.retry_failed_webhook_deliveries(&[failed[0].id], retry_at).await.expect("retry failed"), 1);
+    assert_eq!(store.retry_failed_webhook_deliveries(&[failed[0].id], retry_at).await.expect("retry failed"), 0, "a pending delivery was retried again");
+    assert!(store.failed_webhook_deliveries(10).await.expect("listing failed").is_empty());
+    assert!(store.claim_webhook_deliveries(retry_at - Duration::seconds(1), retry_at, 10).await.expect("claim failed").is_empty(), "claimed before its new due time");
+    let again = store.claim_webhook_deliveries(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1, "the attempts were not reset");
 }

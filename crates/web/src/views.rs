@@ -160,6 +160,10 @@ pub struct ReportView {
     pub events: Option<Vec<EventView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<FileView>>,
+    /// The registered owner of the vehicle in `fields.plate`, for executors of the report's
+    /// agency only; see [`ReportView::with_vehicle_owner`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle_owner: Option<OwnerView>,
     #[serde(skip)]
     pub created_text: String,
     #[serde(skip)]
@@ -209,6 +213,7 @@ impl ReportView {
             duplicate_of: None,
             events: None,
             files: None,
+            vehicle_owner: None,
             created_text: moscow_time(report.created_at),
             occurred_text: moscow_time(report.occurred_at),
             field_rows: field_rows(report, catalog),
@@ -282,6 +287,53 @@ impl ReportView {
     pub async fn with_original(mut self, state: &AppState, report: &Report) -> Result<ReportView, pomoshnik_store::StoreError> {
         if let Some(id) = report.duplicate_of_id {
             self.duplicate_of = state.store.report_by_id(id).await?.map(|original| original.number.to_string());
+        }
+        Ok(self)
+    }
+}
+
+/// The owner lookup of a report's plate as an executor sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerView {
+    /// `pending` while the registry has not answered, `found`, `unknown` when the registry does
+    /// not know the plate, or `failed` when the attempts ran out.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<String>,
+    /// The status as a sentence, for the card.
+    #[serde(skip)]
+    pub text: String,
+}
+
+impl OwnerView {
+    fn new(lookup: pomoshnik_store::OwnerLookup) -> OwnerView {
+        use pomoshnik_store::OutboxState;
+
+        let status = match (lookup.state, &lookup.owner) {
+            (OutboxState::Sent, Some(_)) => "found",
+            (OutboxState::Sent, None) => "unknown",
+            (OutboxState::Pending, _) => "pending",
+            (OutboxState::Failed, _) => "failed",
+        };
+        let text = Tr.t(&format!("registry-owner-{status}"));
+        let (name, vehicle) = match lookup.owner {
+            Some(owner) => (Some(owner.name), owner.vehicle),
+            None => (None, None),
+        };
+        OwnerView { status, name, vehicle, text }
+    }
+}
+
+impl ReportView {
+    /// Fills in the vehicle owner for an executor who may see the report (of its agency and, if
+    /// bound to one, its district). Everyone else, moderators and administrators included, gets
+    /// the view unchanged: the owner is personal data that only the agency acting on the report
+    /// needs.
+    pub async fn with_vehicle_owner(mut self, state: &AppState, user: &pomoshnik_store::User, report: &Report) -> Result<ReportView, pomoshnik_store::StoreError> {
+        if user.role == pomoshnik_core::role::Role::Executor && crate::reports::can_view(user, report) {
+            self.vehicle_owner = state.store.owner_lookup(report.id).await?.map(OwnerView::new);
         }
         Ok(self)
     }

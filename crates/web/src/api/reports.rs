@@ -157,6 +157,8 @@ async fn follower_view(state: &AppState, report: &pomoshnik_store::Report) -> Re
 pub struct ListQuery {
     before: Option<i64>,
     limit: Option<i64>,
+    /// Staff search over number, description, address and plate.
+    q: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -169,8 +171,23 @@ pub struct ReportList {
 
 pub async fn list(State(state): State<AppState>, ApiUser(signed): ApiUser, ApiQuery(query): ApiQuery<ListQuery>) -> Result<Json<ReportList>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    let page = ReportPage { queue: crate::pages::queue_of(&signed.user), before_id: query.before, limit };
-    let reports = state.store.reports(&page).await?;
+    let typed = query.q.as_deref().unwrap_or_default();
+    let search = if typed.trim().is_empty() {
+        None
+    } else if signed.user.role == pomoshnik_core::role::Role::Resident {
+        let mut error = ApiError::forbidden().with_code("search_staff_only");
+        error.problem.message = Tr.t("search-staff-only");
+        return Err(error);
+    } else if typed.chars().count() > crate::pages::MAX_SEARCH_CHARS {
+        let message = Tr.t_with("search-query-too-long", &[("max", (crate::pages::MAX_SEARCH_CHARS as i64).into())]);
+        return Err(ApiError::unprocessable(vec![Problem { code: "search_query_too_long".to_owned(), message, field: Some("q".to_owned()) }]));
+    } else {
+        crate::pages::search_of(&signed.user, typed, query.before, limit)
+    };
+    let reports = match &search {
+        Some(search) => state.store.search_reports(search).await?,
+        None => state.store.reports(&ReportPage { queue: crate::pages::queue_of(&signed.user), before_id: query.before, limit }).await?,
+    };
     let catalog = state.store.catalog().await?;
 
     let next_before = if reports.len() as i64 == limit { reports.last().map(|report| report.id) } else { None };
@@ -197,7 +214,7 @@ pub async fn show(State(state): State<AppState>, ApiUser(signed): ApiUser, Path(
         state.store.mark_notifications_read(signed.user.id, report.id, Utc::now()).await?;
     }
     let view = match access {
-        reports::Access::Full => full_view(&state, &report).await?,
+        reports::Access::Full => full_view(&state, &report).await?.with_vehicle_owner(&state, &signed.user, &report).await?,
         reports::Access::Follower => follower_view(&state, &report).await?,
     };
     Ok(Json(view))

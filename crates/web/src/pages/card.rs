@@ -205,7 +205,7 @@ async fn card_page(
         }
         Access::Follower => (ReportView::for_follower(state, report, &catalog, &events), Vec::new(), Vec::new()),
     };
-    let view = view.with_original(state, report).await?;
+    let view = view.with_original(state, report).await?.with_vehicle_owner(state, &signed.user, report).await?;
     let agency_name = view.agency.as_ref().map(|agency| agency.name.clone()).unwrap_or_else(|| Tr.t("card-agency-not-assigned"));
     let title = Tr.t_with("card-title", &[("number", view.number.clone().into())]);
     let rating_form = report.author_id == signed.user.id && matches!(report.status, Status::Resolved | Status::Closed);

@@ -3,6 +3,7 @@
 
 mod account;
 mod answer;
+mod api_keys;
 mod cabinet;
 mod card;
 mod deliveries;
@@ -14,6 +15,7 @@ mod queue;
 mod sign_in;
 mod support;
 mod vendor;
+mod webhook_failures;
 
 use askama::Template;
 use axum::Router;
@@ -55,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/deliveries/retry", post(deliveries::retry))
+        .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))
+        .route("/admin/webhooks", get(webhook_failures::failed))
+        .route("/admin/webhooks/retry", post(webhook_failures::retry))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
@@ -97,6 +103,22 @@ pub fn queue_of(user: &User) -> ReportQueue {
         },
         Role::Admin => ReportQueue::All,
     }
+}
+
+/// Maximum length of a staff search query, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Builds the staff search for `query` within what the user may find: executors their agency's
+/// reports (and their district's, when bound to one), moderators and administrators all. Returns
+/// None for residents and for a blank query.
+pub fn search_of(user: &User, query: &str, before_id: Option<i64>, limit: i64) -> Option<pomoshnik_store::ReportSearch> {
+    let query = pomoshnik_core::report_search::normalise_query(query)?;
+    let (agency, district) = match user.role {
+        Role::Resident => return None,
+        Role::Executor => (Some(user.agency.clone().unwrap_or_default()), user.district.clone()),
+        Role::Moderator | Role::Admin => (None, None),
+    };
+    Some(pomoshnik_store::ReportSearch { query, agency, district, before_id, limit })
 }
 
 /// The header of every page: who is signed in and what they can open.
