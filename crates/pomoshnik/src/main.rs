@@ -55,6 +55,8 @@ enum LogFormat {
     Json,
 }
 
+// The command line is parsed once per process, so the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the web service.
@@ -509,7 +511,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             if let Some(registry) = registry {
-                let worker = RegistryWorker::new(store.clone(), registry, worker_config.clone());
+                let worker = RegistryWorker::new(store.clone(), registry, worker_config);
                 workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
             }
             if !config.webhooks.is_empty() {
