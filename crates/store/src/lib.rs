@@ -195,6 +195,28 @@ pub trait Store: Send + Sync {
     async fn record_audit(&self, entry: &NewAuditEntry) -> Result<i64>;
     /// Entries of the audit log matching the filter, newest first.
     async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    // Local accounts (issue #5): registration by phone or e-mail, one-time codes, sessions.
+    /// Creates an unconfirmed resident. Fails with [`StoreError::Duplicate`] (`"phone"` or
+    /// `"email"`, whichever the registration uses) when the login is taken.
+    async fn register_user(&self, registration: &NewRegistration) -> Result<User>;
+    /// Returns the user with this phone (+7XXXXXXXXXX) and the password hash.
+    async fn user_by_phone(&self, phone: &str) -> Result<Option<(User, String)>>;
+    async fn confirm_user(&self, user_id: i64) -> Result<()>;
+    /// Fails with [`StoreError::NotFound`] for an unknown user.
+    async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()>;
+    /// Stores a new code and marks the user's unused codes of the same purpose used, so only the
+    /// newest one works. Returns its id.
+    async fn create_account_code(&self, code: &NewAccountCode) -> Result<i64>;
+    /// The user's newest code of this purpose, used or not.
+    async fn latest_account_code(&self, user_id: i64, purpose: &str) -> Result<Option<AccountCode>>;
+    /// Counts one wrong attempt and returns the attempts so far.
+    async fn count_account_code_attempt(&self, id: i64) -> Result<i64>;
+    /// Marks the code used; returns false when it was used already, so a code works once even
+    /// when two requests race.
+    async fn use_account_code(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    /// Deletes every session of the user and returns how many there were.
+    async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
+
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

@@ -13,7 +13,7 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
+    AccountCode, AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAccountCode, NewAuditEntry, NewFile, NewRegistration, NewReport, NewUser, NotificationFilter, OutboxState,
     PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -50,6 +50,7 @@ on_both_backends!(with_store => agency_district_queue);
 on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
+on_both_backends!(with_store => local_accounts_register_and_codes);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 
 #[tokio::test]
@@ -1735,4 +1736,68 @@ async fn webhook_deliveries_per_destination(store: Arc<dyn Store>) {
     let statuses = store.report_webhook_status(report.id).await.expect("status failed");
     let latest: Vec<(&str, OutboxState)> = statuses.iter().map(|status| (status.destination.as_str(), status.state)).collect();
     assert_eq!(latest, [("madi-main", OutboxState::Pending)]);
+}
+
+async fn local_accounts_register_and_codes(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let by_phone = NewRegistration { email: None, phone: Some("+79161234567".to_owned()), password_hash: "hash-1".to_owned(), created_at: at };
+    let user = store.register_user(&by_phone).await.expect("registration failed");
+    assert_eq!((user.email.as_str(), user.phone.as_deref(), user.confirmed, user.role), ("", Some("+79161234567"), false, Role::Resident));
+    let again = store.register_user(&by_phone).await;
+    assert!(matches!(again, Err(StoreError::Duplicate("phone"))), "{again:?}");
+    // Two accounts without e-mail do not collide on the e-mail column.
+    let other_phone = NewRegistration { phone: Some("+79031112233".to_owned()), ..by_phone.clone() };
+    store.register_user(&other_phone).await.expect("second phone registration failed");
+    let by_email = NewRegistration { email: Some("new@example.org".to_owned()), phone: None, password_hash: "hash-2".to_owned(), created_at: at };
+    let mailed = store.register_user(&by_email).await.expect("e-mail registration failed");
+    assert_eq!((mailed.email.as_str(), mailed.phone.as_deref()), ("new@example.org", None));
+    assert!(matches!(store.register_user(&by_email).await, Err(StoreError::Duplicate("email"))));
+    add_user(&store, "old@example.org", Role::Resident).await;
+
+    let (found, hash) = store.user_by_phone("+79161234567").await.expect("lookup failed").expect("phone not found");
+    assert_eq!((found.id, hash.as_str()), (user.id, "hash-1"));
+    assert!(store.user_by_phone("+70000000000").await.expect("lookup failed").is_none());
+    store.confirm_user(user.id).await.expect("confirm failed");
+    store.set_password_hash(user.id, "hash-3").await.expect("password change failed");
+    let (found, hash) = store.user_by_phone("+79161234567").await.expect("lookup failed").expect("phone not found");
+    assert!(found.confirmed);
+    assert_eq!(hash, "hash-3");
+    assert!(matches!(store.set_password_hash(999_999, "x").await, Err(StoreError::NotFound)));
+
+    let code = |hash: &str, minutes: i64| NewAccountCode {
+        user_id: user.id,
+        purpose: "confirm".to_owned(),
+        code_hash: hash.to_owned(),
+        created_at: at + Duration::minutes(minutes),
+        expires_at: at + Duration::minutes(minutes + 10),
+    };
+    let first = store.create_account_code(&code("h1", 0)).await.expect("code failed");
+    let second = store.create_account_code(&code("h2", 1)).await.expect("code failed");
+    assert!(!store.use_account_code(first, at).await.expect("use failed"), "an older code still worked after a new one was sent");
+    let latest: AccountCode = store.latest_account_code(user.id, "confirm").await.expect("lookup failed").expect("no code");
+    assert_eq!((latest.id, latest.code_hash.as_str(), latest.attempts, latest.used_at), (second, "h2", 0, None));
+    assert_eq!(latest.expires_at, at + Duration::minutes(11));
+    assert!(store.latest_account_code(user.id, "reset").await.expect("lookup failed").is_none());
+    assert_eq!(store.count_account_code_attempt(second).await.expect("attempt failed"), 1);
+    assert_eq!(store.count_account_code_attempt(second).await.expect("attempt failed"), 2);
+    assert!(store.use_account_code(second, at + Duration::minutes(2)).await.expect("use failed"));
+    assert!(!store.use_account_code(second, at + Duration::minutes(3)).await.expect("use failed"), "a code was used twice");
+    let used = store.latest_account_code(user.id, "confirm").await.expect("lookup failed").expect("no code");
+    assert_eq!((used.attempts, used.used_at), (2, Some(at + Duration::minutes(2))));
+
+    let session = |token: &str, user_id: i64| Session {
+        token_hash: token.to_owned(),
+        user_id,
+        csrf_token: "csrf".to_owned(),
+        created_at: at,
+        expires_at: at + Duration::days(1),
+    };
+    store.create_session(&session("a", user.id)).await.expect("session failed");
+    store.create_session(&session("b", user.id)).await.expect("session failed");
+    store.create_session(&session("c", mailed.id)).await.expect("session failed");
+    assert_eq!(store.delete_user_sessions(user.id).await.expect("delete failed"), 2);
+    assert!(store.session("a", at).await.expect("session lookup failed").is_none());
+    assert!(store.session("c", at).await.expect("session lookup failed").is_some(), "another person's session was deleted");
+    assert_eq!(store.delete_user_sessions(user.id).await.expect("delete failed"), 0);
 }

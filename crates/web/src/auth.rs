@@ -82,14 +82,23 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Opt
         limits::check(state, key, rate_limits.sign_in_per_address).await?;
     }
 
-    let found = state.store.user_by_email(&login).await?;
+    // A login without `@` that reads as a Russian mobile number is a phone.
+    let phone = if login.contains('@') { None } else { crate::accounts::normalize_phone(&login) };
+    let method = if phone.is_some() { "method=phone_password" } else { "method=email_password" };
+    let found = match &phone {
+        Some(phone) => state.store.user_by_phone(phone).await?,
+        None => state.store.user_by_email(&login).await?,
+    };
     let hash = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
     let password_matches = verify_password(password.to_owned(), hash).await;
 
     let user = match found {
         Some((user, _)) if password_matches && !user.disabled => user,
-        _ => {
+        other => {
             tracing::info!("sign-in rejected");
+            let actor = other.map(|(user, _)| user.id);
+            let object = actor.map(|id| format!("user:{id}")).unwrap_or_else(|| "user:unknown".to_owned());
+            record_audit(state, actor, "sign_in.failure", object, method).await;
             limits::record(state, &account_key, rate_limits.sign_in_per_account).await;
             if let Some(key) = &address_key {
                 limits::record(state, key, rate_limits.sign_in_per_address).await;
@@ -100,13 +109,17 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Opt
     if let Err(error) = state.store.clear_rate_limit(&account_key).await {
         tracing::warn!(%error, user.id = user.id, "could not clear the failed sign-ins of an account");
     }
-    if !user.confirmed {
-        return Err(ApiError::forbidden().with_code("account_not_confirmed"));
-    }
-
+    // Unconfirmed accounts may sign in to confirm their contact; filing reports checks it.
     let token = open_session(state, &user).await?;
+    record_audit(state, Some(user.id), "sign_in.success", format!("user:{}", user.id), method).await;
     tracing::info!(user.id = user.id, "signed in");
     Ok((user, token))
+}
+
+async fn record_audit(state: &AppState, actor_id: Option<i64>, action: &str, object: String, details: &str) {
+    if let Err(error) = crate::audit::record(state.store.as_ref(), actor_id, action, object, details).await {
+        tracing::warn!(%error, action, "failed to write the audit log");
+    }
 }
 
 /// Opens a new session of `user` with a fresh token and CSRF token, and returns the token.

@@ -29,6 +29,8 @@ pub struct WebConfig {
     /// peer, which behind a balancer is the balancer itself.
     pub client_address_header: Option<axum::http::HeaderName>,
     pub rate_limits: crate::limits::RateLimits,
+    /// Local accounts: who delivers one-time codes, and their limits.
+    pub accounts: crate::accounts::AccountsConfig,
 }
 
 #[derive(Clone)]

@@ -39,16 +39,19 @@ struct LoginPage {
     next: String,
     error: Option<String>,
     providers: Vec<ProviderButton>,
+    /// Set after a password reset, which signs the person out everywhere.
+    reset_done: bool,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    reset: Option<String>,
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(query): Query<NextQuery>) -> Response {
     let next = safe_return_path(query.next.as_deref());
-    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next, error: None, providers: sign_in_buttons(&state) };
+    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next, error: None, providers: sign_in_buttons(&state), reset_done: query.reset.is_some() };
     render(&page)
 }
 
@@ -68,7 +71,7 @@ pub async fn login(State(state): State<AppState>, ClientAddress(address): Client
         }
         Err(error) => {
             let providers = sign_in_buttons(&state);
-            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()), providers };
+            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()), providers, reset_done: false };
             let mut response = render(&page);
             *response.status_mut() = error.status;
             super::with_retry_after(response, &error)

@@ -10,6 +10,7 @@ mod filing;
 mod live;
 mod public_map;
 mod queue;
+mod register;
 mod sign_in;
 mod support;
 mod vendor;
@@ -40,6 +41,12 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/account", get(sign_in::account))
+        .route("/register", get(register::form).post(register::submit))
+        .route("/account/confirm", get(register::confirm_form).post(register::confirm))
+        .route("/account/confirm/resend", post(register::resend))
+        .route("/password/reset", get(register::reset_request_form).post(register::reset_request))
+        .route("/password/reset/code", get(register::reset_form).post(register::reset))
+        .route("/account/sessions/end", post(register::end_all_sessions))
         .route("/auth/{provider}/login", get(sign_in::start_sign_in))
         .route("/auth/{provider}/link", post(sign_in::start_link))
         .route("/auth/{provider}/callback", get(sign_in::callback))

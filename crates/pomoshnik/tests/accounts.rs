@@ -1,0 +1,336 @@
+//! Local accounts: registration by phone with a code from a stand-in SMS gateway on loopback,
+//! the refusals of codes (wrong, too many attempts, replayed, expired by a newer one), the resend
+//! and reset limits, password reset without account enumeration, and signing out everywhere.
+
+#[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::HeaderMap;
+use common::*;
+use pomoshnik_store::AuditFilter;
+use pomoshnik_test_support::{DatabaseKind, on_both_backends};
+use pomoshnik_web::accounts::{AccountsConfig, HttpSmsSender};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+
+on_both_backends!(with_gateway => phone_registration_confirmed_by_code, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_gateway => code_attempts_and_resend_limited, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_gateway => password_reset_by_phone, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_gateway => sign_out_everywhere_ends_sessions, flavor = "multi_thread", worker_threads = 2);
+
+const GATEWAY_TOKEN: &str = "gateway-test-token";
+const PHONE: &str = "8 (916) 123-45-67";
+const NEW_PASSWORD: &str = "зелёный трамвай 7";
+
+/// A text message the stand-in gateway received.
+#[derive(Debug, Clone)]
+struct Sms {
+    to: String,
+    text: String,
+}
+
+impl Sms {
+    fn code(&self) -> String {
+        let digits: Vec<char> = self.text.chars().collect();
+        let start = digits.windows(6).position(|window| window.iter().all(char::is_ascii_digit)).unwrap_or_else(|| panic!("no code in {:?}", self.text));
+        digits[start..start + 6].iter().collect()
+    }
+}
+
+/// An SMS gateway on loopback that speaks the HTTP JSON of `HttpSmsSender` and records what it
+/// accepted. Requests without the right bearer token get 401 and are not recorded.
+#[derive(Clone, Default)]
+struct Gateway {
+    messages: Arc<Mutex<Vec<Sms>>>,
+}
+
+impl Gateway {
+    async fn start() -> (Gateway, String) {
+        let gateway = Gateway::default();
+        let recorded = gateway.messages.clone();
+        let app = axum::Router::new().route(
+            "/messages",
+            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
+                let recorded = recorded.clone();
+                async move {
+                    let authorization = headers.get("authorization").and_then(|value| value.to_str().ok());
+                    if authorization != Some(&format!("Bearer {GATEWAY_TOKEN}")) {
+                        return StatusCode::UNAUTHORIZED;
+                    }
+                    let to = body["to"].as_str().unwrap_or_default().to_owned();
+                    let text = body["text"].as_str().unwrap_or_default().to_owned();
+                    recorded.lock().expect("gateway lock poisoned").push(Sms { to, text });
+                    StatusCode::ACCEPTED
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("failed to bind the gateway");
+        let url = format!("http://{}/messages", listener.local_addr().expect("no gateway address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (gateway, url)
+    }
+
+    fn messages(&self) -> Vec<Sms> {
+        self.messages.lock().expect("gateway lock poisoned").clone()
+    }
+
+    fn last(&self) -> Sms {
+        self.messages().last().cloned().expect("the gateway received no message")
+    }
+}
+
+async fn with_gateway(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestService, &Gateway)) {
+    let (gateway, url) = Gateway::start().await;
+    let mut accounts = AccountsConfig::default();
+    accounts.sms = Arc::new(HttpSmsSender::new(&url, GATEWAY_TOKEN, Duration::from_secs(5)).expect("invalid gateway settings"));
+    accounts.codes_per_account.max = 3;
+    accounts.resets_per_address.max = 10;
+    let service = TestService::start_with_accounts(kind, accounts).await;
+    scenario(&service, &gateway).await;
+    service.stop().await;
+}
+
+async fn post_form(service: &TestService, browser: &Client, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let response = browser.post(service.url(path)).form(form).send().await.unwrap_or_else(|error| panic!("POST {path} failed: {error}"));
+    let status = response.status();
+    let location = response.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, response.text().await.unwrap_or_default())
+}
+
+async fn register(service: &TestService, browser: &Client, login: &str, password: &str) -> (StatusCode, String, String) {
+    post_form(service, browser, "/register", &[("login", login), ("password", password), ("password_repeat", password)]).await
+}
+
+async fn csrf_of(service: &TestService, browser: &Client, path: &str) -> String {
+    let (status, page) = get_page(service, browser, path).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}");
+    input_value(&page, "csrf_token")
+}
+
+async fn audit_actions(service: &TestService) -> Vec<String> {
+    let entries = service.state.store.audit_entries(&AuditFilter { limit: 100, ..AuditFilter::default() }).await.expect("audit log not read");
+    entries.into_iter().map(|entry| format!("{} {} {}", entry.action, entry.object, entry.details)).collect()
+}
+
+async fn phone_registration_confirmed_by_code(service: &TestService, gateway: &Gateway) {
+    let browser = service.browser();
+    let (status, page) = get_page(service, &browser, "/register").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"name="password_repeat""#), "no registration form");
+
+    let refusals = [
+        ("8 (495) 123-45-67", NEW_PASSWORD, NEW_PASSWORD, "Не удалось распознать телефон"),
+        (PHONE, "1234567890", "1234567890", "слишком распространён"),
+        (PHONE, "zzzzzzzzzzzz", "zzzzzzzzzzzz", "одного повторяющегося символа"),
+        (PHONE, "pass9161234567", "pass9161234567", "содержит ваш телефон"),
+        (PHONE, "короткий", "короткий", "слишком короткий"),
+        (PHONE, NEW_PASSWORD, "другой пароль 123", "Пароли не совпадают"),
+    ];
+    for (login, password, repeat, reason) in refusals {
+        let (status, _, page) = post_form(service, &browser, "/register", &[("login", login), ("password", password), ("password_repeat", repeat)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{login} / {password}");
+        assert!(page.contains(reason), "no reason {reason:?} for {login} / {password}");
+        assert!(page.contains(&format!(r#"value="{login}""#)), "the entered login was lost");
+    }
+    assert!(gateway.messages().is_empty(), "a code was sent for a refused registration");
+
+    let (status, location, _) = register(service, &browser, PHONE, NEW_PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/account/confirm");
+    let sms = gateway.last();
+    assert_eq!(sms.to, "+79161234567");
+    let code = sms.code();
+
+    let (status, page) = get_page(service, &browser, "/reports/new").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an unconfirmed account opened the report form");
+    assert!(page.contains("подтвердите телефон") && page.contains(r#"href="/account/confirm""#), "no link to confirm");
+    let (status, page) = get_page(service, &browser, "/account/confirm").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("+7*******67"), "the masked phone is not shown");
+    assert!(!page.contains("9161234567"), "the full phone is shown");
+    let csrf_token = input_value(&page, "csrf_token");
+
+    let (status, _, _) = post_form(service, &browser, "/account/confirm", &[("code", code.as_str())]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a form without its CSRF token was accepted");
+    let cross_site = browser
+        .post(service.url("/account/confirm"))
+        .header("origin", "http://attacker.example")
+        .form(&[("csrf_token", csrf_token.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("cross-site POST failed");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN, "a cross-site form post was accepted");
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, _, page) = post_form(service, &browser, "/account/confirm", &[("csrf_token", csrf_token.as_str()), ("code", wrong)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Осталось 4 попытки"), "no attempts left shown");
+
+    let (status, location, _) = post_form(service, &browser, "/account/confirm", &[("csrf_token", csrf_token.as_str()), ("code", code.as_str())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/account?confirmed=1");
+    let (status, _) = get_page(service, &browser, "/reports/new").await;
+    assert_eq!(status, StatusCode::OK, "the confirmed account cannot open the report form");
+
+    let other = service.browser();
+    let (status, _, page) = register(service, &other, "+7 916 1234567", NEW_PASSWORD).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the same phone registered twice");
+    assert!(page.contains("уже есть учётная запись"));
+
+    let (status, location, _) = post_form(service, &other, "/login", &[("login", "9161234567"), ("password", NEW_PASSWORD), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "sign-in by phone failed");
+    assert_eq!(location, "/my/reports");
+
+    let actions = audit_actions(service).await;
+    assert!(actions.iter().any(|entry| entry.starts_with("account.register user:") && entry.ends_with("method=phone")), "{actions:?}");
+    assert!(actions.iter().any(|entry| entry.starts_with("account.confirm user:")), "{actions:?}");
+    assert!(actions.iter().any(|entry| entry.starts_with("sign_in.success user:") && entry.ends_with("method=phone_password")), "{actions:?}");
+    assert!(actions.iter().all(|entry| !entry.contains("9161234567")), "a phone number in the audit log: {actions:?}");
+}
+
+async fn code_attempts_and_resend_limited(service: &TestService, gateway: &Gateway) {
+    let browser = service.browser();
+    register(service, &browser, "+7 903 111-22-33", NEW_PASSWORD).await;
+    let first = gateway.last().code();
+    let csrf_token = csrf_of(service, &browser, "/account/confirm").await;
+    let confirm = |code: String| {
+        let csrf_token = csrf_token.clone();
+        let browser = browser.clone();
+        async move { post_form(service, &browser, "/account/confirm", &[("csrf_token", csrf_token.as_str()), ("code", code.as_str())]).await }
+    };
+
+    let wrong = if first == "000000" { "111111" } else { "000000" }.to_owned();
+    for attempt in 1..=4 {
+        let (status, _, page) = confirm(wrong.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
+        assert!(page.contains("Код неверный"), "attempt {attempt}");
+    }
+    let (_, _, page) = confirm(wrong.clone()).await;
+    assert!(page.contains("слишком много раз"), "the fifth wrong code did not block the code");
+    let (status, _, page) = confirm(first.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the right code worked after too many attempts");
+    assert!(page.contains("слишком много раз"));
+
+    let (status, _, page) = post_form(service, &browser, "/account/confirm/resend", &[("csrf_token", csrf_token.as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Новый код отправлен"));
+    let second = gateway.last().code();
+    assert_eq!(gateway.messages().len(), 2);
+
+    // The limit is 3 codes per account in this service: registration, the resend above, one more.
+    let (status, _, _) = post_form(service, &browser, "/account/confirm/resend", &[("csrf_token", csrf_token.as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let third = gateway.last().code();
+    let (status, _, page) = post_form(service, &browser, "/account/confirm/resend", &[("csrf_token", csrf_token.as_str())]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the resend limit was not applied");
+    assert!(page.contains("Слишком много попыток"));
+    assert_eq!(gateway.messages().len(), 3, "a code was sent over the limit");
+
+    // Only the newest code is compared, so a replaced code reads as a wrong one.
+    if second != third {
+        let (status, _, page) = confirm(second).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a replaced code still worked");
+        assert!(page.contains("Код неверный"));
+    }
+    let (status, location, _) = confirm(third.clone()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the newest code did not work");
+    assert_eq!(location, "/account?confirmed=1");
+}
+
+async fn password_reset_by_phone(service: &TestService, gateway: &Gateway) {
+    let browser = service.browser();
+    register(service, &browser, PHONE, NEW_PASSWORD).await;
+    let code = gateway.last().code();
+    let csrf_token = csrf_of(service, &browser, "/account/confirm").await;
+    post_form(service, &browser, "/account/confirm", &[("csrf_token", csrf_token.as_str()), ("code", code.as_str())]).await;
+    let sent_before = gateway.messages().len();
+
+    let anonymous = service.browser();
+    let (status, known, _) = post_form(service, &anonymous, "/password/reset", &[("login", "+7 (916) 123 45 67")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, unknown, _) = post_form(service, &anonymous, "/password/reset", &[("login", "+7 999 000 00 00")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "an unknown phone was answered differently");
+    assert_eq!(known.replace("79161234567", "X"), unknown.replace("79990000000", "X"), "the answers tell the accounts apart");
+    assert_eq!(gateway.messages().len(), sent_before + 1, "exactly one reset code should have been sent");
+    let reset_code = gateway.last().code();
+    let (status, page) = get_page(service, &anonymous, &known).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Если учётная запись"), "no neutral notice");
+
+    let reset = |code: String, password: &'static str| {
+        let anonymous = anonymous.clone();
+        async move {
+            post_form(service, &anonymous, "/password/reset/code", &[("login", PHONE), ("code", code.as_str()), ("password", password), ("password_repeat", password)]).await
+        }
+    };
+    let wrong = if reset_code == "000000" { "111111" } else { "000000" }.to_owned();
+    let (status, _, page) = reset(wrong, "новый пароль для входа").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Код неверный"));
+    let (status, _, page) = reset(reset_code.clone(), "qwertyuiop").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a weak new password was accepted");
+    assert!(page.contains("распространён"));
+    let (status, location, _) = reset(reset_code.clone(), "новый пароль для входа").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the reset with the right code failed");
+    assert_eq!(location, "/login?reset=1");
+    let (status, _, page) = reset(reset_code.clone(), "ещё один новый пароль").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a replayed code was accepted");
+    assert!(page.contains("не действует"));
+
+    let (status, _) = get_page(service, &browser, "/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the reset did not end the old session");
+    let (status, _, _) = post_form(service, &anonymous, "/login", &[("login", PHONE), ("password", NEW_PASSWORD), ("next", "/")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old password still works");
+    let (status, _, _) = post_form(service, &anonymous, "/login", &[("login", PHONE), ("password", "новый пароль для входа"), ("next", "/")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the new password does not work");
+
+    // Ten requests per address in this service: six above, four here, then the limit.
+    for _ in 0..3 {
+        post_form(service, &anonymous, "/password/reset", &[("login", "+7 999 000 00 01")]).await;
+    }
+    let (status, _, _) = reset("123456".to_owned(), "новый пароль для входа").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, page) = post_form(service, &anonymous, "/password/reset", &[("login", "+7 999 000 00 02")]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the limit per address was not applied");
+    assert!(page.contains("Слишком много попыток"));
+
+    let actions = audit_actions(service).await;
+    assert!(actions.iter().any(|entry| entry.starts_with("password.reset user:")), "{actions:?}");
+    assert!(actions.iter().any(|entry| entry.starts_with("sign_in.failure user:")), "{actions:?}");
+}
+
+async fn sign_out_everywhere_ends_sessions(service: &TestService, _gateway: &Gateway) {
+    service.add_user("everywhere@example.org", pomoshnik_core::role::Role::Resident, None).await;
+    let laptop = service.browser();
+    let phone = service.browser();
+
+    let response = laptop.post(service.url("/login")).form(&[("login", "everywhere@example.org"), ("password", PASSWORD), ("next", "/")]).send().await.expect("POST /login failed");
+    let cookie = response.headers().get("set-cookie").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "Secure on plain http: {cookie}");
+    sign_in_with_form(service, &phone, "everywhere@example.org", "/my/reports").await;
+    let again = laptop.post(service.url("/login")).form(&[("login", "everywhere@example.org"), ("password", PASSWORD), ("next", "/")]).send().await.expect("POST /login failed");
+    let rotated = again.headers().get("set-cookie").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    assert_ne!(cookie.split(';').next(), rotated.split(';').next(), "sign-in kept the session token");
+
+    let csrf_token = csrf_of(service, &laptop, "/account").await;
+    let (status, _, _) = post_form(service, &laptop, "/account/sessions/end", &[("csrf_token", "forged")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a forged CSRF token was accepted");
+    let (status, _) = get_page(service, &phone, "/account").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, location, _) = post_form(service, &laptop, "/account/sessions/end", &[("csrf_token", csrf_token.as_str())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/login");
+    let (status, _) = get_page(service, &phone, "/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the other device is still signed in");
+    let (status, _) = get_page(service, &laptop, "/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "this device is still signed in");
+
+    let actions = audit_actions(service).await;
+    assert!(actions.iter().any(|entry| entry.starts_with("session.end_all user:") && entry.ends_with("sessions=3")), "{actions:?}");
+}

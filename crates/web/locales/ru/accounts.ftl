@@ -1,0 +1,59 @@
+## Local accounts: registration by phone or e-mail, one-time codes, password reset.
+
+accounts-register-title = Регистрация
+accounts-register-link = Зарегистрироваться по телефону или электронной почте
+accounts-register-login = Мобильный телефон или электронная почта
+accounts-register-login-hint = Например, 8 (916) 123-45-67 или ivanov@example.ru. Мы пришлём код, чтобы подтвердить, что номер или адрес ваш.
+accounts-register-submit = Зарегистрироваться
+accounts-have-account = Уже есть учётная запись? Войти
+accounts-password-hint = Не короче { $min ->
+    [one] { $min } символа
+   *[other] { $min } символов
+}. Не используйте распространённые пароли, свой телефон или адрес почты.
+accounts-password-repeat = Пароль ещё раз
+accounts-new-password = Новый пароль
+accounts-login-invalid = Не удалось распознать телефон или электронную почту. Введите российский мобильный номер, например 8 (916) 123-45-67 или +7 916 123-45-67, или адрес почты вида ivanov@example.ru.
+accounts-login-taken = С этим телефоном или адресом почты уже есть учётная запись. Войдите в неё или восстановите пароль.
+accounts-password-mismatch = Пароли не совпадают. Введите один и тот же пароль в оба поля.
+accounts-password-short = Пароль слишком короткий. Придумайте пароль не короче { $min ->
+    [one] { $min } символа
+   *[other] { $min } символов
+}.
+accounts-password-repeated = Пароль состоит из одного повторяющегося символа. Придумайте пароль из разных символов.
+accounts-password-common = Этот пароль слишком распространён, его подбирают первым. Придумайте другой.
+accounts-password-contains-login = Пароль содержит ваш телефон или имя почтового ящика, его легко угадать. Придумайте другой.
+
+accounts-confirm-title = Подтверждение контакта
+accounts-confirm-lead = Мы отправили код из 6 цифр на
+accounts-code-label = Код из сообщения
+accounts-confirm-submit = Подтвердить
+accounts-code-resend = Отправить код ещё раз
+accounts-code-resent = Новый код отправлен. Прежний код больше не действует.
+accounts-code-not-sent = Не удалось отправить код. Попробуйте отправить его ещё раз через несколько минут.
+accounts-code-confirm-text = Код подтверждения «Помощника города»: { $code }. Никому не сообщайте его.
+accounts-code-reset-text = Код для смены пароля «Помощника города»: { $code }. Если вы не запрашивали смену пароля, ничего не делайте.
+accounts-code-mail-subject = Код «Помощника города»
+accounts-code-wrong = Код неверный. { $count ->
+    [one] Осталась { $count } попытка
+    [few] Осталось { $count } попытки
+   *[other] Осталось { $count } попыток
+}, потом придётся запросить новый код.
+accounts-code-expired = Срок действия кода истёк: код действует 10 минут. Запросите новый код.
+accounts-code-too-many = Код введён неверно слишком много раз и больше не действует. Запросите новый код.
+accounts-code-not-valid = Код не действует: он уже использован или заменён новым. Запросите новый код.
+accounts-confirmed = Контакт подтверждён. Теперь вы можете подавать обращения.
+accounts-not-confirmed = Чтобы подавать обращения, подтвердите телефон или электронную почту.
+accounts-confirm-link = Подтвердить контакт
+
+accounts-reset-title = Восстановление пароля
+accounts-reset-link = Забыли пароль?
+accounts-reset-lead = Укажите телефон или электронную почту, с которыми вы зарегистрировались. Мы пришлём на них код для смены пароля.
+accounts-reset-send = Получить код
+accounts-reset-sent = Если учётная запись с таким телефоном или адресом почты есть, мы отправили на него код. Код действует 10 минут.
+accounts-reset-submit = Сменить пароль
+accounts-reset-again = Запросить код ещё раз
+accounts-reset-done = Пароль изменён, вход на всех устройствах завершён. Войдите с новым паролем.
+
+accounts-sessions-heading = Сеансы
+accounts-sessions-lead = Если вы входили с чужого устройства или подозреваете, что пароль узнали, завершите все сеансы. Потребуется войти заново на каждом устройстве.
+accounts-sessions-end = Выйти на всех устройствах
