@@ -21,6 +21,7 @@ on_both_backends!(with_gateway => phone_registration_confirmed_by_code, flavor =
 on_both_backends!(with_gateway => code_attempts_and_resend_limited, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => password_reset_by_phone, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => sign_out_everywhere_ends_sessions, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_gateway => audit_page_filters_and_pages, flavor = "multi_thread", worker_threads = 2);
 
 const GATEWAY_TOKEN: &str = "gateway-test-token";
 const PHONE: &str = "8 (916) 123-45-67";
@@ -333,4 +334,55 @@ async fn sign_out_everywhere_ends_sessions(service: &TestService, _gateway: &Gat
 
     let actions = audit_actions(service).await;
     assert!(actions.iter().any(|entry| entry.starts_with("session.end_all user:") && entry.ends_with("sessions=3")), "{actions:?}");
+}
+
+async fn audit_page_filters_and_pages(service: &TestService, _gateway: &Gateway) {
+    use pomoshnik_core::role::Role;
+
+    let admin_user = service.add_user("auditor@example.org", Role::Admin, None).await;
+    let resident_user = service.add_user("audited@example.org", Role::Resident, None).await;
+    let resident = service.browser();
+    sign_in_with_form(service, &resident, "audited@example.org", "/my/reports").await;
+    let (status, _, _) = post_form(service, &service.browser(), "/login", &[("login", "audited@example.org"), ("password", "wrong password"), ("next", "/")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = get_page(service, &resident, "/admin/audit").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a resident opened the audit log");
+
+    let admin = service.browser();
+    sign_in_with_form(service, &admin, "auditor@example.org", "/admin/audit").await;
+    let (status, page) = get_page(service, &admin, "/admin/audit?action=sign_in.failure").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("method=email_password"), "no failed sign-in listed");
+    assert!(!page.contains("sign_in.success"), "the action filter let other actions through");
+    assert!(!page.contains("audited@example.org"), "an e-mail address in the audit log");
+
+    let (_, page) = get_page(service, &admin, &format!("/admin/audit?person=user:{}", resident_user.id)).await;
+    assert!(page.contains("sign_in.success"), "the resident's sign-in is missing");
+    assert!(!page.contains(&format!("user:{}</td>\n    <td>sign_in", admin_user.id)), "another person's entry was listed");
+
+    let (status, page) = get_page(service, &admin, "/admin/audit?person=Иванов").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Не удалось распознать пользователя"));
+    assert!(page.contains(r#"value="Иванов""#), "the entered filter was lost");
+
+    for minute in 0..55 {
+        let entry = pomoshnik_store::NewAuditEntry {
+            at: chrono::Utc::now(),
+            actor_id: Some(admin_user.id),
+            action: "category.update".to_owned(),
+            object: "category:parking".to_owned(),
+            details: format!("change {minute}"),
+        };
+        service.state.store.record_audit(&entry).await.expect("audit entry not written");
+    }
+    let (_, first) = get_page(service, &admin, "/admin/audit?action=category.").await;
+    assert_eq!(first.matches("<tr id=\"audit-").count(), 50, "the first page is not 50 entries");
+    assert!(first.contains("change 54") && !first.contains("change 4<"), "the first page is not the newest entries");
+    let next_start = first.find("href=\"/admin/audit?action=category.").expect("no link to older entries");
+    let next_end = first[next_start + 6..].find('"').expect("unclosed link") + next_start + 6;
+    let next = first[next_start + 6..next_end].replace("&#38;", "&");
+    let (_, second) = get_page(service, &admin, &next).await;
+    assert_eq!(second.matches("<tr id=\"audit-").count(), 5, "the second page does not hold the rest");
+    assert!(second.contains("change 0<") && second.contains("change 4<"));
+    assert!(!second.contains("audit-next"), "a link past the last page");
 }

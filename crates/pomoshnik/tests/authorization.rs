@@ -69,6 +69,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/unsubscribe/{token}",                     [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/audit",                             [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),

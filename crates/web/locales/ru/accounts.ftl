@@ -57,3 +57,15 @@ accounts-reset-done = Пароль изменён, вход на всех уст
 accounts-sessions-heading = Сеансы
 accounts-sessions-lead = Если вы входили с чужого устройства или подозреваете, что пароль узнали, завершите все сеансы. Потребуется войти заново на каждом устройстве.
 accounts-sessions-end = Выйти на всех устройствах
+
+accounts-audit-title = Журнал аудита
+accounts-audit-action = Действие
+accounts-audit-action-hint = Начало кода действия, например sign_in. или password.
+accounts-audit-person = Кто действовал
+accounts-audit-filter = Показать
+accounts-audit-empty = Записей не найдено.
+accounts-audit-at = Время (МСК)
+accounts-audit-object = Объект
+accounts-audit-details = Подробности
+accounts-audit-older = Более ранние записи
+accounts-audit-person-invalid = Не удалось распознать пользователя. Укажите его номер, например 42 или user:42.

@@ -3,6 +3,7 @@
 
 mod account;
 mod answer;
+mod audit_log;
 mod cabinet;
 mod card;
 mod deliveries;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/read", post(cabinet::mark_all_read))
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
+        .route("/admin/audit", get(audit_log::show))
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
