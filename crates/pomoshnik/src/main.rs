@@ -183,7 +183,8 @@ impl MailArgs {
     }
 }
 
-/// SMS gateway for the one-time codes of accounts registered with a phone.
+/// Local accounts: the SMS gateway for the one-time codes of phone accounts, and two-factor
+/// authentication of staff.
 #[derive(clap::Args)]
 struct SmsArgs {
     /// URL of an SMS gateway that takes POST with the JSON body {"to": "+7…", "text": "…"} and
@@ -195,6 +196,11 @@ struct SmsArgs {
     /// Seconds to wait for the SMS gateway's response.
     #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
     sms_gateway_timeout: u64,
+
+    /// Staff members (moderators, executors, administrators) must turn on two-factor
+    /// authentication before they can open any other page.
+    #[arg(long, env = "POMOSHNIK_STAFF_TWO_FACTOR_REQUIRED")]
+    staff_two_factor_required: bool,
 }
 
 impl SmsArgs {
@@ -202,6 +208,7 @@ impl SmsArgs {
     /// `mail` if configured, otherwise the log.
     fn accounts_config(&self, mail: Option<&MailConfig>) -> anyhow::Result<pomoshnik_web::accounts::AccountsConfig> {
         let mut accounts = pomoshnik_web::accounts::AccountsConfig::default();
+        accounts.staff_two_factor_required = self.staff_two_factor_required;
         if let Some(url) = &self.sms_gateway_url {
             let token = std::env::var("POMOSHNIK_SMS_GATEWAY_TOKEN").context("POMOSHNIK_SMS_GATEWAY_TOKEN is not set: the SMS gateway needs its access token")?;
             let timeout = std::time::Duration::from_secs(self.sms_gateway_timeout);

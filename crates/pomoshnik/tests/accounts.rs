@@ -22,6 +22,8 @@ on_both_backends!(with_gateway => code_attempts_and_resend_limited, flavor = "mu
 on_both_backends!(with_gateway => password_reset_by_phone, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => sign_out_everywhere_ends_sessions, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => audit_page_filters_and_pages, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_gateway => two_factor_sign_in_and_recovery, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(on_backend => staff_sent_to_two_factor_setup, flavor = "multi_thread", worker_threads = 2);
 
 const GATEWAY_TOKEN: &str = "gateway-test-token";
 const PHONE: &str = "8 (916) 123-45-67";
@@ -93,6 +95,10 @@ async fn with_gateway(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestServic
     let service = TestService::start_with_accounts(kind, accounts).await;
     scenario(&service, &gateway).await;
     service.stop().await;
+}
+
+async fn on_backend(kind: DatabaseKind, scenario: impl AsyncFnOnce(DatabaseKind)) {
+    scenario(kind).await;
 }
 
 async fn post_form(service: &TestService, browser: &Client, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
@@ -385,4 +391,133 @@ async fn audit_page_filters_and_pages(service: &TestService, _gateway: &Gateway)
     assert_eq!(second.matches("<tr id=\"audit-").count(), 5, "the second page does not hold the rest");
     assert!(second.contains("change 0<") && second.contains("change 4<"));
     assert!(!second.contains("audit-next"), "a link past the last page");
+}
+
+fn totp_code(secret: &str, seconds_from_now: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).expect("the page shows an invalid secret");
+    let totp = totp_rs::Builder::new().with_secret(secret).build().expect("invalid TOTP settings");
+    totp.generate((chrono::Utc::now().timestamp() + seconds_from_now) as u64).to_string()
+}
+
+fn element_text(html: &str, id: &str) -> String {
+    let marker = format!(r#"id="{id}">"#);
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no element {id}")) + marker.len();
+    let end = html[start..].find('<').expect("unclosed element") + start;
+    html[start..end].to_owned()
+}
+
+async fn sign_in_first_step(service: &TestService, browser: &Client, email: &str) {
+    let (status, location, _) = post_form(service, browser, "/login", &[("login", email), ("password", PASSWORD), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/login/2fa?next=/my/reports", "the password alone was not sent on to the second factor");
+}
+
+async fn two_factor_sign_in_and_recovery(service: &TestService, _gateway: &Gateway) {
+    use pomoshnik_core::role::Role;
+
+    service.add_user("two-factor@example.org", Role::Resident, None).await;
+    let browser = service.browser();
+    sign_in_with_form(service, &browser, "two-factor@example.org", "/my/reports").await;
+    let (status, page) = get_page(service, &browser, "/account/2fa").await;
+    assert_eq!(status, StatusCode::OK);
+    let secret = element_text(&page, "totp-secret");
+    assert!(element_text(&page, "totp-uri").starts_with(&format!("otpauth://totp/Pomoshnik:user-")), "no otpauth URI");
+    let csrf_token = input_value(&page, "csrf_token");
+
+    let wrong = if totp_code(&secret, 0) == "000000" { "111111" } else { "000000" };
+    let (status, _, page) = post_form(service, &browser, "/account/2fa/enable", &[("csrf_token", csrf_token.as_str()), ("secret", secret.as_str()), ("code", wrong)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a wrong code turned 2FA on");
+    assert_eq!(element_text(&page, "totp-secret"), secret, "the secret changed after a wrong code");
+    let (status, _, _) = post_form(service, &browser, "/account/2fa/enable", &[("secret", secret.as_str()), ("code", totp_code(&secret, 0).as_str())]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "2FA was turned on without the CSRF token");
+    let (status, _, page) = post_form(service, &browser, "/account/2fa/enable", &[("csrf_token", csrf_token.as_str()), ("secret", secret.as_str()), ("code", totp_code(&secret, 0).as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let recovery: Vec<String> = page.match_indices("<li><code>").map(|(start, _)| page[start + 10..start + 19].to_owned()).collect();
+    assert_eq!(recovery.len(), 10, "not 10 recovery codes: {recovery:?}");
+
+    let (status, _) = post_form_json_session(service).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the API signed in with the password alone");
+
+    let laptop = service.browser();
+    sign_in_first_step(service, &laptop, "two-factor@example.org").await;
+    let (status, _) = get_page(service, &laptop, "/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the password alone opened a session");
+    let (status, _, page) = post_form(service, &laptop, "/login/2fa", &[("code", wrong), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Код не подходит"));
+    let code = totp_code(&secret, 0);
+    let (status, location, _) = post_form(service, &laptop, "/login/2fa", &[("code", code.as_str()), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the right TOTP code did not sign in");
+    assert_eq!(location, "/my/reports");
+    let (status, _) = get_page(service, &laptop, "/account").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let replay = service.browser();
+    sign_in_first_step(service, &replay, "two-factor@example.org").await;
+    let (status, _, _) = post_form(service, &replay, "/login/2fa", &[("code", code.as_str()), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a replayed TOTP code was accepted");
+    let (status, _, _) = post_form(service, &replay, "/login/2fa", &[("code", totp_code(&secret, -30).as_str()), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an older TOTP code was accepted after a newer one");
+    let (status, _, _) = post_form(service, &replay, "/login/2fa", &[("code", recovery[0].as_str()), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "a recovery code did not sign in");
+
+    let again = service.browser();
+    sign_in_first_step(service, &again, "two-factor@example.org").await;
+    let (status, _, _) = post_form(service, &again, "/login/2fa", &[("code", recovery[0].as_str()), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a used recovery code worked twice");
+    for _ in 0..3 {
+        post_form(service, &again, "/login/2fa", &[("code", wrong), ("next", "/my/reports")]).await;
+    }
+    let (status, _, page) = post_form(service, &again, "/login/2fa", &[("code", wrong), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the fifth wrong code did not end the pending sign-in");
+    assert!(page.contains("Слишком много неверных кодов"));
+    let (status, _, _) = post_form(service, &again, "/login/2fa", &[("code", recovery[1].as_str()), ("next", "/my/reports")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a pending sign-in worked after too many wrong codes");
+    let (status, _, _) = post_form(service, &service.browser(), "/login/2fa", &[("code", recovery[1].as_str()), ("next", "/")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the second factor worked without the password");
+
+    let (_, page) = get_page(service, &laptop, "/account/2fa").await;
+    assert!(page.contains("Осталось 9 резервных кодов"), "the used recovery code is still counted");
+    let csrf_token = input_value(&page, "csrf_token");
+    let (status, location, _) = post_form(service, &laptop, "/account/2fa/disable", &[("csrf_token", csrf_token.as_str()), ("code", recovery[2].as_str())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/account/2fa");
+    sign_in_with_form(service, &service.browser(), "two-factor@example.org", "/my/reports").await;
+
+    let actions = audit_actions(service).await;
+    assert!(actions.iter().any(|entry| entry.starts_with("2fa.enable user:")), "{actions:?}");
+    assert!(actions.iter().any(|entry| entry.starts_with("2fa.disable user:")), "{actions:?}");
+    assert!(actions.iter().any(|entry| entry.ends_with("method=password+totp")), "{actions:?}");
+    assert!(actions.iter().any(|entry| entry.ends_with("method=password+recovery_code")), "{actions:?}");
+}
+
+async fn post_form_json_session(service: &TestService) -> (StatusCode, Value) {
+    let body = serde_json::json!({ "login": "two-factor@example.org", "password": PASSWORD });
+    let response = Client::new().post(service.url("/api/v1/session")).json(&body).send().await.expect("POST /api/v1/session failed");
+    json_of(response).await
+}
+
+async fn staff_sent_to_two_factor_setup(kind: DatabaseKind) {
+    use pomoshnik_core::role::Role;
+
+    let mut accounts = AccountsConfig::default();
+    accounts.staff_two_factor_required = true;
+    let service = TestService::start_with_accounts(kind, accounts).await;
+    service.add_user("guarded-moderator@example.org", Role::Moderator, None).await;
+    service.add_user("free-resident@example.org", Role::Resident, None).await;
+
+    let moderator = service.browser();
+    sign_in_with_form(&service, &moderator, "guarded-moderator@example.org", "/staff/queue").await;
+    let response = moderator.get(service.url("/staff/queue")).send().await.expect("GET /staff/queue failed");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers().get("location").and_then(|value| value.to_str().ok()), Some("/account/2fa"), "a staff member without 2FA opened the queue");
+    let (status, page) = get_page(&service, &moderator, "/account/2fa").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Сотрудникам нужно включить"), "no reason shown");
+
+    let resident = service.browser();
+    sign_in_with_form(&service, &resident, "free-resident@example.org", "/my/reports").await;
+    let (status, _) = get_page(&service, &resident, "/my/reports").await;
+    assert_eq!(status, StatusCode::OK, "a resident was sent to set up 2FA");
+    service.stop().await;
 }

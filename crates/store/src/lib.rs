@@ -214,6 +214,16 @@ pub trait Store: Send + Sync {
     /// Marks the code used; returns false when it was used already, so a code works once even
     /// when two requests race.
     async fn use_account_code(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    /// Turns TOTP on with `secret` (base32) or off with None, and replaces the recovery codes
+    /// with `recovery_code_hashes` (SHA-256 hex). Forgets the last accepted time step.
+    async fn set_two_factor(&self, user_id: i64, secret: Option<&str>, recovery_code_hashes: &[String]) -> Result<()>;
+    async fn totp_secret(&self, user_id: i64) -> Result<Option<String>>;
+    /// Records `step` as the last accepted TOTP time step; returns false when it is not newer
+    /// than the last one, so each code signs in only once.
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
+    /// Marks the unused recovery code with this hash used; returns false when there is none.
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str, at: DateTime<Utc>) -> Result<bool>;
+    async fn unused_recovery_codes(&self, user_id: i64) -> Result<i64>;
     /// Deletes every session of the user and returns how many there were.
     async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
 

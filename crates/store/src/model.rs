@@ -23,6 +23,8 @@ pub struct User {
     /// An executor who supervises their agency: receives escalations and reads its figures.
     pub supervisor: bool,
     pub created_at: DateTime<Utc>,
+    /// Whether sign-in asks for a TOTP code after the password.
+    pub totp_enabled: bool,
 }
 
 #[derive(Debug, Clone)]

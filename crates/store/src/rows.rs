@@ -51,6 +51,7 @@ pub(crate) struct UserRow {
     disabled: bool,
     supervisor: bool,
     created_at: i64,
+    totp_enabled: bool,
 }
 
 impl UserRow {
@@ -66,6 +67,7 @@ impl UserRow {
             disabled: self.disabled,
             supervisor: self.supervisor,
             created_at: from_millis(self.created_at)?,
+            totp_enabled: self.totp_enabled,
         })
     }
 }

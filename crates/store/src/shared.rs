@@ -29,7 +29,7 @@ macro_rules! event_columns {
 macro_rules! user_columns {
     () => {
         "users.id, COALESCE(users.email, '') AS email, users.phone, users.role, users.agency_code, users.district_code, users.confirmed, users.disabled, \
-         users.supervisor, users.created_at"
+         users.supervisor, users.created_at, (users.totp_secret IS NOT NULL) AS totp_enabled"
     };
 }
 
@@ -1287,6 +1287,47 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(used.rows_affected() == 1)
+            }
+
+            async fn set_two_factor(&self, user_id: i64, secret: Option<&str>, recovery_code_hashes: &[String]) -> $crate::Result<()> {
+                let mut transaction = self.open_write().await?;
+                sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2").bind(secret).bind(user_id).execute(&mut *transaction).await?;
+                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+                for code_hash in recovery_code_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(user_id).bind(code_hash).execute(&mut *transaction).await?;
+                }
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn totp_secret(&self, user_id: i64) -> $crate::Result<Option<String>> {
+                let secret: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+                Ok(secret.flatten())
+            }
+
+            async fn accept_totp_step(&self, user_id: i64, step: i64) -> $crate::Result<bool> {
+                let accepted = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+                    .bind(step)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(accepted.rows_affected() == 1)
+            }
+
+            async fn use_recovery_code(&self, user_id: i64, code_hash: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+                let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+                    .bind($crate::rows::to_millis(at))
+                    .bind(user_id)
+                    .bind(code_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(used.rows_affected() == 1)
+            }
+
+            async fn unused_recovery_codes(&self, user_id: i64) -> $crate::Result<i64> {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user_id).fetch_one(&self.pool).await?;
+                Ok(count)
             }
 
             async fn delete_user_sessions(&self, user_id: i64) -> $crate::Result<u64> {

@@ -1800,4 +1800,23 @@ async fn local_accounts_register_and_codes(store: Arc<dyn Store>) {
     assert!(store.session("a", at).await.expect("session lookup failed").is_none());
     assert!(store.session("c", at).await.expect("session lookup failed").is_some(), "another person's session was deleted");
     assert_eq!(store.delete_user_sessions(user.id).await.expect("delete failed"), 0);
+
+    let hashes = vec!["r1".to_owned(), "r2".to_owned()];
+    store.set_two_factor(user.id, Some("SECRETBASE32"), &hashes).await.expect("2FA not turned on");
+    assert!(store.user(user.id).await.expect("lookup failed").expect("no user").totp_enabled);
+    assert!(!store.user(mailed.id).await.expect("lookup failed").expect("no user").totp_enabled);
+    assert_eq!(store.totp_secret(user.id).await.expect("lookup failed").as_deref(), Some("SECRETBASE32"));
+    assert!(store.accept_totp_step(user.id, 100).await.expect("step failed"));
+    assert!(!store.accept_totp_step(user.id, 100).await.expect("step failed"), "a time step was accepted twice");
+    assert!(!store.accept_totp_step(user.id, 99).await.expect("step failed"), "an older time step was accepted");
+    assert!(store.accept_totp_step(user.id, 101).await.expect("step failed"));
+    assert_eq!(store.unused_recovery_codes(user.id).await.expect("count failed"), 2);
+    assert!(store.use_recovery_code(user.id, "r1", at).await.expect("use failed"));
+    assert!(!store.use_recovery_code(user.id, "r1", at).await.expect("use failed"), "a recovery code was used twice");
+    assert!(!store.use_recovery_code(mailed.id, "r2", at).await.expect("use failed"), "another person's recovery code worked");
+    assert_eq!(store.unused_recovery_codes(user.id).await.expect("count failed"), 1);
+    store.set_two_factor(user.id, None, &[]).await.expect("2FA not turned off");
+    assert!(!store.user(user.id).await.expect("lookup failed").expect("no user").totp_enabled);
+    assert_eq!(store.totp_secret(user.id).await.expect("lookup failed"), None);
+    assert_eq!(store.unused_recovery_codes(user.id).await.expect("count failed"), 0);
 }

@@ -109,11 +109,11 @@ fn generate_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }
 
-fn hash_code(salt: &str, code: &str) -> String {
+pub(crate) fn hash_code(salt: &str, code: &str) -> String {
     hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
 }
 
-fn code_matches(stored: &str, code: &str) -> bool {
+pub(crate) fn code_matches(stored: &str, code: &str) -> bool {
     let Some((salt, hash)) = stored.split_once('$') else { return false };
     let computed = hash_code(salt, code.trim());
     computed.len() == hash.len() && computed.bytes().zip(hash.bytes()).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
@@ -278,6 +278,8 @@ pub struct AccountsConfig {
     pub codes_per_account: RateLimit,
     /// Password reset requests from one client address.
     pub resets_per_address: RateLimit,
+    /// Staff members must turn on two-factor authentication before they can open other pages.
+    pub staff_two_factor_required: bool,
 }
 
 impl Default for AccountsConfig {
@@ -289,13 +291,14 @@ impl Default for AccountsConfig {
             mail: Arc::new(LogMailSender),
             codes_per_account: RateLimit { max: 5, window: hour },
             resets_per_address: RateLimit { max: 20, window: hour },
+            staff_two_factor_required: false,
         }
     }
 }
 
 impl fmt::Debug for AccountsConfig {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("AccountsConfig").field("codes_per_account", &self.codes_per_account).field("resets_per_address", &self.resets_per_address).finish_non_exhaustive()
+        formatter.debug_struct("AccountsConfig").field("codes_per_account", &self.codes_per_account).field("resets_per_address", &self.resets_per_address).field("staff_two_factor_required", &self.staff_two_factor_required).finish_non_exhaustive()
     }
 }
 

@@ -73,6 +73,22 @@ pub fn normalize_email(email: &str) -> String {
 /// Fails with 429 once the account or the client `address` has too many failed attempts
 /// ([`crate::limits::RateLimits`]), before the password is checked.
 pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Option<std::net::IpAddr>) -> Result<(User, String), ApiError> {
+    let (user, method) = verify_credentials(state, login, password, address).await?;
+    if user.totp_enabled {
+        // API clients have no page to enter the second factor on.
+        let mut error = ApiError::forbidden().with_code("second_factor_required");
+        error.problem.message = crate::i18n::Tr.t("accounts-2fa-api-refused");
+        return Err(error);
+    }
+    let token = open_session(state, &user).await?;
+    record_audit(state, Some(user.id), "sign_in.success", format!("user:{}", user.id), method).await;
+    tracing::info!(user.id = user.id, "signed in");
+    Ok((user, token))
+}
+
+/// Checks the login and password, with the same rate limits as [`sign_in`], without opening a
+/// session. Returns the user and the method for the audit log.
+pub async fn verify_credentials(state: &AppState, login: &str, password: &str, address: Option<std::net::IpAddr>) -> Result<(User, &'static str), ApiError> {
     let login = normalize_email(login);
     let rate_limits = state.config.rate_limits;
     let account_key = limits::sign_in_account_key(&login);
@@ -110,13 +126,10 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Opt
         tracing::warn!(%error, user.id = user.id, "could not clear the failed sign-ins of an account");
     }
     // Unconfirmed accounts may sign in to confirm their contact; filing reports checks it.
-    let token = open_session(state, &user).await?;
-    record_audit(state, Some(user.id), "sign_in.success", format!("user:{}", user.id), method).await;
-    tracing::info!(user.id = user.id, "signed in");
-    Ok((user, token))
+    Ok((user, method))
 }
 
-async fn record_audit(state: &AppState, actor_id: Option<i64>, action: &str, object: String, details: &str) {
+pub(crate) async fn record_audit(state: &AppState, actor_id: Option<i64>, action: &str, object: String, details: &str) {
     if let Err(error) = crate::audit::record(state.store.as_ref(), actor_id, action, object, details).await {
         tracing::warn!(%error, action, "failed to write the audit log");
     }
@@ -250,6 +263,7 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match current(parts, state).await {
+            Ok(Some(signed)) if needs_two_factor_setup(state, &signed, parts.uri.path()) => Err(Redirect::to("/account/2fa").into_response()),
             Ok(Some(signed)) => Ok(PageUser(signed)),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map(|path| path.as_str()).unwrap_or("/");
@@ -259,6 +273,13 @@ impl FromRequestParts<AppState> for PageUser {
             Err(error) => Err(crate::pages::error_page(error)),
         }
     }
+}
+
+/// Whether a staff member must set up two-factor authentication before opening `path`, when
+/// the configuration requires it of staff.
+fn needs_two_factor_setup(state: &AppState, signed: &Signed, path: &str) -> bool {
+    let exempt = path.starts_with("/account/2fa") || path == "/logout" || path == "/account/sessions/end";
+    state.config.accounts.staff_two_factor_required && signed.user.role.is_staff() && !signed.user.totp_enabled && !exempt
 }
 
 /// The signed-in person or nobody, for pages that show something to both.

@@ -21,6 +21,7 @@ pub mod open311;
 mod pages;
 mod reports;
 mod state;
+pub mod two_factor;
 mod upload;
 mod views;
 pub mod webhook;

@@ -14,6 +14,7 @@ mod queue;
 mod register;
 mod sign_in;
 mod support;
+mod two_factor;
 mod vendor;
 
 use askama::Template;
@@ -48,6 +49,10 @@ pub fn routes() -> Router<AppState> {
         .route("/password/reset", get(register::reset_request_form).post(register::reset_request))
         .route("/password/reset/code", get(register::reset_form).post(register::reset))
         .route("/account/sessions/end", post(register::end_all_sessions))
+        .route("/login/2fa", get(two_factor::second_factor_form).post(two_factor::second_factor))
+        .route("/account/2fa", get(two_factor::settings))
+        .route("/account/2fa/enable", post(two_factor::enable))
+        .route("/account/2fa/disable", post(two_factor::disable))
         .route("/auth/{provider}/login", get(sign_in::start_sign_in))
         .route("/auth/{provider}/link", post(sign_in::start_link))
         .route("/auth/{provider}/callback", get(sign_in::callback))
