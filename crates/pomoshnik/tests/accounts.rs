@@ -4,6 +4,7 @@
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
+mod smtp_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +24,7 @@ on_both_backends!(with_gateway => password_reset_by_phone, flavor = "multi_threa
 on_both_backends!(with_gateway => sign_out_everywhere_ends_sessions, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => audit_page_filters_and_pages, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => two_factor_sign_in_and_recovery, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(on_backend => email_registration_confirmed_by_mail, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(on_backend => staff_sent_to_two_factor_setup, flavor = "multi_thread", worker_threads = 2);
 
 const GATEWAY_TOKEN: &str = "gateway-test-token";
@@ -519,5 +521,37 @@ async fn staff_sent_to_two_factor_setup(kind: DatabaseKind) {
     sign_in_with_form(&service, &resident, "free-resident@example.org", "/my/reports").await;
     let (status, _) = get_page(&service, &resident, "/my/reports").await;
     assert_eq!(status, StatusCode::OK, "a resident was sent to set up 2FA");
+    service.stop().await;
+}
+
+async fn email_registration_confirmed_by_mail(kind: DatabaseKind) {
+    let mut smtp = smtp_support::SmtpServer::reserve();
+    smtp.start();
+    let mail = pomoshnik::worker::MailConfig { smtp_url: smtp.url(), from: "Помощник города <noreply@pomoshnik.test>".to_owned(), public_url: "http://127.0.0.1".to_owned() };
+    let mut accounts = AccountsConfig::default();
+    accounts.mail = Arc::new(pomoshnik::code_mail::SmtpMailSender::new(&mail).expect("invalid mail settings"));
+    let service = TestService::start_with_accounts(kind, accounts).await;
+
+    let browser = service.browser();
+    let (status, location, _) = register(&service, &browser, "New.Resident@Example.org", NEW_PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/account/confirm");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "not one e-mail with the code");
+    let message = mailparse::parse_mail(&messages[0]).expect("the message is not valid MIME");
+    use mailparse::MailHeaderMap;
+    assert_eq!(message.headers.get_first_value("To").as_deref(), Some("new.resident@example.org"));
+    let body = message.get_body().expect("no body");
+    let code = Sms { to: String::new(), text: body }.code();
+
+    let (_, page) = get_page(&service, &browser, "/account/confirm").await;
+    assert!(page.contains("n***@example.org"), "the masked address is not shown");
+    let csrf_token = input_value(&page, "csrf_token");
+    let (status, location, _) = post_form(&service, &browser, "/account/confirm", &[("csrf_token", csrf_token.as_str()), ("code", code.as_str())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the e-mailed code did not confirm the account");
+    assert_eq!(location, "/account?confirmed=1");
+    let (status, location, _) = post_form(&service, &service.browser(), "/login", &[("login", "new.resident@example.org"), ("password", NEW_PASSWORD), ("next", "/reports/new")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/reports/new");
     service.stop().await;
 }
