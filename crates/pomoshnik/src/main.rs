@@ -207,8 +207,7 @@ impl SmsArgs {
     /// Builds the senders of one-time codes: the SMS gateway if configured and the SMTP relay of
     /// `mail` if configured, otherwise the log.
     fn accounts_config(&self, mail: Option<&MailConfig>) -> anyhow::Result<pomoshnik_web::accounts::AccountsConfig> {
-        let mut accounts = pomoshnik_web::accounts::AccountsConfig::default();
-        accounts.staff_two_factor_required = self.staff_two_factor_required;
+        let mut accounts = pomoshnik_web::accounts::AccountsConfig { staff_two_factor_required: self.staff_two_factor_required, ..Default::default() };
         if let Some(url) = &self.sms_gateway_url {
             let token = std::env::var("POMOSHNIK_SMS_GATEWAY_TOKEN").context("POMOSHNIK_SMS_GATEWAY_TOKEN is not set: the SMS gateway needs its access token")?;
             let timeout = std::time::Duration::from_secs(self.sms_gateway_timeout);

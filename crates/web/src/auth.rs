@@ -119,7 +119,9 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, a
             if let Some(key) = &address_key {
                 limits::record(state, key, rate_limits.sign_in_per_address).await;
             }
-            return Err(ApiError::unauthorized().with_field("login").with_code("invalid_credentials"));
+            let mut error = ApiError::unauthorized().with_field("login").with_code("invalid_credentials");
+            error.problem.message = crate::i18n::Tr.t("accounts-invalid-credentials");
+            return Err(error);
         }
     };
     if let Err(error) = state.store.clear_rate_limit(&account_key).await {

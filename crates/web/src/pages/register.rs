@@ -225,10 +225,10 @@ pub async fn reset_request(State(state): State<AppState>, ClientAddress(address)
         let page = ResetRequestPage { layout: Layout::anonymous(Tr.t("accounts-reset-title")), t: Tr, login: form.login.clone(), error: Some(message) };
         with_status(render(&page), status)
     };
-    if let Some(address) = address {
-        if let Err(error) = crate::limits::hit(&state, &reset_address_key(address), state.config.accounts.resets_per_address).await {
-            return super::with_retry_after(refuse(error.problem.message.clone(), error.status), &error);
-        }
+    if let Some(address) = address
+        && let Err(error) = crate::limits::hit(&state, &reset_address_key(address), state.config.accounts.resets_per_address).await
+    {
+        return super::with_retry_after(refuse(error.problem.message.clone(), error.status), &error);
     }
     let Some(login) = Login::parse(&form.login) else {
         return refuse(Tr.t("accounts-login-invalid"), StatusCode::UNPROCESSABLE_ENTITY);
@@ -280,10 +280,10 @@ pub async fn reset(State(state): State<AppState>, ClientAddress(address): Client
         let page = ResetPage { layout: Layout::anonymous(Tr.t("accounts-reset-title")), t: Tr, password_hint: password_hint(), login: form.login.clone(), error: Some(message) };
         with_status(render(&page), status)
     };
-    if let Some(address) = address {
-        if let Err(error) = crate::limits::hit(&state, &reset_address_key(address), state.config.accounts.resets_per_address).await {
-            return super::with_retry_after(refuse(error.problem.message.clone(), error.status), &error);
-        }
+    if let Some(address) = address
+        && let Err(error) = crate::limits::hit(&state, &reset_address_key(address), state.config.accounts.resets_per_address).await
+    {
+        return super::with_retry_after(refuse(error.problem.message.clone(), error.status), &error);
     }
     let Some(login) = Login::parse(&form.login) else {
         return refuse(Tr.t("accounts-login-invalid"), StatusCode::UNPROCESSABLE_ENTITY);
@@ -315,10 +315,10 @@ pub async fn reset(State(state): State<AppState>, ClientAddress(address): Client
     }
     // The code reached the contact, so the contact is confirmed. Every session ends, so a person
     // who knew the old password is signed out.
-    if !user.confirmed {
-        if let Err(error) = state.store.confirm_user(user.id).await {
-            return error_page(error.into());
-        }
+    if !user.confirmed
+        && let Err(error) = state.store.confirm_user(user.id).await
+    {
+        return error_page(error.into());
     }
     if let Err(error) = state.store.delete_user_sessions(user.id).await {
         return error_page(error.into());
