@@ -1,6 +1,7 @@
-//! Local accounts: registration by phone with a code from a stand-in SMS gateway on loopback,
-//! the refusals of codes (wrong, too many attempts, replayed, expired by a newer one), the resend
-//! and reset limits, password reset without account enumeration, and signing out everywhere.
+//! Local accounts. Registration by phone gets its code from a stand-in SMS gateway on loopback,
+//! and registration by e-mail from a real SMTP server. The tests cover rejected codes (wrong, too
+//! many attempts, replayed, replaced by a newer one), the resend and reset limits, password reset
+//! without account enumeration, signing out everywhere, the audit page and TOTP.
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
@@ -156,7 +157,8 @@ async fn phone_registration_confirmed_by_code(service: &TestService, gateway: &G
 
     let (status, page) = get_page(service, &browser, "/reports/new").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "an unconfirmed account opened the report form");
-    assert!(page.contains("подтвердите телефон") && page.contains(r#"href="/account/confirm""#), "no link to confirm");
+    assert!(page.contains("подтвердите телефон"), "no reason shown");
+    assert!(page.contains(r#"href="/account/confirm""#), "no link to confirm");
     let (status, page) = get_page(service, &browser, "/account/confirm").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("+7*******67"), "the masked phone is not shown");
@@ -319,7 +321,8 @@ async fn sign_out_everywhere_ends_sessions(service: &TestService, _gateway: &Gat
 
     let response = laptop.post(service.url("/login")).form(&[("login", "everywhere@example.org"), ("password", PASSWORD), ("next", "/")]).send().await.expect("POST /login failed");
     let cookie = response.headers().get("set-cookie").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "Secure on plain http: {cookie}");
     sign_in_with_form(service, &phone, "everywhere@example.org", "/my/reports").await;
     let again = laptop.post(service.url("/login")).form(&[("login", "everywhere@example.org"), ("password", PASSWORD), ("next", "/")]).send().await.expect("POST /login failed");
@@ -385,13 +388,15 @@ async fn audit_page_filters_and_pages(service: &TestService, _gateway: &Gateway)
     }
     let (_, first) = get_page(service, &admin, "/admin/audit?action=category.").await;
     assert_eq!(first.matches("<tr id=\"audit-").count(), 50, "the first page is not 50 entries");
-    assert!(first.contains("change 54") && !first.contains("change 4<"), "the first page is not the newest entries");
+    assert!(first.contains("change 54"), "the newest entry is not on the first page");
+    assert!(!first.contains("change 4<"), "an old entry is on the first page");
     let next_start = first.find("href=\"/admin/audit?action=category.").expect("no link to older entries");
     let next_end = first[next_start + 6..].find('"').expect("unclosed link") + next_start + 6;
     let next = first[next_start + 6..next_end].replace("&#38;", "&");
     let (_, second) = get_page(service, &admin, &next).await;
     assert_eq!(second.matches("<tr id=\"audit-").count(), 5, "the second page does not hold the rest");
-    assert!(second.contains("change 0<") && second.contains("change 4<"));
+    assert!(second.contains("change 0<"), "the oldest entry is not on the second page");
+    assert!(second.contains("change 4<"), "the fifth entry is not on the second page");
     assert!(!second.contains("audit-next"), "a link past the last page");
 }
 

@@ -354,7 +354,7 @@ struct NotConfirmedPage {
     t: Tr,
 }
 
-/// The 403 page shown to a resident who has not confirmed their contact yet, with a link to do it.
+/// Renders the 403 page for a resident who has not confirmed their contact yet, with a link to do it.
 pub fn not_confirmed_page() -> Response {
     with_status(render(&NotConfirmedPage { layout: Layout::anonymous(Tr.t("accounts-confirm-title")), t: Tr }), StatusCode::FORBIDDEN)
 }
