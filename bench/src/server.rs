@@ -30,7 +30,7 @@ pub struct Service {
 pub fn web_config() -> WebConfig {
     let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
     rate_limits.reports_per_resident.max = i64::MAX;
-    WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None, client_address_header: None, rate_limits, push: None }
+    WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None, client_address_header: None, rate_limits, push: None, accounts: Default::default() }
 }
 
 impl Service {

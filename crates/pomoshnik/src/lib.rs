@@ -1,6 +1,7 @@
 //! The Pomoshnik service as a library: opening an installation (database and files), serving
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
+pub mod code_mail;
 pub mod copy;
 pub mod push;
 pub mod registry;

@@ -114,6 +114,9 @@ enum Command {
 
         #[command(flatten)]
         registry: RegistryArgs,
+
+        #[command(flatten)]
+        sms: SmsArgs,
     },
     /// Send e-mail notifications and webhooks only, for a deployment where the web service runs
     /// with --external-worker.
@@ -233,6 +236,44 @@ impl PushArgs {
         let encoded = std::env::var("POMOSHNIK_PUSH_VAPID_KEY").ok();
         let key_pair = pomoshnik::push::load_or_create_key(data_dir, encoded.as_deref())?;
         Ok(Some(PushConfig { key_pair: std::sync::Arc::new(key_pair), contact, endpoint_hosts: self.push_endpoint_hosts.clone(), public_url: public_url.to_owned() }))
+    }
+}
+
+/// Local accounts: the SMS gateway for the one-time codes of phone accounts, and two-factor
+/// authentication of staff.
+#[derive(clap::Args)]
+struct SmsArgs {
+    /// URL of an SMS gateway that takes POST with the JSON body {"to": "+7…", "text": "…"} and
+    /// Authorization: Bearer with the token of POMOSHNIK_SMS_GATEWAY_TOKEN. Without it codes are
+    /// written to the log (with the phone masked) instead of being sent: for development only.
+    #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_URL")]
+    sms_gateway_url: Option<String>,
+
+    /// Seconds to wait for the SMS gateway's response.
+    #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    sms_gateway_timeout: u64,
+
+    /// Staff members (moderators, executors, administrators) must turn on two-factor
+    /// authentication before they can open any other page.
+    #[arg(long, env = "POMOSHNIK_STAFF_TWO_FACTOR_REQUIRED")]
+    staff_two_factor_required: bool,
+}
+
+impl SmsArgs {
+    /// Builds the senders of one-time codes: the SMS gateway if configured and the SMTP relay of
+    /// `mail` if configured, otherwise the log.
+    fn accounts_config(&self, mail: Option<&MailConfig>) -> anyhow::Result<pomoshnik_web::accounts::AccountsConfig> {
+        let mut accounts = pomoshnik_web::accounts::AccountsConfig { staff_two_factor_required: self.staff_two_factor_required, ..Default::default() };
+        if let Some(url) = &self.sms_gateway_url {
+            let token = std::env::var("POMOSHNIK_SMS_GATEWAY_TOKEN").context("POMOSHNIK_SMS_GATEWAY_TOKEN is not set: the SMS gateway needs its access token")?;
+            let timeout = std::time::Duration::from_secs(self.sms_gateway_timeout);
+            let sender = pomoshnik_web::accounts::HttpSmsSender::new(url, &token, timeout).map_err(|error| anyhow::anyhow!("invalid SMS gateway settings: {error}"))?;
+            accounts.sms = std::sync::Arc::new(sender);
+        }
+        if let Some(mail) = mail {
+            accounts.mail = std::sync::Arc::new(pomoshnik::code_mail::SmtpMailSender::new(mail)?);
+        }
+        Ok(accounts)
     }
 }
 
@@ -432,7 +473,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let installation = Installation::new(&cli.data_dir, cli.database_url).with_pool_size(cli.database_pool_size);
 
     match cli.command {
-        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, push, external_worker, hotline, storage, client_address_header, reports_per_hour, registry } => {
+        Command::Serve { listen, public_url, tile_url, geocoder_url, shutdown_timeout, mail, push, external_worker, hotline, storage, client_address_header, reports_per_hour, registry, sms } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let s3 = s3_config(&config, storage)?;
             let installation = installation.with_s3(s3);
@@ -450,6 +491,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 client_address_header,
                 rate_limits,
                 push: push.as_ref().map(PushConfig::settings),
+                accounts: sms.accounts_config(mail.as_ref())?,
             };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
             pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), push.is_some(), external_worker).await?;

@@ -46,6 +46,21 @@ const ROUTES: &[Row] = &[
     row("POST",   "/login",                                   [401,  303,   303,   303,   303,  303,  303]),
     row("POST",   "/logout",                                  [303,  303,   303,   303,   303,  303,  303]),
     row("GET",    "/account",                                 [303,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/register",                                [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/register",                                [422,  422,   422,   422,   422,  422,  422]),
+    row("GET",    "/account/confirm",                         [303,  303,   303,   303,   303,  303,  303]),
+    row("POST",   "/account/confirm",                         [303,  303,   303,   303,   303,  303,  303]),
+    row("POST",   "/account/confirm/resend",                  [303,  303,   303,   303,   303,  303,  303]),
+    row("GET",    "/password/reset",                          [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/password/reset",                          [303,  303,   303,   303,   303,  303,  303]),
+    row("GET",    "/password/reset/code",                     [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/password/reset/code",                     [422,  422,   422,   422,   422,  422,  422]),
+    row("POST",   "/account/sessions/end",                    [303,  403,   403,   403,   403,  403,  403]),
+    row("GET",    "/login/2fa",                               [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/login/2fa",                               [401,  401,   401,   401,   401,  401,  401]),
+    row("GET",    "/account/2fa",                             [303,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/account/2fa/enable",                      [303,  422,   422,   422,   422,  422,  422]),
+    row("POST",   "/account/2fa/disable",                     [303,  303,   303,   303,   303,  303,  303]),
     row("GET",    "/auth/{provider}/login",                   [404,  404,   404,   404,   404,  404,  404]),
     row("POST",   "/auth/{provider}/link",                    [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/auth/{provider}/callback",                [404,  404,   404,   404,   404,  404,  404]),
@@ -59,6 +74,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/unsubscribe/{token}",                     [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/audit",                             [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),
@@ -354,6 +370,25 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
                 .text("description", LITTER_DESCRIPTION);
             caller.request(service, Method::POST, &path).multipart(form)
         }
+        // An invalid login, so that nothing is registered.
+        ("POST", "/register") => caller.request(service, Method::POST, &path).form(&[("login", "not a login"), ("password", "x"), ("password_repeat", "x")]),
+        // Everyone is confirmed already, so these only redirect to the profile.
+        ("POST", "/account/confirm") | ("POST", "/account/confirm/resend") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("code", "123456")])
+        }
+        ("POST", "/password/reset") => caller.request(service, Method::POST, &path).form(&[("login", "+7 999 000 00 00")]),
+        ("POST", "/password/reset/code") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("login", "+7 999 000 00 00"), ("code", "123456"), ("password", "matrix new password"), ("password_repeat", "matrix new password")]),
+        // No sign-in is waiting for its second factor, so the code is never checked.
+        ("POST", "/login/2fa") => caller.request(service, Method::POST, &path).form(&[("code", "123456"), ("next", "/")]),
+        // A wrong code, so that nobody's two-factor authentication changes; disabling it is
+        // a redirect for callers who never turned it on.
+        ("POST", "/account/2fa/enable") | ("POST", "/account/2fa/disable") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("secret", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), ("code", "12345x")]),
+        // A forged token: signing out everywhere would end the sessions the other rows use.
+        ("POST", "/account/sessions/end") => caller.request(service, Method::POST, &path).form(&[("csrf_token", "forged")]),
         ("POST", "/help/tickets") => caller
             .request(service, Method::POST, &path)
             .form(&[("csrf_token", caller.csrf_token.as_str()), ("topic", "other"), ("text", "Проверка доступа")]),

@@ -510,7 +510,7 @@ fn check_acknowledged(reports: &[ReportRow], events: &[EventRow], ledger: &Ledge
 async fn clean_up_and_check(setup: &Setup, ledger: &Ledger) -> Checked {
     let installation = Installation::new(&setup.data_dir, Some(setup.database_url.clone()));
     let state = installation
-        .app_state(WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None, client_address_header: None, rate_limits: Default::default(), push: None }, None)
+        .app_state(WebConfig { secure_cookies: false, tile_url: None, public_url: "http://127.0.0.1".to_owned(), providers: Vec::new(), hotline: None, client_address_header: None, rate_limits: Default::default(), push: None, accounts: Default::default() }, None)
         .await
         .unwrap_or_else(|error| panic!("failed to open the installation after the last kill: {error:#}"));
     let zero = CleanupAges { pending_upload: chrono::Duration::zero(), stale_file: Duration::ZERO };

@@ -242,6 +242,39 @@ pub trait Store: Send + Sync {
     /// Notifies each supervisor of the agency of every open report past its deadline that they
     /// were not told of yet, records that they were and returns who was told of what.
     async fn escalate_overdue(&self, now: DateTime<Utc>) -> Result<Vec<Escalation>>;
+
+    // Local accounts: registration by phone or e-mail, one-time codes, sessions.
+    /// Creates an unconfirmed resident. Fails with [`StoreError::Duplicate`] (`"phone"` or
+    /// `"email"`, whichever the registration uses) when the login is taken.
+    async fn register_user(&self, registration: &NewRegistration) -> Result<User>;
+    /// Returns the user with this phone (+7XXXXXXXXXX) and the password hash.
+    async fn user_by_phone(&self, phone: &str) -> Result<Option<(User, String)>>;
+    async fn confirm_user(&self, user_id: i64) -> Result<()>;
+    /// Fails with [`StoreError::NotFound`] for an unknown user.
+    async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()>;
+    /// Stores a new code and marks the user's unused codes of the same purpose used, so only the
+    /// newest one works. Returns its id.
+    async fn create_account_code(&self, code: &NewAccountCode) -> Result<i64>;
+    /// The user's newest code of this purpose, used or not.
+    async fn latest_account_code(&self, user_id: i64, purpose: &str) -> Result<Option<AccountCode>>;
+    /// Counts one wrong attempt and returns the attempts so far.
+    async fn count_account_code_attempt(&self, id: i64) -> Result<i64>;
+    /// Marks the code used; returns false when it was used already, so a code works once even
+    /// when two requests race.
+    async fn use_account_code(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    /// Turns TOTP on with `secret` (base32) or off with None, and replaces the recovery codes
+    /// with `recovery_code_hashes` (SHA-256 hex). Forgets the last accepted time step.
+    async fn set_two_factor(&self, user_id: i64, secret: Option<&str>, recovery_code_hashes: &[String]) -> Result<()>;
+    async fn totp_secret(&self, user_id: i64) -> Result<Option<String>>;
+    /// Records `step` as the last accepted TOTP time step; returns false when it is not newer
+    /// than the last one, so each code signs in only once.
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
+    /// Marks the unused recovery code with this hash used; returns false when there is none.
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str, at: DateTime<Utc>) -> Result<bool>;
+    async fn unused_recovery_codes(&self, user_id: i64) -> Result<i64>;
+    /// Deletes every session of the user and returns how many there were.
+    async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
+
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

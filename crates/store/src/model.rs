@@ -10,7 +10,10 @@ use pomoshnik_core::status::{Decision, RejectionReason, Status};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
+    /// Lowercased e-mail address; empty for an account registered with a phone only.
     pub email: String,
+    /// Mobile phone as +7XXXXXXXXXX, for accounts registered with one.
+    pub phone: Option<String>,
     pub role: Role,
     pub agency: Option<String>,
     /// The district unit an executor of a district agency belongs to; None sees every district.
@@ -20,6 +23,8 @@ pub struct User {
     /// An executor who supervises their agency: receives escalations and reads its figures.
     pub supervisor: bool,
     pub created_at: DateTime<Utc>,
+    /// Whether sign-in asks for a TOTP code after the password.
+    pub totp_enabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -743,4 +748,39 @@ pub struct FailedWebhookDelivery {
     pub attempts: i64,
     pub last_error: String,
     pub created_at: DateTime<Utc>,
+}
+/// A resident registering a local account with an e-mail address or a mobile phone; the account
+/// starts unconfirmed.
+#[derive(Debug, Clone)]
+pub struct NewRegistration {
+    /// Lowercased e-mail address, when the login is one.
+    pub email: Option<String>,
+    /// +7XXXXXXXXXX, when the login is a phone.
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A one-time code sent to confirm a contact (`confirm`) or reset a password (`reset`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccountCode {
+    pub user_id: i64,
+    pub purpose: String,
+    /// Salted hash of the code, never the code.
+    pub code_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountCode {
+    pub id: i64,
+    pub user_id: i64,
+    pub purpose: String,
+    pub code_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Wrong codes entered so far.
+    pub attempts: i64,
+    pub used_at: Option<DateTime<Utc>>,
 }

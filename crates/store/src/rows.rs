@@ -7,6 +7,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
 use crate::model::{
+    AccountCode,
     AuditEntry, Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
     WebhookDelivery, WebhookStatus,
 };
@@ -43,6 +44,7 @@ fn parse_optional_code<T>(code: Option<&str>, parse: fn(&str) -> Option<T>, what
 pub(crate) struct UserRow {
     id: i64,
     email: String,
+    phone: Option<String>,
     role: String,
     agency_code: Option<String>,
     district_code: Option<String>,
@@ -50,6 +52,7 @@ pub(crate) struct UserRow {
     disabled: bool,
     supervisor: bool,
     created_at: i64,
+    totp_enabled: bool,
 }
 
 impl UserRow {
@@ -57,6 +60,7 @@ impl UserRow {
         Ok(User {
             id: self.id,
             email: self.email,
+            phone: self.phone,
             role: parse_code(&self.role, Role::from_code, "role")?,
             agency: self.agency_code,
             district: self.district_code,
@@ -64,6 +68,7 @@ impl UserRow {
             disabled: self.disabled,
             supervisor: self.supervisor,
             created_at: from_millis(self.created_at)?,
+            totp_enabled: self.totp_enabled,
         })
     }
 }
@@ -523,6 +528,33 @@ pub(crate) struct AuditRow {
 impl AuditRow {
     pub(crate) fn into_entry(self) -> Result<AuditEntry> {
         Ok(AuditEntry { id: self.id, at: from_millis(self.at)?, actor_id: self.actor_id, action: self.action, object: self.object, details: self.details })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountCodeRow {
+    id: i64,
+    user_id: i64,
+    purpose: String,
+    code_hash: String,
+    created_at: i64,
+    expires_at: i64,
+    attempts: i64,
+    used_at: Option<i64>,
+}
+
+impl AccountCodeRow {
+    pub(crate) fn into_code(self) -> Result<AccountCode> {
+        Ok(AccountCode {
+            id: self.id,
+            user_id: self.user_id,
+            purpose: self.purpose,
+            code_hash: self.code_hash,
+            created_at: from_millis(self.created_at)?,
+            expires_at: from_millis(self.expires_at)?,
+            attempts: self.attempts,
+            used_at: self.used_at.map(from_millis).transpose()?,
+        })
     }
 }
 

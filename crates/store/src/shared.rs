@@ -28,7 +28,8 @@ macro_rules! event_columns {
 
 macro_rules! user_columns {
     () => {
-        "users.id, users.email, users.role, users.agency_code, users.district_code, users.confirmed, users.disabled, users.supervisor, users.created_at"
+        "users.id, COALESCE(users.email, '') AS email, users.phone, users.role, users.agency_code, users.district_code, users.confirmed, users.disabled, \
+         users.supervisor, users.created_at, (users.totp_secret IS NOT NULL) AS totp_enabled"
     };
 }
 
@@ -944,7 +945,7 @@ macro_rules! impl_store {
                 for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
                     let sql = format!(
                         concat!(
-                            "SELECT deliveries.id AS delivery_id, deliveries.channel, users.email AS recipient, deliveries.digest, \
+                            "SELECT deliveries.id AS delivery_id, deliveries.channel, COALESCE(users.email, '') AS recipient, deliveries.digest, \
                              deliveries.attempts, deliveries.unsubscribe_token, notifications.id AS notification_id, \
                              notifications.user_id, reports.year, reports.sequence, reports.category_code, reports.category_name, \
                              notifications.created_at AS notification_created_at, notifications.read_at, notifications.kind AS notification_kind, report_messages.text AS message_text, ",
@@ -1506,6 +1507,149 @@ macro_rules! impl_store {
                 transaction.commit().await?;
                 self.announced(&changes);
                 Ok(escalations)
+            }
+
+            async fn register_user(&self, registration: &$crate::NewRegistration) -> $crate::Result<$crate::User> {
+                let row: $crate::rows::UserRow = sqlx::query_as(concat!(
+                    "INSERT INTO users (email, phone, password_hash, role, confirmed, created_at) VALUES ($1, $2, $3, 'resident', FALSE, $4) RETURNING ",
+                    $crate::shared::user_columns!()
+                ))
+                .bind(&registration.email)
+                .bind(&registration.phone)
+                .bind(&registration.password_hash)
+                .bind($crate::rows::to_millis(registration.created_at))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|error| match error {
+                    sqlx::Error::Database(ref database) if database.is_unique_violation() => {
+                        $crate::StoreError::Duplicate(if registration.phone.is_some() { "phone" } else { "email" })
+                    }
+                    other => other.into(),
+                })?;
+                row.into_user()
+            }
+
+            async fn user_by_phone(&self, phone: &str) -> $crate::Result<Option<($crate::User, String)>> {
+                let row: Option<$crate::rows::UserWithPasswordRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::user_columns!(),
+                    ", users.password_hash FROM users WHERE phone = $1"
+                ))
+                .bind(phone)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| Ok((row.user.into_user()?, row.password_hash))).transpose()
+            }
+
+            async fn confirm_user(&self, user_id: i64) -> $crate::Result<()> {
+                sqlx::query("UPDATE users SET confirmed = TRUE WHERE id = $1").bind(user_id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> $crate::Result<()> {
+                let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&self.pool).await?;
+                if updated.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn create_account_code(&self, code: &$crate::NewAccountCode) -> $crate::Result<i64> {
+                let mut transaction = self.open_write().await?;
+                // A new code replaces the unused ones of the same purpose.
+                sqlx::query("UPDATE account_codes SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL")
+                    .bind($crate::rows::to_millis(code.created_at))
+                    .bind(code.user_id)
+                    .bind(&code.purpose)
+                    .execute(&mut *transaction)
+                    .await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO account_codes (user_id, purpose, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(code.user_id)
+                .bind(&code.purpose)
+                .bind(&code.code_hash)
+                .bind($crate::rows::to_millis(code.created_at))
+                .bind($crate::rows::to_millis(code.expires_at))
+                .fetch_one(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok(id)
+            }
+
+            async fn latest_account_code(&self, user_id: i64, purpose: &str) -> $crate::Result<Option<$crate::AccountCode>> {
+                let row: Option<$crate::rows::AccountCodeRow> = sqlx::query_as(
+                    "SELECT id, user_id, purpose, code_hash, created_at, expires_at, attempts, used_at FROM account_codes \
+                     WHERE user_id = $1 AND purpose = $2 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(user_id)
+                .bind(purpose)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map($crate::rows::AccountCodeRow::into_code).transpose()
+            }
+
+            async fn count_account_code_attempt(&self, id: i64) -> $crate::Result<i64> {
+                let attempts: i64 = sqlx::query_scalar("UPDATE account_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(attempts)
+            }
+
+            async fn use_account_code(&self, id: i64, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+                let used = sqlx::query("UPDATE account_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                    .bind($crate::rows::to_millis(at))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(used.rows_affected() == 1)
+            }
+
+            async fn set_two_factor(&self, user_id: i64, secret: Option<&str>, recovery_code_hashes: &[String]) -> $crate::Result<()> {
+                let mut transaction = self.open_write().await?;
+                sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2").bind(secret).bind(user_id).execute(&mut *transaction).await?;
+                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+                for code_hash in recovery_code_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(user_id).bind(code_hash).execute(&mut *transaction).await?;
+                }
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn totp_secret(&self, user_id: i64) -> $crate::Result<Option<String>> {
+                let secret: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+                Ok(secret.flatten())
+            }
+
+            async fn accept_totp_step(&self, user_id: i64, step: i64) -> $crate::Result<bool> {
+                let accepted = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+                    .bind(step)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(accepted.rows_affected() == 1)
+            }
+
+            async fn use_recovery_code(&self, user_id: i64, code_hash: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<bool> {
+                let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+                    .bind($crate::rows::to_millis(at))
+                    .bind(user_id)
+                    .bind(code_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(used.rows_affected() == 1)
+            }
+
+            async fn unused_recovery_codes(&self, user_id: i64) -> $crate::Result<i64> {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user_id).fetch_one(&self.pool).await?;
+                Ok(count)
+            }
+
+            async fn delete_user_sessions(&self, user_id: i64) -> $crate::Result<u64> {
+                let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+                Ok(deleted.rows_affected())
             }
         }
 

@@ -13,9 +13,10 @@ use pomoshnik_core::number::ReportNumber;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
-    AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery, NewAuditEntry,
-    NewFile, NewMessage, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn, PushSubscription, Report, ReportArea, ReportPage,
-    ReportQueue, ReportSearch, Session, StatusChange, Store, StoreError, User, VehicleOwner, WebhookDestination, connect,
+    AccountCode, AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery,
+    NewAccountCode, NewAuditEntry, NewFile, NewMessage, NewRegistration, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn,
+    PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, Session, StatusChange, Store, StoreError, User, VehicleOwner,
+    WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -52,6 +53,7 @@ on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => push_deliveries_need_subscription);
+on_both_backends!(with_store => local_accounts_register_and_codes);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 on_both_backends!(with_store => dialogue_messages_files_and_notifications);
 on_both_backends!(with_store => dialogue_executors_and_escalation);
@@ -2053,4 +2055,87 @@ async fn failed_webhooks_listed_and_retried(store: Arc<dyn Store>) {
     let again = store.claim_webhook_deliveries(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim failed");
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 1, "the attempts were not reset");
+}
+
+async fn local_accounts_register_and_codes(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let by_phone = NewRegistration { email: None, phone: Some("+79161234567".to_owned()), password_hash: "hash-1".to_owned(), created_at: at };
+    let user = store.register_user(&by_phone).await.expect("registration failed");
+    assert_eq!((user.email.as_str(), user.phone.as_deref(), user.confirmed, user.role), ("", Some("+79161234567"), false, Role::Resident));
+    let again = store.register_user(&by_phone).await;
+    assert!(matches!(again, Err(StoreError::Duplicate("phone"))), "{again:?}");
+    // Two accounts without e-mail do not collide on the e-mail column.
+    let other_phone = NewRegistration { phone: Some("+79031112233".to_owned()), ..by_phone.clone() };
+    store.register_user(&other_phone).await.expect("second phone registration failed");
+    let by_email = NewRegistration { email: Some("new@example.org".to_owned()), phone: None, password_hash: "hash-2".to_owned(), created_at: at };
+    let mailed = store.register_user(&by_email).await.expect("e-mail registration failed");
+    assert_eq!((mailed.email.as_str(), mailed.phone.as_deref()), ("new@example.org", None));
+    assert!(matches!(store.register_user(&by_email).await, Err(StoreError::Duplicate("email"))));
+    add_user(&store, "old@example.org", Role::Resident).await;
+
+    let (found, hash) = store.user_by_phone("+79161234567").await.expect("lookup failed").expect("phone not found");
+    assert_eq!((found.id, hash.as_str()), (user.id, "hash-1"));
+    assert!(store.user_by_phone("+70000000000").await.expect("lookup failed").is_none());
+    store.confirm_user(user.id).await.expect("confirm failed");
+    store.set_password_hash(user.id, "hash-3").await.expect("password change failed");
+    let (found, hash) = store.user_by_phone("+79161234567").await.expect("lookup failed").expect("phone not found");
+    assert!(found.confirmed);
+    assert_eq!(hash, "hash-3");
+    assert!(matches!(store.set_password_hash(999_999, "x").await, Err(StoreError::NotFound)));
+
+    let code = |hash: &str, minutes: i64| NewAccountCode {
+        user_id: user.id,
+        purpose: "confirm".to_owned(),
+        code_hash: hash.to_owned(),
+        created_at: at + Duration::minutes(minutes),
+        expires_at: at + Duration::minutes(minutes + 10),
+    };
+    let first = store.create_account_code(&code("h1", 0)).await.expect("code failed");
+    let second = store.create_account_code(&code("h2", 1)).await.expect("code failed");
+    assert!(!store.use_account_code(first, at).await.expect("use failed"), "an older code still worked after a new one was sent");
+    let latest: AccountCode = store.latest_account_code(user.id, "confirm").await.expect("lookup failed").expect("no code");
+    assert_eq!((latest.id, latest.code_hash.as_str(), latest.attempts, latest.used_at), (second, "h2", 0, None));
+    assert_eq!(latest.expires_at, at + Duration::minutes(11));
+    assert!(store.latest_account_code(user.id, "reset").await.expect("lookup failed").is_none());
+    assert_eq!(store.count_account_code_attempt(second).await.expect("attempt failed"), 1);
+    assert_eq!(store.count_account_code_attempt(second).await.expect("attempt failed"), 2);
+    assert!(store.use_account_code(second, at + Duration::minutes(2)).await.expect("use failed"));
+    assert!(!store.use_account_code(second, at + Duration::minutes(3)).await.expect("use failed"), "a code was used twice");
+    let used = store.latest_account_code(user.id, "confirm").await.expect("lookup failed").expect("no code");
+    assert_eq!((used.attempts, used.used_at), (2, Some(at + Duration::minutes(2))));
+
+    let session = |token: &str, user_id: i64| Session {
+        token_hash: token.to_owned(),
+        user_id,
+        csrf_token: "csrf".to_owned(),
+        created_at: at,
+        expires_at: at + Duration::days(1),
+    };
+    store.create_session(&session("a", user.id)).await.expect("session failed");
+    store.create_session(&session("b", user.id)).await.expect("session failed");
+    store.create_session(&session("c", mailed.id)).await.expect("session failed");
+    assert_eq!(store.delete_user_sessions(user.id).await.expect("delete failed"), 2);
+    assert!(store.session("a", at).await.expect("session lookup failed").is_none());
+    assert!(store.session("c", at).await.expect("session lookup failed").is_some(), "another person's session was deleted");
+    assert_eq!(store.delete_user_sessions(user.id).await.expect("delete failed"), 0);
+
+    let hashes = vec!["r1".to_owned(), "r2".to_owned()];
+    store.set_two_factor(user.id, Some("SECRETBASE32"), &hashes).await.expect("2FA not turned on");
+    assert!(store.user(user.id).await.expect("lookup failed").expect("no user").totp_enabled);
+    assert!(!store.user(mailed.id).await.expect("lookup failed").expect("no user").totp_enabled);
+    assert_eq!(store.totp_secret(user.id).await.expect("lookup failed").as_deref(), Some("SECRETBASE32"));
+    assert!(store.accept_totp_step(user.id, 100).await.expect("step failed"));
+    assert!(!store.accept_totp_step(user.id, 100).await.expect("step failed"), "a time step was accepted twice");
+    assert!(!store.accept_totp_step(user.id, 99).await.expect("step failed"), "an older time step was accepted");
+    assert!(store.accept_totp_step(user.id, 101).await.expect("step failed"));
+    assert_eq!(store.unused_recovery_codes(user.id).await.expect("count failed"), 2);
+    assert!(store.use_recovery_code(user.id, "r1", at).await.expect("use failed"));
+    assert!(!store.use_recovery_code(user.id, "r1", at).await.expect("use failed"), "a recovery code was used twice");
+    assert!(!store.use_recovery_code(mailed.id, "r2", at).await.expect("use failed"), "another person's recovery code worked");
+    assert_eq!(store.unused_recovery_codes(user.id).await.expect("count failed"), 1);
+    store.set_two_factor(user.id, None, &[]).await.expect("2FA not turned off");
+    assert!(!store.user(user.id).await.expect("lookup failed").expect("no user").totp_enabled);
+    assert_eq!(store.totp_secret(user.id).await.expect("lookup failed"), None);
+    assert_eq!(store.unused_recovery_codes(user.id).await.expect("count failed"), 0);
 }

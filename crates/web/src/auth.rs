@@ -73,6 +73,22 @@ pub fn normalize_email(email: &str) -> String {
 /// Fails with 429 once the account or the client `address` has too many failed attempts
 /// ([`crate::limits::RateLimits`]), before the password is checked.
 pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Option<std::net::IpAddr>) -> Result<(User, String), ApiError> {
+    let (user, method) = verify_credentials(state, login, password, address).await?;
+    if user.totp_enabled {
+        // API clients have no page to enter the second factor on.
+        let mut error = ApiError::forbidden().with_code("second_factor_required");
+        error.problem.message = crate::i18n::Tr.t("accounts-2fa-api-refused");
+        return Err(error);
+    }
+    let token = open_session(state, &user).await?;
+    record_audit(state, Some(user.id), "sign_in.success", format!("user:{}", user.id), method).await;
+    tracing::info!(user.id = user.id, "signed in");
+    Ok((user, token))
+}
+
+/// Checks the login and password, with the same rate limits as [`sign_in`], without opening a
+/// session. Returns the user and the method for the audit log.
+pub async fn verify_credentials(state: &AppState, login: &str, password: &str, address: Option<std::net::IpAddr>) -> Result<(User, &'static str), ApiError> {
     let login = normalize_email(login);
     let rate_limits = state.config.rate_limits;
     let account_key = limits::sign_in_account_key(&login);
@@ -82,31 +98,43 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Opt
         limits::check(state, key, rate_limits.sign_in_per_address).await?;
     }
 
-    let found = state.store.user_by_email(&login).await?;
+    // A login without `@` that reads as a Russian mobile number is a phone.
+    let phone = if login.contains('@') { None } else { crate::accounts::normalize_phone(&login) };
+    let method = if phone.is_some() { "method=phone_password" } else { "method=email_password" };
+    let found = match &phone {
+        Some(phone) => state.store.user_by_phone(phone).await?,
+        None => state.store.user_by_email(&login).await?,
+    };
     let hash = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
     let password_matches = verify_password(password.to_owned(), hash).await;
 
     let user = match found {
         Some((user, _)) if password_matches && !user.disabled => user,
-        _ => {
+        other => {
             tracing::info!("sign-in rejected");
+            let actor = other.map(|(user, _)| user.id);
+            let object = actor.map(|id| format!("user:{id}")).unwrap_or_else(|| "user:unknown".to_owned());
+            record_audit(state, actor, "sign_in.failure", object, method).await;
             limits::record(state, &account_key, rate_limits.sign_in_per_account).await;
             if let Some(key) = &address_key {
                 limits::record(state, key, rate_limits.sign_in_per_address).await;
             }
-            return Err(ApiError::unauthorized().with_field("login").with_code("invalid_credentials"));
+            let mut error = ApiError::unauthorized().with_field("login").with_code("invalid_credentials");
+            error.problem.message = crate::i18n::Tr.t("accounts-invalid-credentials");
+            return Err(error);
         }
     };
     if let Err(error) = state.store.clear_rate_limit(&account_key).await {
         tracing::warn!(%error, user.id = user.id, "could not clear the failed sign-ins of an account");
     }
-    if !user.confirmed {
-        return Err(ApiError::forbidden().with_code("account_not_confirmed"));
-    }
+    // Unconfirmed accounts may sign in to confirm their contact; filing reports checks it.
+    Ok((user, method))
+}
 
-    let token = open_session(state, &user).await?;
-    tracing::info!(user.id = user.id, "signed in");
-    Ok((user, token))
+pub(crate) async fn record_audit(state: &AppState, actor_id: Option<i64>, action: &str, object: String, details: &str) {
+    if let Err(error) = crate::audit::record(state.store.as_ref(), actor_id, action, object, details).await {
+        tracing::warn!(%error, action, "failed to write the audit log");
+    }
 }
 
 /// Opens a new session of `user` with a fresh token and CSRF token, and returns the token.
@@ -237,6 +265,7 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match current(parts, state).await {
+            Ok(Some(signed)) if needs_two_factor_setup(state, &signed, parts.uri.path()) => Err(Redirect::to("/account/2fa").into_response()),
             Ok(Some(signed)) => Ok(PageUser(signed)),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map(|path| path.as_str()).unwrap_or("/");
@@ -246,6 +275,13 @@ impl FromRequestParts<AppState> for PageUser {
             Err(error) => Err(crate::pages::error_page(error)),
         }
     }
+}
+
+/// Whether a staff member must set up two-factor authentication before opening `path`, when
+/// the configuration requires it of staff.
+fn needs_two_factor_setup(state: &AppState, signed: &Signed, path: &str) -> bool {
+    let exempt = path.starts_with("/account/2fa") || path == "/logout" || path == "/account/sessions/end";
+    state.config.accounts.staff_two_factor_required && signed.user.role.is_staff() && !signed.user.totp_enabled && !exempt
 }
 
 /// The signed-in person or nobody, for pages that show something to both.

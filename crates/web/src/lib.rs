@@ -2,6 +2,7 @@
 //! `/api/v1` and the operational endpoints. Handlers stay thin: rules are in `pomoshnik_core`,
 //! storage in `pomoshnik_store` and `pomoshnik_media`.
 
+pub mod accounts;
 mod api;
 pub mod audit;
 mod auth;
@@ -21,6 +22,7 @@ mod pages;
 pub mod push;
 mod reports;
 mod state;
+pub mod two_factor;
 mod upload;
 mod views;
 pub mod webhook;

@@ -44,6 +44,9 @@ pub async fn submit(state: &AppState, user: &User, submission: Submission) -> Re
     if user.role != Role::Resident {
         return Err(ApiError::forbidden().with_code("only_residents_file_reports"));
     }
+    if !user.confirmed {
+        return Err(ApiError::forbidden().with_code("account_not_confirmed"));
+    }
     let catalog = state.store.catalog().await?;
     let Some(category) = catalog.category(&submission.category) else {
         return Err(ApiError::unprocessable(vec![Problem::from_field_error(&FieldError {

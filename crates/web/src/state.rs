@@ -31,6 +31,8 @@ pub struct WebConfig {
     pub rate_limits: crate::limits::RateLimits,
     /// Web Push, when the installation has a VAPID key pair.
     pub push: Option<crate::push::PushSettings>,
+    /// Local accounts: who delivers one-time codes, and their limits.
+    pub accounts: crate::accounts::AccountsConfig,
 }
 
 #[derive(Clone)]

@@ -75,7 +75,7 @@ pub async fn start_service_with_providers(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let installation = Installation::new(data_dir, None);
-    let web = WebConfig { secure_cookies: false, tile_url, public_url: base.clone(), providers: providers(&base), hotline: None, client_address_header: None, rate_limits: Default::default(), push: None };
+    let web = WebConfig { secure_cookies: false, tile_url, public_url: base.clone(), providers: providers(&base), hotline: None, client_address_header: None, rate_limits: Default::default(), push: None, accounts: Default::default() };
     let state = installation.app_state(web, None).await.unwrap();
     let accounts = [(RESIDENT_EMAIL, Role::Resident, RESIDENT_PASSWORD), (MODERATOR_EMAIL, Role::Moderator, MODERATOR_PASSWORD)];
     for (email, role, password) in accounts {

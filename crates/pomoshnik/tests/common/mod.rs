@@ -61,29 +61,34 @@ pub async fn with_service(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestSe
 
 impl TestService {
     pub async fn start(kind: DatabaseKind) -> TestService {
-        TestService::launch(kind, None, None, None, |_| Vec::new()).await
+        TestService::launch(kind, None, None, None, |_| Vec::new(), None).await
     }
 
     /// Starts the service with uploaded files kept in the S3-compatible bucket of `s3`.
     pub async fn start_with_s3(kind: DatabaseKind, s3: S3Config) -> TestService {
-        TestService::launch(kind, None, Some(s3), None, |_| Vec::new()).await
+        TestService::launch(kind, None, Some(s3), None, |_| Vec::new(), None).await
     }
 
     /// Starts the service with Web Push on, taking subscriptions to the push services of `push`.
     pub async fn start_with_push(kind: DatabaseKind, push: PushSettings) -> TestService {
-        TestService::launch(kind, None, None, Some(push), |_| Vec::new()).await
+        TestService::launch(kind, None, None, Some(push), |_| Vec::new(), None).await
     }
 
     /// Starts the service with the sign-in providers that `providers` returns for the
     /// service's base URL, which the providers need for their redirect URIs.
     pub async fn start_with_providers(kind: DatabaseKind, providers: impl FnOnce(&str) -> Vec<ProviderConfig>) -> TestService {
-        TestService::launch(kind, None, None, None, providers).await
+        TestService::launch(kind, None, None, None, providers, None).await
+    }
+
+    /// Starts the service with these senders and limits of local accounts.
+    pub async fn start_with_accounts(kind: DatabaseKind, accounts: pomoshnik_web::accounts::AccountsConfig) -> TestService {
+        TestService::launch(kind, None, None, None, |_| Vec::new(), Some(accounts)).await
     }
 
     /// Starts the service with other request body timeouts than the default, for tests of slow
     /// clients. It serves the router without the periodic cleanup that `pomoshnik::serve` runs.
         pub async fn start_with_body_timeouts(kind: DatabaseKind, timeouts: BodyTimeouts) -> TestService {
-        TestService::launch(kind, Some(timeouts), None, None, |_| Vec::new()).await
+        TestService::launch(kind, Some(timeouts), None, None, |_| Vec::new(), None).await
     }
 
     async fn launch(
@@ -92,6 +97,7 @@ impl TestService {
         s3: Option<S3Config>,
         push: Option<PushSettings>,
         providers: impl FnOnce(&str) -> Vec<ProviderConfig>,
+        accounts: Option<pomoshnik_web::accounts::AccountsConfig>,
     ) -> TestService {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("failed to bind a loopback port");
         let address = listener.local_addr().expect("the listener has no local address");
@@ -112,6 +118,7 @@ impl TestService {
             client_address_header: None,
             rate_limits,
             push,
+            accounts: accounts.unwrap_or_default(),
         };
         let state = installation
             .app_state(web, None)

@@ -99,6 +99,9 @@ fn upload_failure(problems: Vec<Problem>) -> ApiError {
 
 pub async fn create(State(state): State<AppState>, ApiUser(signed): ApiUser, headers: HeaderMap, multipart: Multipart) -> Result<(StatusCode, Json<ReportView>), ApiError> {
     let key = idempotency_key(&headers)?;
+    if !signed.user.confirmed {
+        return Err(ApiError::forbidden().with_code("account_not_confirmed"));
+    }
     // Checked before the body is read, so a rejected request stores no files.
     let reports_key = limits::reports_key(signed.user.id);
     limits::check(&state, &reports_key, state.config.rate_limits.reports_per_resident).await?;

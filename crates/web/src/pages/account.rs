@@ -39,16 +39,19 @@ struct LoginPage {
     next: String,
     error: Option<String>,
     providers: Vec<ProviderButton>,
+    /// Set after a password reset, which signs the person out everywhere.
+    reset_done: bool,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    reset: Option<String>,
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(query): Query<NextQuery>) -> Response {
     let next = safe_return_path(query.next.as_deref());
-    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next, error: None, providers: sign_in_buttons(&state) };
+    let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: String::new(), next, error: None, providers: sign_in_buttons(&state), reset_done: query.reset.is_some() };
     render(&page)
 }
 
@@ -61,19 +64,29 @@ pub struct LoginForm {
 
 pub async fn login(State(state): State<AppState>, ClientAddress(address): ClientAddress, Form(form): Form<LoginForm>) -> Response {
     let next = safe_return_path(form.next.as_deref());
-    match auth::sign_in(&state, &form.login, &form.password, address).await {
-        Ok((user, token)) => {
-            let target = if next == "/" && user.role != Role::Resident { "/staff/queue".to_owned() } else { next };
-            ([(SET_COOKIE, auth::session_cookie(&state, &token))], Redirect::to(&target)).into_response()
-        }
+    match auth::verify_credentials(&state, &form.login, &form.password, address).await {
+        Ok((user, _)) if user.totp_enabled => super::two_factor::ask_second_factor(&state, &user, &next).await,
+        Ok((user, method)) => open_session_and_go(&state, &user, method, next).await,
         Err(error) => {
             let providers = sign_in_buttons(&state);
-            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()), providers };
+            let page = LoginPage { layout: Layout::anonymous(Tr.t("login-title")), t: Tr, login: form.login, next, error: Some(error.problem.message.clone()), providers, reset_done: false };
             let mut response = render(&page);
             *response.status_mut() = error.status;
             super::with_retry_after(response, &error)
         }
     }
+}
+
+/// Opens a session after a complete sign-in and goes to `next`, or to the queue for staff.
+pub(super) async fn open_session_and_go(state: &AppState, user: &pomoshnik_store::User, method: &str, next: String) -> Response {
+    let token = match auth::open_session(state, user).await {
+        Ok(token) => token,
+        Err(error) => return super::error_page(error.into()),
+    };
+    auth::record_audit(state, Some(user.id), "sign_in.success", format!("user:{}", user.id), method).await;
+    tracing::info!(user.id = user.id, "signed in");
+    let target = if next == "/" && user.role != Role::Resident { "/staff/queue".to_owned() } else { next };
+    ([(SET_COOKIE, auth::session_cookie(state, &token))], Redirect::to(&target)).into_response()
 }
 
 #[derive(Deserialize)]

@@ -74,11 +74,13 @@ fn category_link(category: &Category) -> CategoryLink {
 
 /// Rejects staff with 403: they work reports in the queue, and only residents file them.
 fn require_resident(signed: &crate::auth::Signed) -> Result<(), Response> {
-    if signed.user.role == pomoshnik_core::role::Role::Resident {
-        Ok(())
-    } else {
-        Err(error_page(ApiError::forbidden().with_code("only_residents_file_reports")))
+    if signed.user.role != pomoshnik_core::role::Role::Resident {
+        return Err(error_page(ApiError::forbidden().with_code("only_residents_file_reports")));
     }
+    if !signed.user.confirmed {
+        return Err(super::register::not_confirmed_page());
+    }
+    Ok(())
 }
 
 /// Lists categories by service area, or, for a search, the matching ones best first in a

@@ -4,6 +4,7 @@
 mod account;
 mod answer;
 mod api_keys;
+mod audit_log;
 mod cabinet;
 mod card;
 mod deliveries;
@@ -12,8 +13,10 @@ mod filing;
 mod live;
 mod public_map;
 mod queue;
+mod register;
 mod sign_in;
 mod support;
+mod two_factor;
 mod vendor;
 mod webhook_failures;
 
@@ -45,6 +48,16 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/account", get(sign_in::account))
+        .route("/register", get(register::form).post(register::submit))
+        .route("/account/confirm", get(register::confirm_form).post(register::confirm))
+        .route("/account/confirm/resend", post(register::resend))
+        .route("/password/reset", get(register::reset_request_form).post(register::reset_request))
+        .route("/password/reset/code", get(register::reset_form).post(register::reset))
+        .route("/account/sessions/end", post(register::end_all_sessions))
+        .route("/login/2fa", get(two_factor::second_factor_form).post(two_factor::second_factor))
+        .route("/account/2fa", get(two_factor::settings))
+        .route("/account/2fa/enable", post(two_factor::enable))
+        .route("/account/2fa/disable", post(two_factor::disable))
         .route("/auth/{provider}/login", get(sign_in::start_sign_in))
         .route("/auth/{provider}/link", post(sign_in::start_link))
         .route("/auth/{provider}/callback", get(sign_in::callback))
@@ -56,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/read", post(cabinet::mark_all_read))
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
+        .route("/admin/audit", get(audit_log::show))
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))

@@ -352,10 +352,17 @@ struct AccountPage {
     layout: Layout,
     t: Tr,
     providers: Vec<ProviderButton>,
+    confirmed: bool,
+    just_confirmed: bool,
 }
 
 /// `GET /account`: the providers linked to the account and buttons to link the others.
-pub async fn account(State(state): State<AppState>, PageUser(signed): PageUser) -> Response {
+#[derive(serde::Deserialize)]
+pub struct AccountQuery {
+    confirmed: Option<String>,
+}
+
+pub async fn account(State(state): State<AppState>, PageUser(signed): PageUser, axum::extract::Query(query): axum::extract::Query<AccountQuery>) -> Response {
     let linked = match state.store.identities(signed.user.id).await {
         Ok(linked) => linked,
         // The conversion logs the storage error.
@@ -371,6 +378,8 @@ pub async fn account(State(state): State<AppState>, PageUser(signed): PageUser) 
             linked: linked.iter().any(|identity| identity.provider == provider.code),
         })
         .collect();
-    let page = AccountPage { layout: Layout::for_user(&state, &signed, Tr.t("account-title")).await, t: Tr, providers };
+    let confirmed = signed.user.confirmed;
+    let just_confirmed = confirmed && query.confirmed.is_some();
+    let page = AccountPage { layout: Layout::for_user(&state, &signed, Tr.t("account-title")).await, t: Tr, providers, confirmed, just_confirmed };
     render(&page)
 }
