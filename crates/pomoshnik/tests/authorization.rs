@@ -60,6 +60,10 @@ const ROUTES: &[Row] = &[
     row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
+    row("GET",    "/admin/staff",                             [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/staff",                             [303,  404,   404,   404,   404,  404,  303]),
+    row("POST",   "/admin/staff/{id}",                        [303,  404,   404,   404,   404,  404,  404]),
+    row("POST",   "/admin/staff/{id}/disabled",               [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
@@ -349,6 +353,18 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         }
         ("POST", "/notifications/read") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
+        ("POST", "/admin/staff") => caller.request(service, Method::POST, &path).form(&[
+            ("csrf_token", caller.csrf_token.as_str()),
+            ("email", "matrix.moderator@example.ru"),
+            ("password", PASSWORD),
+            ("role", "moderator"),
+        ]),
+        ("POST", "/admin/staff/{id}") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("role", "executor"), ("agency", "madi")]),
+        ("POST", "/admin/staff/{id}/disabled") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("disabled", "true")])
+        }
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/auth/{provider}/link") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/reports/{number}/followers") => {

@@ -195,6 +195,20 @@ pub trait Store: Send + Sync {
     async fn record_audit(&self, entry: &NewAuditEntry) -> Result<i64>;
     /// Entries of the audit log matching the filter, newest first.
     async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+
+    // Staff administration (the administrators' /admin/staff pages).
+
+    /// Staff accounts (every role but resident), disabled or not, ordered by id.
+    async fn staff_users(&self) -> Result<Vec<User>>;
+    /// Sets the role, agency, district unit and supervisor flag of an account. Fails with
+    /// [`StoreError::NotFound`] when no user has this id.
+    async fn update_staff(&self, user_id: i64, update: &StaffUpdate) -> Result<User>;
+    /// Disables or enables an account. A disabled account cannot sign in, and its sessions and
+    /// API keys are refused. Fails with [`StoreError::NotFound`] when no user has this id.
+    async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> Result<User>;
+    /// Deletes every session of the user and returns how many there were.
+    async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
+
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

@@ -37,6 +37,18 @@ pub struct NewUser {
     pub created_at: DateTime<Utc>,
 }
 
+/// The settings of a staff account that an administrator changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffUpdate {
+    pub role: Role,
+    /// Only for executors: the agency whose reports they work.
+    pub agency: Option<String>,
+    /// Only for executors of an agency organised by district: see [`User::district`].
+    pub district: Option<String>,
+    /// Only for executors: see [`User::supervisor`].
+    pub supervisor: bool,
+}
+
 /// A signed-in session: a web cookie or an API bearer token. Only the token's SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

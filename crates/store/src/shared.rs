@@ -1160,6 +1160,44 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn staff_users(&self) -> $crate::Result<Vec<$crate::User>> {
+                let rows: Vec<$crate::rows::UserRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::user_columns!(), " FROM users WHERE role <> 'resident' ORDER BY id"))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map($crate::rows::UserRow::into_user).collect()
+            }
+
+            async fn update_staff(&self, user_id: i64, update: &$crate::StaffUpdate) -> $crate::Result<$crate::User> {
+                let row: Option<$crate::rows::UserRow> = sqlx::query_as(concat!(
+                    "UPDATE users SET role = $1, agency_code = $2, district_code = $3, supervisor = $4 WHERE id = $5 RETURNING ",
+                    $crate::shared::user_columns!()
+                ))
+                .bind(update.role.code())
+                .bind(&update.agency)
+                .bind(&update.district)
+                .bind(update.supervisor)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_user()
+            }
+
+            async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> $crate::Result<$crate::User> {
+                let row: Option<$crate::rows::UserRow> =
+                    sqlx::query_as(concat!("UPDATE users SET disabled = $1 WHERE id = $2 RETURNING ", $crate::shared::user_columns!()))
+                        .bind(disabled)
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_user()
+            }
+
+            async fn delete_user_sessions(&self, user_id: i64) -> $crate::Result<u64> {
+                let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+                Ok(deleted.rows_affected())
+            }
+
             async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",

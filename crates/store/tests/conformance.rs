@@ -14,7 +14,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AuditFilter, Change, Created, Delivery, DeliveryMode, FileMetadata, FileRecord, FiledPage, Identity, NearbyQuery, NewAuditEntry, NewFile, NewReport, NewUser, NotificationFilter, OutboxState,
-    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StatusChange, Store, StoreError, User, WebhookDestination, connect,
+    PendingSignIn, Report, ReportArea, ReportPage, ReportQueue, Session, StaffUpdate, StatusChange, Store, StoreError, User, WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
 use support::with_store;
@@ -51,6 +51,7 @@ on_both_backends!(with_store => optimize_succeeds);
 on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
+on_both_backends!(with_store => staff_changed_and_disabled);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1592,6 +1593,46 @@ async fn audit_log_filters_newest_first(store: Arc<dyn Store>) {
     assert_eq!(page.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![change, signin_like]);
     let next = store.audit_entries(&AuditFilter { before_id: Some(signin_like), ..by_admin }).await.expect("list failed");
     assert_eq!(next.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![first]);
+}
+
+async fn staff_changed_and_disabled(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let now = utc("2026-11-02T07:00:00Z");
+    add_user(&store, "resident@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+
+    let staff = store.staff_users().await.expect("staff list failed");
+    assert_eq!(staff.iter().map(|user| user.id).collect::<Vec<_>>(), vec![moderator.id, admin.id], "residents are not staff");
+
+    let update = StaffUpdate { role: Role::Executor, agency: Some("madi".to_owned()), district: None, supervisor: true };
+    let changed = store.update_staff(moderator.id, &update).await.expect("staff update failed");
+    assert_eq!(changed.role, Role::Executor);
+    assert_eq!(changed.agency.as_deref(), Some("madi"));
+    assert!(changed.supervisor);
+    assert_eq!(store.user(moderator.id).await.expect("lookup failed"), Some(changed));
+    let missing = store.update_staff(admin.id + 1000, &update).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    for token_hash in ["first-device", "second-device"] {
+        let session = Session { token_hash: token_hash.to_owned(), user_id: moderator.id, csrf_token: "csrf".to_owned(), created_at: now, expires_at: now + Duration::days(1) };
+        store.create_session(&session).await.expect("session creation failed");
+    }
+    let admin_session = Session { token_hash: "admin-device".to_owned(), user_id: admin.id, csrf_token: "csrf".to_owned(), created_at: now, expires_at: now + Duration::days(1) };
+    store.create_session(&admin_session).await.expect("session creation failed");
+
+    let disabled = store.set_user_disabled(moderator.id, true).await.expect("disabling failed");
+    assert!(disabled.disabled);
+    let refused = store.session("first-device", now).await.expect("session lookup failed");
+    assert!(refused.is_none(), "a disabled account's session was accepted");
+    assert_eq!(store.delete_user_sessions(moderator.id).await.expect("deleting sessions failed"), 2);
+    assert_eq!(store.delete_user_sessions(moderator.id).await.expect("deleting sessions failed"), 0);
+    let enabled = store.set_user_disabled(moderator.id, false).await.expect("enabling failed");
+    assert!(!enabled.disabled);
+    let after_enable = store.session("first-device", now).await.expect("session lookup failed");
+    assert!(after_enable.is_none(), "a deleted session came back after enabling");
+    let other = store.session("admin-device", now).await.expect("session lookup failed");
+    assert!(other.is_some(), "another user's session was deleted");
 }
 
 async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {

@@ -11,6 +11,7 @@ mod live;
 mod public_map;
 mod queue;
 mod sign_in;
+mod staff;
 mod support;
 mod vendor;
 
@@ -52,6 +53,9 @@ pub fn routes() -> Router<AppState> {
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/deliveries/retry", post(deliveries::retry))
+        .route("/admin/staff", get(staff::list).post(staff::create))
+        .route("/admin/staff/{id}", post(staff::update))
+        .route("/admin/staff/{id}/disabled", post(staff::set_disabled))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
