@@ -88,14 +88,14 @@ pub struct StaffQuery {
     done: Option<String>,
 }
 
-fn require_admin(signed: &Signed) -> Result<(), Response> {
-    if signed.user.role == Role::Admin { Ok(()) } else { Err(error_page(ApiError::not_found())) }
+fn is_admin(signed: &Signed) -> bool {
+    signed.user.role == Role::Admin
 }
 
 /// `GET /admin/staff`: the staff accounts and the form that creates one.
 pub async fn list(State(state): State<AppState>, PageUser(signed): PageUser, Query(query): Query<StaffQuery>) -> Response {
-    if let Err(response) = require_admin(&signed) {
-        return response;
+    if !is_admin(&signed) {
+        return error_page(ApiError::not_found());
     }
     let notice = query.done.filter(|code| ["created", "updated", "disabled", "enabled"].contains(&code.as_str())).map(|code| Tr.t(&format!("admin-staff-done-{code}")));
     let new = StaffForm { role: Role::Executor.code().to_owned(), ..StaffForm::default() };
@@ -188,8 +188,8 @@ fn looks_like_email(email: &str) -> bool {
 /// `POST /admin/staff`: creates a confirmed staff account with the password the administrator
 /// gives them.
 pub async fn create(State(state): State<AppState>, PageUser(signed): PageUser, Form(mut form): Form<StaffForm>) -> Response {
-    if let Err(response) = require_admin(&signed) {
-        return response;
+    if !is_admin(&signed) {
+        return error_page(ApiError::not_found());
     }
     if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
         return error_page(error);
@@ -259,8 +259,8 @@ async fn target(state: &AppState, signed: &Signed, id: i64) -> Result<User, Resp
 
 /// `POST /admin/staff/{id}`: changes the role, agency, district unit and supervisor flag.
 pub async fn update(State(state): State<AppState>, PageUser(signed): PageUser, Path(id): Path<i64>, Form(form): Form<StaffForm>) -> Response {
-    if let Err(response) = require_admin(&signed) {
-        return response;
+    if !is_admin(&signed) {
+        return error_page(ApiError::not_found());
     }
     if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
         return error_page(error);
@@ -311,8 +311,8 @@ pub struct DisabledForm {
 /// enables it again. A disabled executor's API keys are refused as well (see
 /// [`crate::auth::current`]).
 pub async fn set_disabled(State(state): State<AppState>, PageUser(signed): PageUser, Path(id): Path<i64>, Form(form): Form<DisabledForm>) -> Response {
-    if let Err(response) = require_admin(&signed) {
-        return response;
+    if !is_admin(&signed) {
+        return error_page(ApiError::not_found());
     }
     if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
         return error_page(error);
