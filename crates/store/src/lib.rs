@@ -209,6 +209,16 @@ pub trait Store: Send + Sync {
     /// Deletes every session of the user and returns how many there were.
     async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
 
+    // Catalog administration (the administrators' /admin/catalog pages).
+
+    /// Creates or replaces a category and records the new definition as the category's next
+    /// version, in one transaction; returns that version number. Filed reports keep the name,
+    /// agency and deadline they copied at filing. The caller checks the category against the
+    /// catalog first: an unknown group or agency fails with a database error.
+    async fn save_category(&self, category: &pomoshnik_core::catalog::Category, actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
+    async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
+
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

@@ -581,3 +581,17 @@ pub struct AuditFilter {
     pub before_id: Option<i64>,
     pub limit: i64,
 }
+
+/// One saved version of a catalog object, as an administrator left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogVersion {
+    pub id: i64,
+    /// What changed, such as `category:parking_violation`.
+    pub object: String,
+    /// 1 for the first change of the object, then counting up.
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    /// The definition after the change, as JSON.
+    pub definition: String,
+}

@@ -7,6 +7,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
 use crate::model::{
+    CatalogVersion,
     AuditEntry, Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
     WebhookDelivery, WebhookStatus,
 };
@@ -517,6 +518,22 @@ pub(crate) struct AuditRow {
 impl AuditRow {
     pub(crate) fn into_entry(self) -> Result<AuditEntry> {
         Ok(AuditEntry { id: self.id, at: from_millis(self.at)?, actor_id: self.actor_id, action: self.action, object: self.object, details: self.details })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CatalogVersionRow {
+    id: i64,
+    object: String,
+    version: i64,
+    at: i64,
+    actor_id: Option<i64>,
+    definition: String,
+}
+
+impl CatalogVersionRow {
+    pub(crate) fn into_version(self) -> Result<CatalogVersion> {
+        Ok(CatalogVersion { id: self.id, object: self.object, version: self.version, at: from_millis(self.at)?, actor_id: self.actor_id, definition: self.definition })
     }
 }
 

@@ -1198,6 +1198,52 @@ macro_rules! impl_store {
                 Ok(deleted.rows_affected())
             }
 
+            async fn save_category(
+                &self,
+                category: &pomoshnik_core::catalog::Category,
+                actor_id: Option<i64>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<i64> {
+                let definition = serde_json::to_string(category).map_err(|error| $crate::StoreError::Corrupt(error.to_string()))?;
+                let object = format!("category:{}", category.code);
+                let mut transaction = self.open_write().await?;
+                // A new category goes to the end of the list; a changed one keeps its place.
+                sqlx::query(
+                    "INSERT INTO categories (code, group_code, agency_code, position, definition) \
+                     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM categories), $4) \
+                     ON CONFLICT (code) DO UPDATE SET group_code = excluded.group_code, agency_code = excluded.agency_code, \
+                     definition = excluded.definition",
+                )
+                .bind(&category.code)
+                .bind(&category.group)
+                .bind(&category.agency)
+                .bind(&definition)
+                .execute(&mut *transaction)
+                .await?;
+                let version: i64 = sqlx::query_scalar(
+                    "INSERT INTO catalog_versions (object, version, at, actor_id, definition) \
+                     VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM catalog_versions WHERE object = $1), $2, $3, $4) RETURNING version",
+                )
+                .bind(&object)
+                .bind($crate::rows::to_millis(at))
+                .bind(actor_id)
+                .bind(&definition)
+                .fetch_one(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok(version)
+            }
+
+            async fn catalog_versions(&self, object: &str) -> $crate::Result<Vec<$crate::CatalogVersion>> {
+                let rows: Vec<$crate::rows::CatalogVersionRow> = sqlx::query_as(
+                    "SELECT id, object, version, at, actor_id, definition FROM catalog_versions WHERE object = $1 ORDER BY version DESC",
+                )
+                .bind(object)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::CatalogVersionRow::into_version).collect()
+            }
+
             async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -52,6 +52,7 @@ on_both_backends!(with_store => tickets_open_until_closed);
 on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 on_both_backends!(with_store => staff_changed_and_disabled);
+on_both_backends!(with_store => category_saved_as_versions);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1633,6 +1634,39 @@ async fn staff_changed_and_disabled(store: Arc<dyn Store>) {
     assert!(after_enable.is_none(), "a deleted session came back after enabling");
     let other = store.session("admin-device", now).await.expect("session lookup failed");
     assert!(other.is_some(), "another user's session was deleted");
+}
+
+async fn category_saved_as_versions(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+    let before = store.catalog().await.expect("catalog failed");
+    let mut changed = before.categories[0].clone();
+    changed.deadline_working_days += 3;
+    changed.name = "Изменённая категория".to_owned();
+
+    let first = store.save_category(&changed, Some(admin.id), at).await.expect("saving failed");
+    assert_eq!(first, 1);
+    let after = store.catalog().await.expect("catalog failed");
+    assert_eq!(after.categories.len(), before.categories.len(), "a change added a category");
+    assert_eq!(after.categories[0], changed, "the change is not in the catalog or moved in the list");
+
+    let mut created = before.categories[0].clone();
+    created.code = "new_category".to_owned();
+    assert_eq!(store.save_category(&created, Some(admin.id), at).await.expect("saving failed"), 1);
+    let after = store.catalog().await.expect("catalog failed");
+    assert_eq!(after.categories.last(), Some(&created), "a new category is not at the end");
+
+    changed.deadline_working_days += 1;
+    let second = store.save_category(&changed, None, at + Duration::minutes(5)).await.expect("saving failed");
+    assert_eq!(second, 2);
+    let versions = store.catalog_versions(&format!("category:{}", changed.code)).await.expect("versions failed");
+    assert_eq!(versions.iter().map(|version| version.version).collect::<Vec<_>>(), vec![2, 1], "newest first");
+    assert_eq!(versions[1].actor_id, Some(admin.id));
+    assert_eq!(versions[1].at, at);
+    assert_eq!(versions[0].actor_id, None);
+    let stored: pomoshnik_core::catalog::Category = serde_json::from_str(&versions[0].definition).expect("the version is not a category");
+    assert_eq!(stored, changed);
 }
 
 async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {
