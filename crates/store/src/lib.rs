@@ -216,6 +216,9 @@ pub trait Store: Send + Sync {
     /// agency and deadline they copied at filing. The caller checks the category against the
     /// catalog first: an unknown group or agency fails with a database error.
     async fn save_category(&self, category: &pomoshnik_core::catalog::Category, actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// The agency of the report's category when the report was filed, which dispatch assigns
+    /// unless the moderator picks another. None for reports filed before this was recorded.
+    async fn filed_agency(&self, report_id: i64) -> Result<Option<String>>;
     /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
     async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
 

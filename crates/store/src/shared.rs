@@ -1244,6 +1244,12 @@ macro_rules! impl_store {
                 rows.into_iter().map($crate::rows::CatalogVersionRow::into_version).collect()
             }
 
+            async fn filed_agency(&self, report_id: i64) -> $crate::Result<Option<String>> {
+                let agency: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT filed_agency_code FROM reports WHERE id = $1").bind(report_id).fetch_optional(&self.pool).await?;
+                Ok(agency.flatten())
+            }
+
             async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -1391,9 +1397,9 @@ macro_rules! impl_store {
                 let inserted: Result<$crate::rows::ReportRow, sqlx::Error> = sqlx::query_as(concat!(
                     "INSERT INTO reports (number, year, sequence, author_id, idempotency_key, category_code, category_name, \
                      deadline_working_days, status, latitude, longitude, address, occurred_at, description, fields, \
-                     created_at, updated_at, version, district_code, district_name, okrug_code, okrug_name, h3_cell) \
+                     created_at, updated_at, version, district_code, district_name, okrug_code, okrug_name, h3_cell, filed_agency_code) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9, $10, $11, $12, $13, $14, $15, $15, 1, \
-                     $16, $17, $18, $19, $20) RETURNING ",
+                     $16, $17, $18, $19, $20, (SELECT agency_code FROM categories WHERE code = $6)) RETURNING ",
                     $crate::shared::report_columns!()
                 ))
                 .bind(number.to_string())

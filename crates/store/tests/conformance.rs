@@ -1641,14 +1641,21 @@ async fn category_saved_as_versions(store: Arc<dyn Store>) {
     let at = utc("2026-11-02T07:00:00Z");
     let admin = add_user(&store, "admin@example.org", Role::Admin).await;
     let before = store.catalog().await.expect("catalog failed");
+    let resident = add_user(&store, "resident@example.org", Role::Resident).await;
+    let filed_before = create_report_only(&store, &report_draft(resident.id, at)).await;
     let mut changed = before.categories[0].clone();
     changed.deadline_working_days += 3;
+    changed.agency = before.agencies.iter().find(|agency| agency.code != changed.agency).expect("a second agency").code.clone();
     changed.name = "Изменённая категория".to_owned();
 
     let first = store.save_category(&changed, Some(admin.id), at).await.expect("saving failed");
     assert_eq!(first, 1);
+    // `report_draft` files in the first category, the one changed here.
+    let filed_after = create_report_only(&store, &report_draft(resident.id, at)).await;
+    assert_eq!(store.filed_agency(filed_after.id).await.expect("filed agency failed"), Some(changed.agency.clone()), "a new report has the old agency");
     let after = store.catalog().await.expect("catalog failed");
     assert_eq!(after.categories.len(), before.categories.len(), "a change added a category");
+    assert_eq!(store.filed_agency(filed_before.id).await.expect("filed agency failed").as_deref(), Some(before.categories[0].agency.as_str()));
     assert_eq!(after.categories[0], changed, "the change is not in the catalog or moved in the list");
 
     let mut created = before.categories[0].clone();

@@ -48,3 +48,35 @@ admin-staff-error-district-agency = У ведомства «{ $agency }» нет
 admin-staff-error-district-unknown = Такого района нет в Москве. Выберите район из списка.
 admin-staff-error-duplicate = Пользователь с такой электронной почтой уже есть. Укажите другой адрес.
 admin-staff-error-self = Свою учётную запись изменить или заблокировать нельзя: попросите другого администратора.
+
+## Администрирование: справочник категорий
+
+admin-catalog-title = Справочник категорий
+admin-catalog-new = Добавить категорию
+admin-catalog-back = К списку категорий
+admin-catalog-saved = Категория { $code } сохранена. Новые обращения подаются по новой версии; поданные ранее сохраняют свои ведомство и срок.
+admin-category-new-title = Новая категория
+admin-category-edit-title = Категория { $code }
+admin-category-code = Код (латинские строчные буквы, цифры и «_»)
+admin-category-name = Название
+admin-category-description = Описание для жителей
+admin-category-group = Раздел
+admin-category-agency = Ответственное ведомство
+admin-category-deadline = Срок ответа, рабочих дней
+admin-category-keywords = Слова для поиска, через запятую
+admin-category-min-photos = Сколько фото нужно как минимум
+admin-category-media-required = Нужно хотя бы одно фото или видео
+admin-category-personal-data = Обращения содержат персональные данные (номера машин и т. п.) и не публикуются
+admin-category-fields = Дополнительные поля в формате JSON (code, label, datatype, required, values)
+admin-category-save = Сохранить категорию
+admin-category-versions = История изменений
+admin-category-version = Версия
+admin-category-error-code = Код указан неверно: используйте латинские строчные буквы, цифры и «_», не более 64 символов, первым символом не «_».
+admin-category-error-code-taken = Категория с таким кодом уже есть. Укажите другой код или измените существующую категорию.
+admin-category-error-code-changed = Код существующей категории менять нельзя: создайте новую категорию.
+admin-category-error-name = Укажите название категории.
+admin-category-error-group = Выберите раздел из списка.
+admin-category-error-agency = Выберите ведомство из списка.
+admin-category-error-deadline = Срок ответа должен быть целым числом рабочих дней от 1 до 10.
+admin-category-error-photos = Число фото должно быть целым числом от 0 до 10.
+admin-category-error-fields = Дополнительные поля не разобраны: { $error }. Исправьте JSON; пустой список — [].

@@ -5,6 +5,7 @@ mod account;
 mod answer;
 mod cabinet;
 mod card;
+mod catalog_admin;
 mod deliveries;
 mod filing;
 mod live;
@@ -54,6 +55,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/admin/staff", get(staff::list).post(staff::create))
+        .route("/admin/catalog", get(catalog_admin::list))
+        .route("/admin/catalog/categories", post(catalog_admin::save))
+        .route("/admin/catalog/categories/{code}", get(catalog_admin::edit))
         .route("/admin/staff/{id}", post(staff::update))
         .route("/admin/staff/{id}/disabled", post(staff::set_disabled))
         .route("/reports/{number}", get(card::show))
