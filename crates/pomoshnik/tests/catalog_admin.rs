@@ -2,7 +2,6 @@
 //! Residents file in the new category at once, every save is a numbered version with an audit
 //! log entry, and a report filed before a change keeps its deadline and agency.
 
-#[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
 
 use common::*;

@@ -2,7 +2,6 @@
 //! settings and disables them. A disabled executor's open session and their agency's API key are
 //! refused on the next request, and every change is in the audit log.
 
-#[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
 
 use common::*;

@@ -222,6 +222,16 @@ pub trait Store: Send + Sync {
     /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
     async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
 
+    // Production calendar import (`pomoshnik calendar import`).
+
+    /// Stores an imported calendar year, replacing an earlier import of that year.
+    async fn save_calendar_year(&self, year: i32, document: &str, at: DateTime<Utc>) -> Result<()>;
+    /// The imported calendar documents, by ascending year.
+    async fn calendar_documents(&self) -> Result<Vec<String>>;
+    /// The `(number, dispatched at, deadline)` of every open report with a deadline: the dates
+    /// between the two are the working days its deadline was counted over.
+    async fn open_deadline_spans(&self) -> Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>>;
+
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

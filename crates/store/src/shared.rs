@@ -1250,6 +1250,35 @@ macro_rules! impl_store {
                 Ok(agency.flatten())
             }
 
+            async fn save_calendar_year(&self, year: i32, document: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO calendar_years (year, document, imported_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (year) DO UPDATE SET document = excluded.document, imported_at = excluded.imported_at",
+                )
+                .bind(year)
+                .bind(document)
+                .bind($crate::rows::to_millis(at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn calendar_documents(&self) -> $crate::Result<Vec<String>> {
+                let documents: Vec<String> = sqlx::query_scalar("SELECT document FROM calendar_years ORDER BY year").fetch_all(&self.pool).await?;
+                Ok(documents)
+            }
+
+            async fn open_deadline_spans(&self) -> $crate::Result<Vec<(String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>> {
+                // The statuses that `Status::is_open` counts as closed.
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT number, dispatched_at, deadline_at FROM reports WHERE dispatched_at IS NOT NULL AND deadline_at IS NOT NULL \
+                     AND status NOT IN ('resolved', 'rejected', 'closed') ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|(number, dispatched_at, deadline_at)| Ok((number, $crate::rows::from_millis(dispatched_at)?, $crate::rows::from_millis(deadline_at)?))).collect()
+            }
+
             async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",

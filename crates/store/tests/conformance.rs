@@ -53,6 +53,7 @@ on_both_backends!(with_store => audit_log_filters_newest_first);
 on_both_backends!(with_store => webhook_deliveries_per_destination);
 on_both_backends!(with_store => staff_changed_and_disabled);
 on_both_backends!(with_store => category_saved_as_versions);
+on_both_backends!(with_store => calendar_years_replaced);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1674,6 +1675,41 @@ async fn category_saved_as_versions(store: Arc<dyn Store>) {
     assert_eq!(versions[0].actor_id, None);
     let stored: pomoshnik_core::catalog::Category = serde_json::from_str(&versions[0].definition).expect("the version is not a category");
     assert_eq!(stored, changed);
+}
+
+async fn calendar_years_replaced(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    store.save_calendar_year(2028, "<calendar year=\"2028\"/>", at).await.expect("saving failed");
+    store.save_calendar_year(2027, "first 2027", at).await.expect("saving failed");
+    store.save_calendar_year(2027, "second 2027", at).await.expect("saving failed");
+    let documents = store.calendar_documents().await.expect("calendar documents failed");
+    assert_eq!(documents, vec!["second 2027".to_owned(), "<calendar year=\"2028\"/>".to_owned()], "by year, the latest import of each");
+
+    let resident = add_user(&store, "resident@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    create(&store, resident.id, at).await;
+    let mut open = create(&store, resident.id, at).await;
+    let mut resolved = create(&store, resident.id, at).await;
+    let deadline = at + Duration::days(14);
+    for report in [&mut open, &mut resolved] {
+        for to in [Status::UnderReview, Status::Dispatched] {
+            let mut step = change(report, moderator.id, to, at);
+            if to == Status::Dispatched {
+                step.agency = Some("madi".to_owned());
+                step.dispatched_at = Some(at);
+                step.deadline_at = Some(deadline);
+            }
+            *report = store.apply_status_change(&step).await.expect("status change failed");
+        }
+    }
+    let mut step = change(&resolved, moderator.id, Status::Resolved, at);
+    step.decision = Some(Decision::Fixed);
+    step.resolved_at = Some(at);
+    store.apply_status_change(&step).await.expect("resolving failed");
+
+    let spans = store.open_deadline_spans().await.expect("spans failed");
+    assert_eq!(spans, vec![(open.number.to_string(), at, deadline)], "only the open dispatched report has a span");
 }
 
 async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {
