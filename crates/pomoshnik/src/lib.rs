@@ -1,7 +1,7 @@
 //! The Pomoshnik service as a library: opening an installation (database and files), serving
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
-pub mod calendar_import;
+pub use pomoshnik_web::calendar_import;
 pub mod copy;
 pub mod webhook;
 pub mod worker;

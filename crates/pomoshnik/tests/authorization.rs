@@ -65,6 +65,8 @@ const ROUTES: &[Row] = &[
     row("POST",   "/admin/staff/{id}",                        [303,  404,   404,   404,   404,  404,  404]),
     row("POST",   "/admin/staff/{id}/disabled",               [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/catalog",                           [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/calendar",                          [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/calendar",                          [303,  404,   404,   404,   404,  404,  303]),
     row("POST",   "/admin/catalog/categories",                [303,  404,   404,   404,   404,  404,  422]),
     row("GET",    "/admin/catalog/categories/{code}",         [303,  404,   404,   404,   404,  404,  200]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
@@ -363,6 +365,14 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             ("password", PASSWORD),
             ("role", "moderator"),
         ]),
+        ("POST", "/admin/calendar") => {
+            // The shipped 2027 file changes no day, so the administrator's import succeeds.
+            let document = include_str!("../../core/data/calendar/ru_2027_calendar.xml");
+            let form = Form::new()
+                .text("csrf_token", caller.csrf_token.clone())
+                .part("file", reqwest::multipart::Part::bytes(document.as_bytes().to_vec()).file_name("calendar.xml"));
+            caller.request(service, Method::POST, &path).multipart(form)
+        }
         ("POST", "/admin/catalog/categories") => {
             // A new category without a code: the administrator gets the form back with the reason.
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])

@@ -16,6 +16,7 @@ use serde_json::json;
 
 on_both_backends!(with_service => malformed_calendar_rejected);
 on_both_backends!(with_service => calendar_change_needs_confirmation, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => calendar_upload_form, flavor = "multi_thread", worker_threads = 2);
 
 /// The shipped calendar document of `year`.
 fn embedded_document(year: i32) -> String {
@@ -90,4 +91,75 @@ async fn calendar_change_needs_confirmation(service: &TestService) {
     let unchanged = import_calendar(store, &loaded, &embedded_document(2027), false).await.expect("importing an unchanged year failed");
     assert!(unchanged.changed_dates.is_empty());
     assert_eq!(store.calendar_documents().await.expect("calendar documents failed").len(), 2);
+}
+
+/// Dispatches a new litter report and returns its number and a plain working day of its deadline
+/// span, not listed in its year's file.
+async fn dispatched_report_and_day(service: &TestService, resident: &ApiClient, moderator: &ApiClient) -> (String, NaiveDate) {
+    let (status, report) = resident.file_report(&litter_report(55.7512, 37.5930), &[], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    let number = report["number"].as_str().expect("no number").to_owned();
+    for to in ["under_review", "dispatched"] {
+        let (status, body) = moderator.transition(&number, json!({ "to": to })).await;
+        assert_eq!(status, StatusCode::OK, "{to}: {body}");
+    }
+    let report = service.state.store.report(&number.parse().expect("invalid number")).await.expect("lookup failed").expect("report missing");
+    let calendar = Calendar::embedded();
+    let mut date = report.dispatched_at.expect("dispatched").with_timezone(&CITY_TIME_ZONE).date_naive() + Duration::days(1);
+    while !(calendar.is_working_day(date) && !calendar.is_shortened_day(date) && !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)) {
+        date += Duration::days(1);
+    }
+    (number, date)
+}
+
+async fn upload(service: &TestService, browser: &reqwest::Client, csrf_token: &str, document: &str, confirm: bool) -> (StatusCode, String, String) {
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf_token.to_owned())
+        .part("file", reqwest::multipart::Part::bytes(document.as_bytes().to_vec()).file_name("calendar.xml"));
+    if confirm {
+        form = form.text("confirm", "on");
+    }
+    let response = browser.post(service.url("/admin/calendar")).multipart(form).send().await.expect("POST /admin/calendar failed");
+    let status = response.status();
+    let location = response.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, response.text().await.unwrap_or_default())
+}
+
+async fn calendar_upload_form(service: &TestService) {
+    let store = service.state.store.as_ref();
+    let resident = service.resident("calendar-form@example.ru").await;
+    service.add_user("calendar-form-moderator@example.ru", Role::Moderator, None).await;
+    let moderator = service.sign_in("calendar-form-moderator@example.ru").await;
+    let (number, date) = dispatched_report_and_day(service, &resident, &moderator).await;
+
+    service.add_user("calendar-admin@example.ru", Role::Admin, None).await;
+    let admin = service.browser();
+    sign_in_with_form(service, &admin, "calendar-admin@example.ru", "/admin/calendar").await;
+    let (status, page) = get_page(service, &admin, "/admin/calendar").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("2024, 2025, 2026, 2027"), "the page does not list the years in use");
+    let csrf_token = input_value(&page, "csrf_token");
+
+    let (status, _, page) = upload(service, &admin, &csrf_token, "<calendar year=\"2028\"><days><day d=\"02.30\" t=\"1\"/></days></calendar>", false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("День «02.30» не является датой этого года"), "no Russian reason for a malformed file");
+
+    let document = with_day_off(date);
+    let (status, _, page) = upload(service, &admin, &csrf_token, &document, false).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("по которым уже посчитаны сроки открытых обращений"), "no Russian reason for the open reports");
+    assert!(page.contains(&number), "the message does not name the report");
+    assert!(page.contains(r#"name="confirm""#), "no confirmation box");
+    assert!(store.calendar_documents().await.expect("calendar documents failed").is_empty(), "a refused file was stored");
+
+    let (status, location, _) = upload(service, &admin, &csrf_token, &document, true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/admin/calendar?imported={}", date.year()));
+    assert_eq!(store.calendar_documents().await.expect("calendar documents failed"), vec![document]);
+    let entries = store.audit_entries(&pomoshnik_store::AuditFilter { action_prefix: Some("calendar.".to_owned()), limit: 5, ..Default::default() }).await.expect("audit failed");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].details, "year=".to_owned() + &date.year().to_string() + " changed_days=1 affected_reports=1");
+
+    let (status, _, _) = upload(service, &admin, "forged", &embedded_document(2027), false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -4,6 +4,7 @@
 
 mod api;
 pub mod audit;
+pub mod calendar_import;
 mod auth;
 pub mod error;
 mod evidence;

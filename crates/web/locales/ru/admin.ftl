@@ -80,3 +80,29 @@ admin-category-error-agency = Выберите ведомство из спис�
 admin-category-error-deadline = Срок ответа должен быть целым числом рабочих дней от 1 до 10.
 admin-category-error-photos = Число фото должно быть целым числом от 0 до 10.
 admin-category-error-fields = Дополнительные поля не разобраны: { $error }. Исправьте JSON; пустой список — [].
+
+## Администрирование: производственный календарь
+
+admin-calendar-title = Производственный календарь
+admin-calendar-years = Годы, по которым считаются сроки:
+admin-calendar-help = Загрузите календарь одного года в формате XML (как файлы xmlcalendar.ru). Каждый узел сервиса начнёт считать сроки по нему после перезапуска; уже назначенные сроки не пересчитываются.
+admin-calendar-file = Файл календаря (XML)
+admin-calendar-confirm = Всё равно загрузить: я понимаю, что сроки уже переданных обращений останутся прежними
+admin-calendar-submit = Загрузить календарь
+admin-calendar-imported = Календарь на { $year } год загружен. Он начнёт действовать на каждом узле после его перезапуска.
+admin-calendar-error-missing = Выберите файл календаря.
+admin-calendar-error-size = Файл слишком большой для календаря одного года (больше 1 МБ). Проверьте, что выбран нужный файл.
+admin-calendar-error-encoding = Файл не в кодировке UTF-8. Сохраните его в UTF-8 и загрузите снова.
+admin-calendar-error-xml = Файл не является корректным XML: { $detail }. Исправьте файл и загрузите снова.
+admin-calendar-error-root = Корневой элемент файла — <{ $found }>, а должен быть <calendar>. Выберите файл производственного календаря.
+admin-calendar-error-year = У элемента <calendar> нет атрибута year с номером года (например, year="2028") или он указан неверно.
+admin-calendar-error-days = В файле нет списка дней <days>. Добавьте его, даже если он пустой.
+admin-calendar-error-attribute = У дня в строке { $line } нет атрибута { $attribute }. Укажите его и загрузите файл снова.
+admin-calendar-error-day = День «{ $day }» не является датой этого года в формате ММ.ДД.
+admin-calendar-error-type = У дня { $day } неизвестный тип t="{ $type }": допустимы 1 (выходной), 2 (сокращённый день) и 3 (рабочий выходной).
+admin-calendar-error-duplicate = День { $day } указан в файле больше одного раза.
+admin-calendar-error-open-reports = Календарь на { $year } год меняет { $changed ->
+    [one] { $changed } день
+    [few] { $changed } дня
+   *[many] { $changed } дней
+}, по которым уже посчитаны сроки открытых обращений ({ $count }): { $reports }. Их сроки не изменятся. Если загрузка нужна, отметьте подтверждение и выберите файл снова.

@@ -4,6 +4,7 @@
 mod account;
 mod answer;
 mod cabinet;
+mod calendar_admin;
 mod card;
 mod catalog_admin;
 mod deliveries;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/admin/staff", get(staff::list).post(staff::create))
         .route("/admin/catalog", get(catalog_admin::list))
+        .route("/admin/calendar", get(calendar_admin::show).post(calendar_admin::upload))
         .route("/admin/catalog/categories", post(catalog_admin::save))
         .route("/admin/catalog/categories/{code}", get(catalog_admin::edit))
         .route("/admin/staff/{id}", post(staff::update))
