@@ -18,13 +18,13 @@ on_both_backends!(with_service => malformed_calendar_rejected);
 on_both_backends!(with_service => calendar_change_needs_confirmation, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => calendar_upload_form, flavor = "multi_thread", worker_threads = 2);
 
-/// The shipped calendar document of `year`.
+/// Reads the shipped calendar document of `year`.
 fn embedded_document(year: i32) -> String {
     let path = format!("{}/../core/data/calendar/ru_{year}_calendar.xml", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
 }
 
-/// The shipped document of the date's year with the date added as a day off.
+/// Returns the shipped document of the date's year with the date added as a day off.
 fn with_day_off(date: NaiveDate) -> String {
     let day = format!("<day d=\"{:02}.{:02}\" t=\"1\"/>", date.month(), date.day());
     embedded_document(date.year()).replacen("<days>", &format!("<days>\n        {day}"), 1)

@@ -27,7 +27,7 @@ async fn admin_browser(service: &TestService) -> (Client, String) {
     (browser, csrf_token)
 }
 
-/// The form fields of the test category with the given agency and deadline.
+/// Builds the form fields of the test category with the given agency and deadline.
 fn category_form<'a>(csrf_token: &'a str, original_code: &'a str, agency: &'a str, deadline: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf_token", csrf_token),
@@ -93,7 +93,7 @@ async fn category_change_spares_filed_reports(service: &TestService) {
     assert_eq!(changed.keywords, vec!["яма", "выбоина", "елка"]);
 
     // Dispatched after the change, the earlier report still goes to the agency and deadline it
-    // was filed under; a report filed now follows the new version.
+    // was filed under. A report filed now follows the new version.
     service.add_user("catalog-moderator@example.ru", Role::Moderator, None).await;
     let moderator = service.sign_in("catalog-moderator@example.ru").await;
     let number_text = number.to_string();

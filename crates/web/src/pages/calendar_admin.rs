@@ -58,7 +58,7 @@ async fn calendar_page(state: &AppState, signed: &Signed, error: Option<String>,
     response
 }
 
-/// The Russian message naming what is wrong in a calendar file.
+/// Describes in Russian what is wrong in a calendar file.
 fn invalid_message(error: &CalendarError) -> String {
     let text = |value: &str| Arg::Text(value.to_owned());
     match error {
