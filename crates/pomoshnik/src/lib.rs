@@ -2,6 +2,7 @@
 //! HTTP, and the administrative commands. `main.rs` only parses the command line.
 
 pub mod code_mail;
+pub use pomoshnik_web::calendar_import;
 pub mod copy;
 pub mod push;
 pub mod registry;
@@ -121,11 +122,15 @@ impl Installation {
         };
 
         let providers = pomoshnik_web::oidc::Providers::new(web.providers.clone()).context("invalid sign-in provider configuration")?;
+        let store = self.open_store().await?;
+        // The state keeps the calendar for the life of the process, so a year imported later
+        // takes effect when the node starts again.
+        let calendar: &'static Calendar = Box::leak(Box::new(calendar_import::load_calendar(store.as_ref()).await?));
         Ok(AppState {
             providers: Arc::new(providers),
-            store: self.open_store().await?,
+            store,
             files: self.open_files().await?,
-            calendar: Calendar::embedded(),
+            calendar,
             city,
             geocoder,
             config: Arc::new(web),

@@ -187,6 +187,24 @@ enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage the production calendar that deadlines are counted with.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum CalendarCommand {
+    /// Store one year's production calendar (the XML format of xmlcalendar.ru, as in
+    /// crates/core/data/calendar) in the database. Every node uses it from its next start on.
+    Import {
+        /// The yearly calendar XML file.
+        file: std::path::PathBuf,
+        /// Import even if the file changes days that open reports' deadlines were counted over.
+        #[arg(long)]
+        confirm: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -594,6 +612,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = installation.open_store().await?;
             let user = pomoshnik::add_user(store.as_ref(), UserRequest { email, role: role.into(), agency, district, supervisor, password }).await?;
             println!("created user {} ({}, id {})", user.email, user.role.code(), user.id);
+            Ok(())
+        }
+        Command::Calendar { command: CalendarCommand::Import { file, confirm } } => {
+            let document = std::fs::read_to_string(&file).with_context(|| format!("cannot read the calendar file {}", file.display()))?;
+            let store = installation.open_store().await?;
+            let current = pomoshnik::calendar_import::load_calendar(store.as_ref()).await?;
+            let summary = pomoshnik::calendar_import::import_calendar(store.as_ref(), &current, &document, confirm)
+                .await
+                .with_context(|| format!("calendar file {} not imported", file.display()))?;
+            println!("imported the production calendar of {}: {} day(s) differ from the calendar in use", summary.year, summary.changed_dates.len());
             Ok(())
         }
         Command::ApiKey { command } => {

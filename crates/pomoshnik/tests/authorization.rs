@@ -35,7 +35,7 @@ const fn row(method: &'static str, path: &'static str, expected: [u16; 7]) -> Ro
 /// to madi. Its category is marked `personal_data`, so only those who see the report get its
 /// thumbnail. Joining uses a fresh report like it, so the matrix's report stays invisible to
 /// the other resident.
-/// `{file_id}` its photo, `{category}` a category any resident may file in, `{*file}` a bundled
+/// `{file_id}` its photo, `{category}` and `{code}` a category any resident may file in, `{*file}` a bundled
 /// front-end file, `{variant}` the photo's thumbnail, `{provider}` a sign-in provider code that
 /// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers), `{name}` an API key name never issued. Routes that need query parameters get them from [`query_of`].
 #[rustfmt::skip]
@@ -81,6 +81,15 @@ const ROUTES: &[Row] = &[
     row("POST",   "/admin/api-keys/{name}/revoke",            [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/webhooks",                          [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/webhooks/retry",                    [303,  404,   404,   404,   404,  404,  303]),
+    row("GET",    "/admin/staff",                             [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/staff",                             [303,  404,   404,   404,   404,  404,  303]),
+    row("POST",   "/admin/staff/{id}",                        [303,  404,   404,   404,   404,  404,  404]),
+    row("POST",   "/admin/staff/{id}/disabled",               [303,  404,   404,   404,   404,  404,  404]),
+    row("GET",    "/admin/catalog",                           [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/calendar",                          [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/calendar",                          [303,  404,   404,   404,   404,  404,  303]),
+    row("POST",   "/admin/catalog/categories",                [303,  404,   404,   404,   404,  404,  422]),
+    row("GET",    "/admin/catalog/categories/{code}",         [303,  404,   404,   404,   404,  404,  200]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
@@ -339,6 +348,7 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{file_id}", &fixture.file_id)
         .replace("{variant}", "thumbnail")
         .replace("{category}", CATEGORY)
+        .replace("{code}", CATEGORY)
         .replace("{*file}", "leaflet.js")
         .replace("{token}", "not-a-delivery-token")
         .replace("{id}", "999999")
@@ -401,6 +411,30 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             .request(service, Method::POST, &path)
             .json(&json!({ "csrf_token": caller.csrf_token, "endpoint": "https://fcm.googleapis.com/fcm/send/matrix" })),
         ("POST", "/unsubscribe/{token}") => caller.request(service, Method::POST, &path).form(&[("List-Unsubscribe", "One-Click")]),
+        ("POST", "/admin/staff") => caller.request(service, Method::POST, &path).form(&[
+            ("csrf_token", caller.csrf_token.as_str()),
+            ("email", "matrix.moderator@example.ru"),
+            ("password", PASSWORD),
+            ("role", "moderator"),
+        ]),
+        ("POST", "/admin/calendar") => {
+            // The shipped 2027 file changes no day, so the administrator's import succeeds.
+            let document = include_str!("../../core/data/calendar/ru_2027_calendar.xml");
+            let form = Form::new()
+                .text("csrf_token", caller.csrf_token.clone())
+                .part("file", reqwest::multipart::Part::bytes(document.as_bytes().to_vec()).file_name("calendar.xml"));
+            caller.request(service, Method::POST, &path).multipart(form)
+        }
+        ("POST", "/admin/catalog/categories") => {
+            // A new category without a code: the administrator gets the form back with the reason.
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
+        }
+        ("POST", "/admin/staff/{id}") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("role", "executor"), ("agency", "madi")]),
+        ("POST", "/admin/staff/{id}/disabled") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("disabled", "true")])
+        }
         ("POST", "/admin/deliveries/retry") => caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str())]),
         ("POST", "/admin/api-keys") => {
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("name", "matrix-key"), ("agency", "")])

@@ -275,6 +275,40 @@ pub trait Store: Send + Sync {
     /// Deletes every session of the user and returns how many there were.
     async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
 
+    // Staff administration (the administrators' /admin/staff pages).
+
+    /// Staff accounts (every role but resident), disabled or not, ordered by id.
+    async fn staff_users(&self) -> Result<Vec<User>>;
+    /// Sets the role, agency, district unit and supervisor flag of an account. Fails with
+    /// [`StoreError::NotFound`] when no user has this id.
+    async fn update_staff(&self, user_id: i64, update: &StaffUpdate) -> Result<User>;
+    /// Disables or enables an account. A disabled account cannot sign in, and its sessions and
+    /// API keys are refused. Fails with [`StoreError::NotFound`] when no user has this id.
+    async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> Result<User>;
+
+    // Catalog administration (the administrators' /admin/catalog pages).
+
+    /// Creates or replaces a category and records the new definition as the category's next
+    /// version, in one transaction; returns that version number. Filed reports keep the name,
+    /// agency and deadline they copied at filing. The caller checks the category against the
+    /// catalog first: an unknown group or agency fails with a database error.
+    async fn save_category(&self, category: &pomoshnik_core::catalog::Category, actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// The agency of the report's category when the report was filed, which dispatch assigns
+    /// unless the moderator picks another. None for reports filed before this was recorded.
+    async fn filed_agency(&self, report_id: i64) -> Result<Option<String>>;
+    /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
+    async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
+
+    // Production calendar import (`pomoshnik calendar import`).
+
+    /// Stores an imported calendar year, replacing an earlier import of that year.
+    async fn save_calendar_year(&self, year: i32, document: &str, at: DateTime<Utc>) -> Result<()>;
+    /// The imported calendar documents, by ascending year.
+    async fn calendar_documents(&self) -> Result<Vec<String>>;
+    /// The `(number, dispatched at, deadline)` of every open report with a deadline: the dates
+    /// between the two are the working days its deadline was counted over.
+    async fn open_deadline_spans(&self) -> Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>>;
+
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;
     /// Creates the user and links the provider's subject to it in one transaction. Fails with

@@ -42,6 +42,18 @@ pub struct NewUser {
     pub created_at: DateTime<Utc>,
 }
 
+/// The settings of a staff account that an administrator changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffUpdate {
+    pub role: Role,
+    /// Only for executors: the agency whose reports they work.
+    pub agency: Option<String>,
+    /// Only for executors of an agency organised by district: see [`User::district`].
+    pub district: Option<String>,
+    /// Only for executors: see [`User::supervisor`].
+    pub supervisor: bool,
+}
+
 /// A signed-in session: a web cookie or an API bearer token. Only the token's SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -783,4 +795,18 @@ pub struct AccountCode {
     /// Wrong codes entered so far.
     pub attempts: i64,
     pub used_at: Option<DateTime<Utc>>,
+}
+
+/// One saved version of a catalog object, as an administrator left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogVersion {
+    pub id: i64,
+    /// What changed, such as `category:parking_violation`.
+    pub object: String,
+    /// 1 for the first change of the object, then counting up.
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    /// The definition after the change, as JSON.
+    pub definition: String,
 }

@@ -7,7 +7,7 @@ use pomoshnik_core::role::Role;
 use pomoshnik_core::status::{Decision, RejectionReason, Status};
 
 use crate::model::{
-    AccountCode,
+    AccountCode, CatalogVersion,
     AuditEntry, Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
     WebhookDelivery, WebhookStatus,
 };
@@ -555,6 +555,22 @@ impl AccountCodeRow {
             attempts: self.attempts,
             used_at: self.used_at.map(from_millis).transpose()?,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CatalogVersionRow {
+    id: i64,
+    object: String,
+    version: i64,
+    at: i64,
+    actor_id: Option<i64>,
+    definition: String,
+}
+
+impl CatalogVersionRow {
+    pub(crate) fn into_version(self) -> Result<CatalogVersion> {
+        Ok(CatalogVersion { id: self.id, object: self.object, version: self.version, at: from_millis(self.at)?, actor_id: self.actor_id, definition: self.definition })
     }
 }
 

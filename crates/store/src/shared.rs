@@ -1343,6 +1343,120 @@ macro_rules! impl_store {
                 Ok(deleted.rows_affected() > 0)
             }
 
+            async fn staff_users(&self) -> $crate::Result<Vec<$crate::User>> {
+                let rows: Vec<$crate::rows::UserRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::user_columns!(), " FROM users WHERE role <> 'resident' ORDER BY id"))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map($crate::rows::UserRow::into_user).collect()
+            }
+
+            async fn update_staff(&self, user_id: i64, update: &$crate::StaffUpdate) -> $crate::Result<$crate::User> {
+                let row: Option<$crate::rows::UserRow> = sqlx::query_as(concat!(
+                    "UPDATE users SET role = $1, agency_code = $2, district_code = $3, supervisor = $4 WHERE id = $5 RETURNING ",
+                    $crate::shared::user_columns!()
+                ))
+                .bind(update.role.code())
+                .bind(&update.agency)
+                .bind(&update.district)
+                .bind(update.supervisor)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_user()
+            }
+
+            async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> $crate::Result<$crate::User> {
+                let row: Option<$crate::rows::UserRow> =
+                    sqlx::query_as(concat!("UPDATE users SET disabled = $1 WHERE id = $2 RETURNING ", $crate::shared::user_columns!()))
+                        .bind(disabled)
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_user()
+            }
+
+            async fn save_category(
+                &self,
+                category: &pomoshnik_core::catalog::Category,
+                actor_id: Option<i64>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<i64> {
+                let definition = serde_json::to_string(category).map_err(|error| $crate::StoreError::Corrupt(error.to_string()))?;
+                let object = format!("category:{}", category.code);
+                let mut transaction = self.open_write().await?;
+                // A new category goes to the end of the list; a changed one keeps its place.
+                sqlx::query(
+                    "INSERT INTO categories (code, group_code, agency_code, position, definition) \
+                     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM categories), $4) \
+                     ON CONFLICT (code) DO UPDATE SET group_code = excluded.group_code, agency_code = excluded.agency_code, \
+                     definition = excluded.definition",
+                )
+                .bind(&category.code)
+                .bind(&category.group)
+                .bind(&category.agency)
+                .bind(&definition)
+                .execute(&mut *transaction)
+                .await?;
+                let version: i64 = sqlx::query_scalar(
+                    "INSERT INTO catalog_versions (object, version, at, actor_id, definition) \
+                     VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM catalog_versions WHERE object = $1), $2, $3, $4) RETURNING version",
+                )
+                .bind(&object)
+                .bind($crate::rows::to_millis(at))
+                .bind(actor_id)
+                .bind(&definition)
+                .fetch_one(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok(version)
+            }
+
+            async fn catalog_versions(&self, object: &str) -> $crate::Result<Vec<$crate::CatalogVersion>> {
+                let rows: Vec<$crate::rows::CatalogVersionRow> = sqlx::query_as(
+                    "SELECT id, object, version, at, actor_id, definition FROM catalog_versions WHERE object = $1 ORDER BY version DESC",
+                )
+                .bind(object)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::CatalogVersionRow::into_version).collect()
+            }
+
+            async fn filed_agency(&self, report_id: i64) -> $crate::Result<Option<String>> {
+                let agency: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT filed_agency_code FROM reports WHERE id = $1").bind(report_id).fetch_optional(&self.pool).await?;
+                Ok(agency.flatten())
+            }
+
+            async fn save_calendar_year(&self, year: i32, document: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO calendar_years (year, document, imported_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (year) DO UPDATE SET document = excluded.document, imported_at = excluded.imported_at",
+                )
+                .bind(year)
+                .bind(document)
+                .bind($crate::rows::to_millis(at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn calendar_documents(&self) -> $crate::Result<Vec<String>> {
+                let documents: Vec<String> = sqlx::query_scalar("SELECT document FROM calendar_years ORDER BY year").fetch_all(&self.pool).await?;
+                Ok(documents)
+            }
+
+            async fn open_deadline_spans(&self) -> $crate::Result<Vec<(String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>> {
+                // The statuses that `Status::is_open` counts as closed.
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT number, dispatched_at, deadline_at FROM reports WHERE dispatched_at IS NOT NULL AND deadline_at IS NOT NULL \
+                     AND status NOT IN ('resolved', 'rejected', 'closed') ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|(number, dispatched_at, deadline_at)| Ok((number, $crate::rows::from_millis(dispatched_at)?, $crate::rows::from_millis(deadline_at)?))).collect()
+            }
+
             async fn record_audit(&self, entry: &$crate::NewAuditEntry) -> $crate::Result<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, action, object, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -1773,9 +1887,9 @@ macro_rules! impl_store {
                 let inserted: Result<$crate::rows::ReportRow, sqlx::Error> = sqlx::query_as(concat!(
                     "INSERT INTO reports (number, year, sequence, author_id, idempotency_key, category_code, category_name, \
                      deadline_working_days, status, latitude, longitude, address, occurred_at, description, fields, \
-                     created_at, updated_at, version, district_code, district_name, okrug_code, okrug_name, h3_cell) \
+                     created_at, updated_at, version, district_code, district_name, okrug_code, okrug_name, h3_cell, filed_agency_code) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9, $10, $11, $12, $13, $14, $15, $15, 1, \
-                     $16, $17, $18, $19, $20) RETURNING ",
+                     $16, $17, $18, $19, $20, (SELECT agency_code FROM categories WHERE code = $6)) RETURNING ",
                     $crate::shared::report_columns!()
                 ))
                 .bind(number.to_string())

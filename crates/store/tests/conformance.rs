@@ -15,7 +15,7 @@ use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AccountCode, AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery,
     NewAccountCode, NewAuditEntry, NewFile, NewMessage, NewRegistration, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn,
-    PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, Session, StatusChange, Store, StoreError, User, VehicleOwner,
+    PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, Session, StaffUpdate, StatusChange, Store, StoreError, User, VehicleOwner,
     WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -60,6 +60,9 @@ on_both_backends!(with_store => dialogue_executors_and_escalation);
 on_both_backends!(with_store => owner_lookups_retry_then_complete);
 on_both_backends!(with_store => search_matches_normalised_text);
 on_both_backends!(with_store => failed_webhooks_listed_and_retried);
+on_both_backends!(with_store => staff_changed_and_disabled);
+on_both_backends!(with_store => category_saved_as_versions);
+on_both_backends!(with_store => calendar_years_replaced);
 
 #[tokio::test]
 async fn connect_rejects_unknown_scheme() {
@@ -1633,6 +1636,121 @@ async fn audit_log_filters_newest_first(store: Arc<dyn Store>) {
     assert_eq!(page.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![change, signin_like]);
     let next = store.audit_entries(&AuditFilter { before_id: Some(signin_like), ..by_admin }).await.expect("list failed");
     assert_eq!(next.iter().map(|entry| entry.id).collect::<Vec<_>>(), vec![first]);
+}
+
+async fn staff_changed_and_disabled(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let now = utc("2026-11-02T07:00:00Z");
+    add_user(&store, "resident@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+
+    let staff = store.staff_users().await.expect("staff list failed");
+    assert_eq!(staff.iter().map(|user| user.id).collect::<Vec<_>>(), vec![moderator.id, admin.id], "residents are not staff");
+
+    let update = StaffUpdate { role: Role::Executor, agency: Some("madi".to_owned()), district: None, supervisor: true };
+    let changed = store.update_staff(moderator.id, &update).await.expect("staff update failed");
+    assert_eq!(changed.role, Role::Executor);
+    assert_eq!(changed.agency.as_deref(), Some("madi"));
+    assert!(changed.supervisor);
+    assert_eq!(store.user(moderator.id).await.expect("lookup failed"), Some(changed));
+    let missing = store.update_staff(admin.id + 1000, &update).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    for token_hash in ["first-device", "second-device"] {
+        let session = Session { token_hash: token_hash.to_owned(), user_id: moderator.id, csrf_token: "csrf".to_owned(), created_at: now, expires_at: now + Duration::days(1) };
+        store.create_session(&session).await.expect("session creation failed");
+    }
+    let admin_session = Session { token_hash: "admin-device".to_owned(), user_id: admin.id, csrf_token: "csrf".to_owned(), created_at: now, expires_at: now + Duration::days(1) };
+    store.create_session(&admin_session).await.expect("session creation failed");
+
+    let disabled = store.set_user_disabled(moderator.id, true).await.expect("disabling failed");
+    assert!(disabled.disabled);
+    let refused = store.session("first-device", now).await.expect("session lookup failed");
+    assert!(refused.is_none(), "a disabled account's session was accepted");
+    assert_eq!(store.delete_user_sessions(moderator.id).await.expect("deleting sessions failed"), 2);
+    assert_eq!(store.delete_user_sessions(moderator.id).await.expect("deleting sessions failed"), 0);
+    let enabled = store.set_user_disabled(moderator.id, false).await.expect("enabling failed");
+    assert!(!enabled.disabled);
+    let after_enable = store.session("first-device", now).await.expect("session lookup failed");
+    assert!(after_enable.is_none(), "a deleted session came back after enabling");
+    let other = store.session("admin-device", now).await.expect("session lookup failed");
+    assert!(other.is_some(), "another user's session was deleted");
+}
+
+async fn category_saved_as_versions(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+    let before = store.catalog().await.expect("catalog failed");
+    let resident = add_user(&store, "resident@example.org", Role::Resident).await;
+    let filed_before = create_report_only(&store, &report_draft(resident.id, at)).await;
+    let mut changed = before.categories[0].clone();
+    changed.deadline_working_days += 3;
+    changed.agency = before.agencies.iter().find(|agency| agency.code != changed.agency).expect("a second agency").code.clone();
+    changed.name = "Изменённая категория".to_owned();
+
+    let first = store.save_category(&changed, Some(admin.id), at).await.expect("saving failed");
+    assert_eq!(first, 1);
+    // `report_draft` files in the first category, the one changed here.
+    let filed_after = create_report_only(&store, &report_draft(resident.id, at)).await;
+    assert_eq!(store.filed_agency(filed_after.id).await.expect("filed agency failed"), Some(changed.agency.clone()), "a new report has the old agency");
+    let after = store.catalog().await.expect("catalog failed");
+    assert_eq!(after.categories.len(), before.categories.len(), "a change added a category");
+    assert_eq!(store.filed_agency(filed_before.id).await.expect("filed agency failed").as_deref(), Some(before.categories[0].agency.as_str()));
+    assert_eq!(after.categories[0], changed, "the change is not in the catalog or moved in the list");
+
+    let mut created = before.categories[0].clone();
+    created.code = "new_category".to_owned();
+    assert_eq!(store.save_category(&created, Some(admin.id), at).await.expect("saving failed"), 1);
+    let after = store.catalog().await.expect("catalog failed");
+    assert_eq!(after.categories.last(), Some(&created), "a new category is not at the end");
+
+    changed.deadline_working_days += 1;
+    let second = store.save_category(&changed, None, at + Duration::minutes(5)).await.expect("saving failed");
+    assert_eq!(second, 2);
+    let versions = store.catalog_versions(&format!("category:{}", changed.code)).await.expect("versions failed");
+    assert_eq!(versions.iter().map(|version| version.version).collect::<Vec<_>>(), vec![2, 1], "newest first");
+    assert_eq!(versions[1].actor_id, Some(admin.id));
+    assert_eq!(versions[1].at, at);
+    assert_eq!(versions[0].actor_id, None);
+    let stored: pomoshnik_core::catalog::Category = serde_json::from_str(&versions[0].definition).expect("the version is not a category");
+    assert_eq!(stored, changed);
+}
+
+async fn calendar_years_replaced(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    store.save_calendar_year(2028, "<calendar year=\"2028\"/>", at).await.expect("saving failed");
+    store.save_calendar_year(2027, "first 2027", at).await.expect("saving failed");
+    store.save_calendar_year(2027, "second 2027", at).await.expect("saving failed");
+    let documents = store.calendar_documents().await.expect("calendar documents failed");
+    assert_eq!(documents, vec!["second 2027".to_owned(), "<calendar year=\"2028\"/>".to_owned()], "by year, the latest import of each");
+
+    let resident = add_user(&store, "resident@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    create(&store, resident.id, at).await;
+    let mut open = create(&store, resident.id, at).await;
+    let mut resolved = create(&store, resident.id, at).await;
+    let deadline = at + Duration::days(14);
+    for report in [&mut open, &mut resolved] {
+        for to in [Status::UnderReview, Status::Dispatched] {
+            let mut step = change(report, moderator.id, to, at);
+            if to == Status::Dispatched {
+                step.agency = Some("madi".to_owned());
+                step.dispatched_at = Some(at);
+                step.deadline_at = Some(deadline);
+            }
+            *report = store.apply_status_change(&step).await.expect("status change failed");
+        }
+    }
+    let mut step = change(&resolved, moderator.id, Status::Resolved, at);
+    step.decision = Some(Decision::Fixed);
+    step.resolved_at = Some(at);
+    store.apply_status_change(&step).await.expect("resolving failed");
+
+    let spans = store.open_deadline_spans().await.expect("spans failed");
+    assert_eq!(spans, vec![(open.number.to_string(), at, deadline)], "only the open dispatched report has a span");
 }
 
 async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {

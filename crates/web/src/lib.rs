@@ -5,6 +5,7 @@
 pub mod accounts;
 mod api;
 pub mod audit;
+pub mod calendar_import;
 mod auth;
 pub mod error;
 mod evidence;

@@ -235,7 +235,12 @@ pub async fn change_status(
     let catalog = state.store.catalog().await?;
 
     if request.to == Status::Dispatched && request.agency.is_none() && report.status != Status::Dispatched {
-        request.agency = catalog.category(&report.category_code).map(|category| category.agency.clone());
+        // The agency of the category as it was at filing: a later change of the catalog does not
+        // move reports already filed.
+        request.agency = match state.store.filed_agency(report.id).await? {
+            Some(agency) => Some(agency),
+            None => catalog.category(&report.category_code).map(|category| category.agency.clone()),
+        };
     }
     if let Some(agency) = &request.agency {
         if catalog.agency(agency).is_none() {

@@ -6,7 +6,9 @@ mod answer;
 mod api_keys;
 mod audit_log;
 mod cabinet;
+mod calendar_admin;
 mod card;
+mod catalog_admin;
 mod deliveries;
 mod dialogue;
 mod filing;
@@ -15,6 +17,7 @@ mod public_map;
 mod queue;
 mod register;
 mod sign_in;
+mod staff;
 mod support;
 mod two_factor;
 mod vendor;
@@ -75,6 +78,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))
         .route("/admin/webhooks", get(webhook_failures::failed))
         .route("/admin/webhooks/retry", post(webhook_failures::retry))
+        .route("/admin/staff", get(staff::list).post(staff::create))
+        .route("/admin/catalog", get(catalog_admin::list))
+        .route("/admin/calendar", get(calendar_admin::show).post(calendar_admin::upload))
+        .route("/admin/catalog/categories", post(catalog_admin::save))
+        .route("/admin/catalog/categories/{code}", get(catalog_admin::edit))
+        .route("/admin/staff/{id}", post(staff::update))
+        .route("/admin/staff/{id}/disabled", post(staff::set_disabled))
         .route("/reports/{number}", get(card::show))
         .route("/reports/{number}/transitions", post(card::transition))
         .route("/reports/{number}/answer.pdf", get(answer::download))
