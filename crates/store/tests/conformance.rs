@@ -1781,6 +1781,17 @@ async fn rate_limit_fixed_windows(store: Arc<dyn Store>) {
     assert_eq!(store.delete_rate_limits_before(ended).await.expect("delete failed"), 0);
 }
 
+/// Subscribes to the store's changes and, on PostgreSQL, waits until the listener's LISTEN is
+/// in effect (it announces `Missed` then), so that no change made afterwards is lost.
+async fn subscribe_ready(store: &Arc<dyn Store>) -> tokio::sync::broadcast::Receiver<Change> {
+    let mut changes = store.subscribe_changes();
+    if store.backend() == pomoshnik_store::Backend::Postgres {
+        let ready = tokio::time::timeout(std::time::Duration::from_secs(10), changes.recv()).await.expect("the listener did not start within 10 s");
+        assert_eq!(ready.expect("the change channel failed"), Change::Missed);
+    }
+    changes
+}
+
 /// Waits for the next announcement other than `Missed`.
 async fn next_change(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> Change {
     loop {
@@ -1796,12 +1807,7 @@ async fn next_change(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> 
 
 async fn changes_announced_after_commit(store: Arc<dyn Store>) {
     prepare(&store).await;
-    let mut changes = store.subscribe_changes();
-    if store.backend() == pomoshnik_store::Backend::Postgres {
-        // The listener announces `Missed` once its LISTEN is in effect.
-        let ready = tokio::time::timeout(std::time::Duration::from_secs(10), changes.recv()).await.expect("the listener did not start within 10 s");
-        assert_eq!(ready.expect("the change channel failed"), Change::Missed);
-    }
+    let mut changes = subscribe_ready(&store).await;
     let start = utc("2026-11-02T07:00:00Z");
     let author = add_user(&store, "author@example.org", Role::Resident).await;
     let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
@@ -1922,7 +1928,7 @@ async fn dialogue_messages_files_and_notifications(store: Arc<dyn Store>) {
 
     let photo = add_file(&store, alice.id, "answer-photo", at).await;
     let foreign = add_file(&store, bob.id, "bob-photo", at).await;
-    let mut changes = store.subscribe_changes();
+    let mut changes = subscribe_ready(&store).await;
     let message = store
         .create_message(&NewMessage {
             report_id: report.id,
