@@ -239,8 +239,8 @@ pub trait Store: Send + Sync {
     /// Ids of the enabled executors who handle the report: those of its agency, within its
     /// district for executors bound to one.
     async fn report_executors(&self, report_id: i64) -> Result<Vec<i64>>;
-    /// Notifies each supervisor of the agency of every open report past its deadline that they
-    /// were not told of yet, records that they were and returns who was told of what.
+    /// Notifies each supervisor of the agency of every open report past its deadline that was
+    /// not escalated to them yet, records the escalations and returns them.
     async fn escalate_overdue(&self, now: DateTime<Utc>) -> Result<Vec<Escalation>>;
 
     // Local accounts: registration by phone or e-mail, one-time codes, sessions.

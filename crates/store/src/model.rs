@@ -705,7 +705,7 @@ pub struct ReportMessage {
     pub files: Vec<FileRecord>,
 }
 
-/// An overdue report told to one supervisor by [`crate::Store::escalate_overdue`].
+/// An overdue report escalated to one supervisor by [`crate::Store::escalate_overdue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Escalation {
     pub report_id: i64,

@@ -12,7 +12,7 @@ use pomoshnik_store::{DeliveryMode, FailedDelivery};
 use serde::Deserialize;
 
 use super::{Layout, error_page, render};
-use crate::auth::PageUser;
+use crate::auth::{PageUser, Signed};
 use crate::error::ApiError;
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -145,6 +145,22 @@ pub struct RetryForm {
 
 /// `POST /admin/deliveries/retry`: puts one failed delivery, or all listed, back in the queue.
 pub async fn retry(State(state): State<AppState>, PageUser(signed): PageUser, Form(form): Form<RetryForm>) -> Response {
+    let store = state.store.as_ref();
+    let listed = || async { Ok(store.failed_deliveries(FAILED_LIMIT).await?.iter().map(|delivery| delivery.id).collect()) };
+    let retry = |ids: Vec<i64>| async move { store.retry_failed_deliveries(&ids, Utc::now()).await };
+    retry_failed(&signed, form, "email", listed, retry, "/admin/deliveries").await
+}
+
+/// Puts failed outbox rows back in the queue for an administrator: the form's one id, or every
+/// id that `listed` returns. `outbox` names the queue in the log, and the page goes back to
+/// `back_to`. Other roles get 404.
+pub(super) async fn retry_failed<L, LF, R, RF>(signed: &Signed, form: RetryForm, outbox: &str, listed: L, retry: R, back_to: &str) -> Response
+where
+    L: FnOnce() -> LF,
+    LF: Future<Output = pomoshnik_store::Result<Vec<i64>>>,
+    R: FnOnce(Vec<i64>) -> RF,
+    RF: Future<Output = pomoshnik_store::Result<u64>>,
+{
     if signed.user.role != Role::Admin {
         return error_page(ApiError::not_found());
     }
@@ -153,15 +169,15 @@ pub async fn retry(State(state): State<AppState>, PageUser(signed): PageUser, Fo
     }
     let ids = match form.id {
         Some(id) => vec![id],
-        None => match state.store.failed_deliveries(FAILED_LIMIT).await {
-            Ok(deliveries) => deliveries.iter().map(|delivery| delivery.id).collect(),
+        None => match listed().await {
+            Ok(ids) => ids,
             Err(error) => return error_page(error.into()),
         },
     };
-    match state.store.retry_failed_deliveries(&ids, Utc::now()).await {
+    match retry(ids).await {
         Ok(count) => {
-            tracing::info!(admin_id = signed.user.id, count, "failed deliveries queued again");
-            Redirect::to("/admin/deliveries").into_response()
+            tracing::info!(admin_id = signed.user.id, count, outbox, "failed deliveries queued again");
+            Redirect::to(back_to).into_response()
         }
         Err(error) => error_page(error.into()),
     }

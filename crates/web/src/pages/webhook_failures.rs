@@ -4,11 +4,11 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::Utc;
 use pomoshnik_core::role::Role;
-use serde::Deserialize;
 
+use super::deliveries::{RetryForm, retry_failed};
 use super::{Layout, error_page, render};
 use crate::auth::PageUser;
 use crate::error::ApiError;
@@ -60,33 +60,10 @@ pub async fn failed(State(state): State<AppState>, PageUser(signed): PageUser) -
     render(&FailedWebhooksPage { layout, t: Tr, deliveries })
 }
 
-#[derive(Deserialize)]
-pub struct RetryForm {
-    csrf_token: Option<String>,
-    /// One delivery to retry; without it every listed delivery is retried.
-    id: Option<i64>,
-}
-
 /// `POST /admin/webhooks/retry`: puts one failed webhook delivery, or all listed, back in the queue.
 pub async fn retry(State(state): State<AppState>, PageUser(signed): PageUser, Form(form): Form<RetryForm>) -> Response {
-    if signed.user.role != Role::Admin {
-        return error_page(ApiError::not_found());
-    }
-    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
-        return error_page(error);
-    }
-    let ids = match form.id {
-        Some(id) => vec![id],
-        None => match state.store.failed_webhook_deliveries(FAILED_LIMIT).await {
-            Ok(deliveries) => deliveries.iter().map(|delivery| delivery.id).collect(),
-            Err(error) => return error_page(error.into()),
-        },
-    };
-    match state.store.retry_failed_webhook_deliveries(&ids, Utc::now()).await {
-        Ok(count) => {
-            tracing::info!(admin_id = signed.user.id, count, "failed webhook deliveries queued again");
-            Redirect::to("/admin/webhooks").into_response()
-        }
-        Err(error) => error_page(error.into()),
-    }
+    let store = state.store.as_ref();
+    let listed = || async { Ok(store.failed_webhook_deliveries(FAILED_LIMIT).await?.iter().map(|delivery| delivery.id).collect()) };
+    let retry = |ids: Vec<i64>| async move { store.retry_failed_webhook_deliveries(&ids, Utc::now()).await };
+    retry_failed(&signed, form, "webhooks", listed, retry, "/admin/webhooks").await
 }
