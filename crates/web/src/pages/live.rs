@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use pomoshnik_store::{Change, User};
 use tokio::sync::broadcast::error::RecvError;
 use serde::Deserialize;
@@ -45,6 +44,8 @@ struct Watch {
     /// Number of messages in the watched report's dialogue at the last read, for those who take part.
     messages: Option<usize>,
     changes: tokio::sync::broadcast::Receiver<Change>,
+    /// Cancelled when the server starts shutting down.
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 /// `GET /live`: an endless `text/event-stream` with `unread` events (`{"count", "label"}`) and,
@@ -57,7 +58,7 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
             return error_page(error);
         }
     }
-    let stopping = state.stopping.clone().cancelled_owned();
+    let stopping = state.stopping.clone();
     // Subscribed before the first read, so that no change committed after it is missed.
     let changes = state.store.subscribe_changes();
     let watch = Watch {
@@ -71,21 +72,29 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
         report_id: None,
         messages: query.messages,
         changes,
+        stopping,
     };
     let events = futures_util::stream::unfold(watch, |mut watch| async move {
         loop {
             if let Some(event) = watch.pending.pop_front() {
                 return Some((Ok::<_, std::convert::Infallible>(event), watch));
             }
-            if watch.started && !watch.wait_for_change().await {
-                return None;
+            // Once the server starts shutting down, the stream ends after the events already
+            // read, so it neither holds the shutdown nor loses the first state of the page.
+            if watch.started {
+                let stopping = watch.stopping.clone();
+                let changed = tokio::select! {
+                    changed = watch.wait_for_change() => changed,
+                    () = stopping.cancelled() => false,
+                };
+                if !changed {
+                    return None;
+                }
             }
             watch.started = true;
             watch.poll().await;
         }
     });
-    // The stream ends when the server starts shutting down, so it does not hold the shutdown.
-    let events = events.take_until(stopping);
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
 
