@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use pomoshnik_core::calendar::Calendar;
 use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::role::Role;
 use pomoshnik_geo::{CityMap, Gazetteer, Geocoder, NominatimConfig, NominatimGeocoder};
@@ -123,9 +122,9 @@ impl Installation {
 
         let providers = pomoshnik_web::oidc::Providers::new(web.providers.clone()).context("invalid sign-in provider configuration")?;
         let store = self.open_store().await?;
-        // The state keeps the calendar for the life of the process, so a year imported later
-        // takes effect when the node starts again.
-        let calendar: &'static Calendar = Box::leak(Box::new(calendar_import::load_calendar(store.as_ref()).await?));
+        // A year imported later, on any node or by the command, replaces it while the node runs.
+        let calendar = calendar_import::SharedCalendar::new(calendar_import::load_calendar(store.as_ref()).await?);
+        calendar.follow(store.clone());
         Ok(AppState {
             providers: Arc::new(providers),
             store,

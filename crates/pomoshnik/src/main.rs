@@ -197,7 +197,7 @@ enum Command {
 #[derive(clap::Subcommand)]
 enum CalendarCommand {
     /// Store one year's production calendar (the XML format of xmlcalendar.ru, as in
-    /// crates/core/data/calendar) in the database. Every node uses it from its next start on.
+    /// crates/core/data/calendar) in the database. Running nodes count with it within a minute.
     Import {
         /// The yearly calendar XML file.
         file: std::path::PathBuf,

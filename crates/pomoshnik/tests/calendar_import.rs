@@ -1,6 +1,7 @@
 //! `pomoshnik calendar import`: a malformed file is rejected with the reason, a file that
 //! changes a day an open report's deadline was counted over needs confirmation, and an imported
-//! year is laid over the embedded calendar at the next start.
+//! year takes effect in the running service, from the upload form at once and from the command
+//! through the store's announcement.
 
 mod common;
 
@@ -8,7 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use common::*;
 use pomoshnik::calendar_import::{ImportError, import_calendar, load_calendar};
 use pomoshnik_core::calendar::Calendar;
-use pomoshnik_core::deadline::CITY_TIME_ZONE;
+use pomoshnik_core::deadline::{CITY_TIME_ZONE, deadline_with_pauses};
 use pomoshnik_core::role::Role;
 use pomoshnik_test_support::on_both_backends;
 use reqwest::StatusCode;
@@ -87,6 +88,14 @@ async fn calendar_change_needs_confirmation(service: &TestService) {
     let after = store.report(&number.parse().expect("invalid number")).await.expect("lookup failed").expect("report missing");
     assert_eq!(after.deadline_at, Some(deadline_at), "the import recomputed a deadline");
 
+    // The running service hears of the import through the store, as another node would.
+    let mut waited = 0;
+    while service.state.calendar.get().is_working_day(date) {
+        assert!(waited < 100, "the running service still counts {date} as a working day");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+
     // The shipped file of a year changes nothing, so it needs no confirmation.
     let unchanged = import_calendar(store, &loaded, &embedded_document(2027), false).await.expect("importing an unchanged year failed");
     assert!(unchanged.changed_dates.is_empty());
@@ -159,6 +168,16 @@ async fn calendar_upload_form(service: &TestService) {
     let entries = store.audit_entries(&pomoshnik_store::AuditFilter { action_prefix: Some("calendar.".to_owned()), limit: 5, ..Default::default() }).await.expect("audit failed");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].details, "year=".to_owned() + &date.year().to_string() + " changed_days=1 affected_reports=1");
+
+    // A report dispatched after the upload gets a deadline counted with the new day off.
+    let (second, _) = dispatched_report_and_day(service, &resident, &moderator).await;
+    let second = store.report(&second.parse().expect("invalid number")).await.expect("lookup failed").expect("report missing");
+    let dispatched_at = second.dispatched_at.expect("dispatched");
+    let with_import = load_calendar(store).await.expect("loading the calendar failed");
+    let expected = deadline_with_pauses(&with_import, dispatched_at, second.deadline_working_days, &[]);
+    let before_import = deadline_with_pauses(Calendar::embedded(), dispatched_at, second.deadline_working_days, &[]);
+    assert_eq!(second.deadline_at, expected, "the deadline was not counted with the uploaded calendar");
+    assert_ne!(expected, before_import, "the uploaded day off does not lie within the second report's deadline");
 
     let (status, _, _) = upload(service, &admin, "forged", &embedded_document(2027), false).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

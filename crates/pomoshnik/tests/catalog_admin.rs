@@ -105,7 +105,7 @@ async fn category_change_spares_filed_reports(service: &TestService) {
     assert_eq!(after.deadline_working_days, 5, "the deadline of a filed report changed");
     assert_eq!(after.agency.as_deref(), Some("zhilishchnik"), "a filed report went to the category's new agency");
     let dispatched_at = after.dispatched_at.expect("not dispatched");
-    let expected_deadline = pomoshnik_core::deadline::deadline_with_pauses(service.state.calendar, dispatched_at, 5, &[]);
+    let expected_deadline = pomoshnik_core::deadline::deadline_with_pauses(&service.state.calendar.get(), dispatched_at, 5, &[]);
     assert_eq!(after.deadline_at, expected_deadline);
 
     let (status, newer) = resident.file_report(&yard_report(), &[], None).await;

@@ -18,13 +18,15 @@ const CAPACITY: usize = 1024;
 /// Wait before the listener connects again after an error.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
-/// A committed change that open pages may show.
+/// A committed change that open pages, or a node's cached state, may depend on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     /// The report with this id changed: its status, or it was filed.
     Report(i64),
     /// The notifications of the user with this id changed: a new one, or some were read.
     Notifications(i64),
+    /// A production calendar year was imported; every node reads the calendar again.
+    Calendar,
     /// Announcements may have been lost, as while the listener reconnected, so every receiver
     /// should read again what it shows.
     Missed,
@@ -36,14 +38,17 @@ impl Change {
         match self {
             Change::Report(id) => format!("report:{id}"),
             Change::Notifications(user_id) => format!("notifications:{user_id}"),
+            Change::Calendar => "calendar".to_owned(),
             Change::Missed => "missed".to_owned(),
         }
     }
 
     /// Parses a NOTIFY payload; None for one this version does not know.
     pub(crate) fn parse(payload: &str) -> Option<Change> {
-        if payload == "missed" {
-            return Some(Change::Missed);
+        match payload {
+            "missed" => return Some(Change::Missed),
+            "calendar" => return Some(Change::Calendar),
+            _ => {}
         }
         let (kind, id) = payload.split_once(':')?;
         let id: i64 = id.parse().ok()?;
@@ -128,7 +133,7 @@ mod tests {
 
     #[test]
     fn payload_round_trips() {
-        for change in [Change::Report(12), Change::Notifications(7), Change::Missed] {
+        for change in [Change::Report(12), Change::Notifications(7), Change::Calendar, Change::Missed] {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }
     }

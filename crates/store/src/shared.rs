@@ -1429,6 +1429,7 @@ macro_rules! impl_store {
             }
 
             async fn save_calendar_year(&self, year: i32, document: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
+                let mut transaction = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO calendar_years (year, document, imported_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (year) DO UPDATE SET document = excluded.document, imported_at = excluded.imported_at",
@@ -1436,8 +1437,12 @@ macro_rules! impl_store {
                 .bind(year)
                 .bind(document)
                 .bind($crate::rows::to_millis(at))
-                .execute(&self.pool)
+                .execute(&mut *transaction)
                 .await?;
+                let changes = [$crate::Change::Calendar];
+                self.announce(&mut transaction, &changes).await?;
+                transaction.commit().await?;
+                self.announced(&changes);
                 Ok(())
             }
 

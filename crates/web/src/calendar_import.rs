@@ -1,11 +1,71 @@
 //! `pomoshnik calendar import`: stores a production calendar year in the database, where every
-//! node lays it over the embedded years at start ([`load_calendar`]).
+//! node lays it over the embedded years ([`load_calendar`]). A node keeps the result in a
+//! [`SharedCalendar`] and reads it again when the store announces an import
+//! ([`Change::Calendar`]), and once a minute for imports it cannot hear of, such as one made by
+//! the command on SQLite while the service runs.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate, Utc};
 use pomoshnik_core::calendar::Calendar;
 use pomoshnik_core::deadline::CITY_TIME_ZONE;
-use pomoshnik_store::Store;
+use pomoshnik_store::{Change, Store};
+use tokio::sync::broadcast::error::RecvError;
+
+/// How often a node reads the calendar again without an announcement.
+const RELOAD_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The production calendar a node counts deadlines with, replaced whole when a year is imported.
+#[derive(Clone)]
+pub struct SharedCalendar(Arc<RwLock<Arc<Calendar>>>);
+
+impl SharedCalendar {
+    pub fn new(calendar: Calendar) -> SharedCalendar {
+        SharedCalendar(Arc::new(RwLock::new(Arc::new(calendar))))
+    }
+
+    /// Returns the calendar in use now.
+    pub fn get(&self) -> Arc<Calendar> {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    fn replace(&self, calendar: Calendar) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(calendar);
+    }
+
+    /// Reads the calendar from the store again. A failure is logged and the calendar in use kept.
+    pub async fn reload(&self, store: &dyn Store) {
+        match load_calendar(store).await {
+            Ok(calendar) => self.replace(calendar),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "could not read the production calendar again; keeping the one in use"),
+        }
+    }
+
+    /// Starts the task that reloads the calendar on each import announcement and every
+    /// [`RELOAD_INTERVAL`]. It ends when the store stops announcing changes.
+    pub fn follow(&self, store: Arc<dyn Store>) {
+        let calendar = self.clone();
+        let mut changes = store.subscribe_changes();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(RELOAD_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    change = changes.recv() => match change {
+                        Ok(Change::Calendar | Change::Missed) | Err(RecvError::Lagged(_)) => {}
+                        Ok(_) => continue,
+                        Err(RecvError::Closed) => return,
+                    },
+                    _ = ticks.tick() => {}
+                }
+                calendar.reload(store.as_ref()).await;
+            }
+        });
+    }
+}
 
 /// The outcome of an import: the year and the changes it made.
 #[derive(Debug, PartialEq, Eq)]

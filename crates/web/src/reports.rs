@@ -332,7 +332,7 @@ fn build_change(
         Status::Dispatched if report.status != Status::InfoRequested => {
             change.agency = request.agency.clone();
             change.dispatched_at = Some(now);
-            change.deadline_at = Some(deadline_with_pauses(state.calendar, now, report.deadline_working_days, &[]).unwrap_or(now));
+            change.deadline_at = Some(deadline_with_pauses(&state.calendar.get(), now, report.deadline_working_days, &[]).unwrap_or(now));
         }
         Status::InfoRequested => change.status_before_info_request = Some(report.status),
         Status::Resolved => {
@@ -354,7 +354,7 @@ fn build_change(
             if let Some(open) = pauses.last_mut().filter(|pause| pause.until.is_none()) {
                 open.until = Some(now);
             }
-            change.deadline_at = deadline_with_pauses(state.calendar, dispatched_at, report.deadline_working_days, &pauses);
+            change.deadline_at = deadline_with_pauses(&state.calendar.get(), dispatched_at, report.deadline_working_days, &pauses);
         }
     }
     change

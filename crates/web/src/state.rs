@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use pomoshnik_core::calendar::Calendar;
 use pomoshnik_geo::{CityMap, Geocoder};
 use pomoshnik_media::FileStore;
 use pomoshnik_store::Store;
@@ -39,7 +38,8 @@ pub struct WebConfig {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub files: Arc<FileStore>,
-    pub calendar: &'static Calendar,
+    /// The production calendar deadlines are counted with.
+    pub calendar: crate::calendar_import::SharedCalendar,
     /// The city's boundary and districts.
     pub city: Arc<CityMap>,
     /// Address search and reverse lookup: the embedded gazetteer or a Nominatim service.

@@ -177,7 +177,7 @@ impl ReportView {
     pub fn summary(state: &AppState, report: &Report, catalog: &Catalog) -> ReportView {
         let agency = report.agency.as_deref().map(|code| Named { code: code.to_owned(), name: agency_name(catalog, code, report) });
         let deadline = report.deadline_at.filter(|_| report.status.is_open()).map(|at| {
-            let left = working_days_left(state.calendar, at, Utc::now());
+            let left = working_days_left(&state.calendar.get(), at, Utc::now());
             let overdue = Utc::now() >= at;
             let text = if overdue {
                 Tr.count("deadline-overdue", -left.min(-1))

@@ -117,6 +117,9 @@ pub async fn upload(State(state): State<AppState>, PageUser(signed): PageUser, m
     };
     match import_calendar(state.store.as_ref(), &current, &document, confirm).await {
         Ok(summary) => {
+            // This node counts with the new year from the next request; the others on the
+            // store's announcement.
+            state.calendar.reload(state.store.as_ref()).await;
             let details = format!("year={} changed_days={} affected_reports={}", summary.year, summary.changed_dates.len(), summary.affected_reports.len());
             if let Err(error) = crate::audit::record(state.store.as_ref(), Some(signed.user.id), "calendar.import", format!("calendar:{}", summary.year), details).await {
                 tracing::error!(%error, admin_id = signed.user.id, year = summary.year, "could not write the audit log entry of a calendar import");

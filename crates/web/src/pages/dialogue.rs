@@ -91,7 +91,7 @@ pub fn info_request_items(report: &Report, events: &[ReportEvent]) -> Vec<String
 /// Returns whether the author may ask about the report, which must be open, not waiting for them,
 /// and unchanged for more than ten working days.
 pub fn question_allowed(state: &AppState, user: &User, report: &Report) -> bool {
-    report.author_id == user.id && report.status.is_open() && report.status != Status::InfoRequested && may_ask_question(state.calendar, report.updated_at, Utc::now())
+    report.author_id == user.id && report.status.is_open() && report.status != Status::InfoRequested && may_ask_question(&state.calendar.get(), report.updated_at, Utc::now())
 }
 
 /// Builds the dialogue part of the card for someone who may take part.
