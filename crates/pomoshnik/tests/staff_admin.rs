@@ -12,6 +12,7 @@ use reqwest::{Client, StatusCode};
 
 on_both_backends!(with_service => disabled_executor_loses_access, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => refused_staff_form_keeps_values, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => admin_sections_reached_from_header, flavor = "multi_thread", worker_threads = 2);
 
 const EXECUTOR: &str = "new.executor@example.ru";
 
@@ -150,4 +151,36 @@ async fn refused_staff_form_keeps_values(service: &TestService) {
 
     let (status, _, _) = post_form(service, &admin, "/admin/staff", &[("csrf_token", "forged"), ("email", EXECUTOR), ("password", PASSWORD), ("role", "moderator")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a form without the session's CSRF token was accepted");
+}
+
+/// Checks that every administration page is reached from the header's «Администрирование» link, which only
+/// administrators see; anyone else gets 404 at /admin.
+async fn admin_sections_reached_from_header(service: &TestService) {
+    let (admin, _) = admin_browser(service).await;
+    let (status, page) = get_page(service, &admin, "/my/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"<a href="/admin">Администрирование</a>"#), "the administrator's header has no administration link");
+    let (status, index) = get_page(service, &admin, "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    let sections: Vec<&str> = index.split(r#"<a href=""#).skip(1).filter_map(|rest| rest.split('"').next()).filter(|path| path.starts_with("/admin/")).collect();
+    for expected in ["/admin/staff", "/admin/catalog", "/admin/calendar", "/admin/api-keys", "/admin/deliveries", "/admin/webhooks", "/admin/audit"] {
+        assert!(sections.contains(&expected), "/admin does not link {expected}: {sections:?}");
+    }
+    for path in sections {
+        let (status, _) = get_page(service, &admin, path).await;
+        assert_eq!(status, StatusCode::OK, "{path} linked from /admin does not open");
+    }
+
+    service.add_user("sections-moderator@example.ru", Role::Moderator, None).await;
+    service.add_user("sections-executor@example.ru", Role::Executor, Some("madi")).await;
+    service.add_user("sections-resident@example.ru", Role::Resident, None).await;
+    for email in ["sections-moderator@example.ru", "sections-executor@example.ru", "sections-resident@example.ru"] {
+        let browser = service.browser();
+        sign_in_with_form(service, &browser, email, "/notifications").await;
+        let (status, page) = get_page(service, &browser, "/notifications").await;
+        assert_eq!(status, StatusCode::OK, "{email}");
+        assert!(!page.contains(r#"href="/admin""#), "{email} sees the administration link");
+        let (status, _) = get_page(service, &browser, "/admin").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{email} opened /admin");
+    }
 }

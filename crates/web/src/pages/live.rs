@@ -80,7 +80,7 @@ pub async fn stream(State(state): State<AppState>, PageUser(signed): PageUser, Q
                 return Some((Ok::<_, std::convert::Infallible>(event), watch));
             }
             // Once the server starts shutting down, the stream ends after the events already
-            // read, so it neither holds the shutdown nor loses the first state of the page.
+            // read, so it neither delays the shutdown nor loses the first state of the page.
             if watch.started {
                 let stopping = watch.stopping.clone();
                 let changed = tokio::select! {

@@ -2,6 +2,7 @@
 //! page loads, redirects after each successful POST.
 
 mod account;
+mod admin_index;
 mod answer;
 mod api_keys;
 mod audit_log;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/settings", post(deliveries::save_mode))
         .route("/notifications/read", post(cabinet::mark_all_read))
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
+        .route("/admin", get(admin_index::show))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/audit", get(audit_log::show))
         .route("/admin/deliveries/retry", post(deliveries::retry))
@@ -153,13 +155,14 @@ pub struct Layout {
     pub is_staff: bool,
     /// Moderators and administrators answer the support questions.
     pub handles_support: bool,
+    pub is_admin: bool,
     pub unread: i64,
     pub csrf_token: String,
 }
 
 impl Layout {
     pub fn anonymous(title: String) -> Layout {
-        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, unread: 0, csrf_token: String::new() }
+        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, is_admin: false, unread: 0, csrf_token: String::new() }
     }
 
     pub async fn for_user(state: &AppState, signed: &Signed, title: String) -> Layout {
@@ -170,6 +173,7 @@ impl Layout {
             is_resident: signed.user.role == Role::Resident,
             is_staff: signed.user.role.is_staff(),
             handles_support: matches!(signed.user.role, Role::Moderator | Role::Admin),
+            is_admin: signed.user.role == Role::Admin,
             unread,
             csrf_token: signed.session.csrf_token.clone(),
         }
