@@ -159,6 +159,31 @@ async fn refused(state: &AppState, signed: &Signed, report: &Report, status: Sta
     page
 }
 
+/// Reads a multipart form of a text field and up to five files, checks its CSRF token, the
+/// text and the files, and returns the intake with the text as typed and trimmed. A refused form
+/// gives the card again with the reason and the typed text.
+async fn read_text_with_files(state: &AppState, signed: &Signed, report: &Report, multipart: Multipart, text_field: &str) -> Result<(crate::upload::Intake, String, String), Response> {
+    let intake = crate::upload::read_multipart(state, &signed.user, multipart, 0).await.map_err(error_page)?;
+    if let Err(error) = signed.check_csrf(intake.field("csrf_token")) {
+        crate::upload::discard(state, &intake.files).await;
+        return Err(error_page(error));
+    }
+    let typed = intake.field(text_field).unwrap_or_default().to_owned();
+    let problem = match check_text(&typed) {
+        Err(message) => Some(message),
+        Ok(_) if !intake.problems.is_empty() => Some(intake.problems.iter().map(|problem| problem.message.clone()).collect::<Vec<_>>().join(" ")),
+        Ok(_) => None,
+    };
+    if let Some(message) = problem {
+        // NOTE: the text comes back, but accepted files of a refused form are discarded and must
+        // be chosen again, unlike on the report form, which keeps them.
+        crate::upload::discard(state, &intake.files).await;
+        return Err(refused(state, signed, report, StatusCode::UNPROCESSABLE_ENTITY, message, Some(typed)).await);
+    }
+    let text = typed.trim().to_owned();
+    Ok((intake, typed, text))
+}
+
 /// `POST /reports/{number}/messages` (multipart: `text`, up to five `files`): a message of the
 /// dialogue. The author's message on a report waiting for them is their answer and resumes the
 /// deadline.
@@ -168,27 +193,10 @@ pub async fn post_message(State(state): State<AppState>, PageUser(signed): PageU
         Ok(_) => return error_page(ApiError::not_found()),
         Err(error) => return error_page(error),
     };
-    let intake = match crate::upload::read_multipart(&state, &signed.user, multipart, 0).await {
-        Ok(intake) => intake,
-        Err(error) => return error_page(error),
+    let (intake, typed, text) = match read_text_with_files(&state, &signed, &report, multipart, "text").await {
+        Ok(read) => read,
+        Err(response) => return response,
     };
-    if let Err(error) = signed.check_csrf(intake.field("csrf_token")) {
-        crate::upload::discard(&state, &intake.files).await;
-        return error_page(error);
-    }
-    let typed = intake.field("text").unwrap_or_default().to_owned();
-    let problem = match check_text(&typed) {
-        Err(message) => Some(message),
-        Ok(_) if !intake.problems.is_empty() => Some(intake.problems.iter().map(|problem| problem.message.clone()).collect::<Vec<_>>().join(" ")),
-        Ok(_) => None,
-    };
-    if let Some(message) = problem {
-        // NOTE: the text comes back, but accepted files of a refused message are discarded and
-        // must be chosen again, unlike on the report form, which keeps them.
-        crate::upload::discard(&state, &intake.files).await;
-        return refused(&state, &signed, &report, StatusCode::UNPROCESSABLE_ENTITY, message, Some(typed)).await;
-    }
-    let text = typed.trim().to_owned();
 
     let answer = report.author_id == signed.user.id && report.status == Status::InfoRequested;
     let mut current = report.clone();
@@ -258,25 +266,10 @@ pub async fn reopen(State(state): State<AppState>, PageUser(signed): PageUser, P
         Ok(_) => return error_page(ApiError::not_found()),
         Err(error) => return error_page(error),
     };
-    let intake = match crate::upload::read_multipart(&state, &signed.user, multipart, 0).await {
-        Ok(intake) => intake,
-        Err(error) => return error_page(error),
+    let (intake, typed, text) = match read_text_with_files(&state, &signed, &report, multipart, "comment").await {
+        Ok(read) => read,
+        Err(response) => return response,
     };
-    if let Err(error) = signed.check_csrf(intake.field("csrf_token")) {
-        crate::upload::discard(&state, &intake.files).await;
-        return error_page(error);
-    }
-    let typed = intake.field("comment").unwrap_or_default().to_owned();
-    let problem = match check_text(&typed) {
-        Err(message) => Some(message),
-        Ok(_) if !intake.problems.is_empty() => Some(intake.problems.iter().map(|problem| problem.message.clone()).collect::<Vec<_>>().join(" ")),
-        Ok(_) => None,
-    };
-    if let Some(message) = problem {
-        crate::upload::discard(&state, &intake.files).await;
-        return refused(&state, &signed, &report, StatusCode::UNPROCESSABLE_ENTITY, message, Some(typed)).await;
-    }
-    let text = typed.trim().to_owned();
     let version = intake.field("version").and_then(|version| version.parse::<i64>().ok());
     let request = TransitionRequest { to: Status::Reopened, comment: Some(text.clone()), decision: None, reason: None, agency: None, duplicate_of: None };
     let updated = match reports::change_status(&state, &signed.user, &report, request, version).await {
