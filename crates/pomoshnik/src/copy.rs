@@ -463,27 +463,26 @@ async fn advance_sequences(target: &PgPool, tables: &[Table]) -> anyhow::Result<
 
 async fn sqlite_checksum(source: &SqlitePool, table: &Table) -> anyhow::Result<(u64, String)> {
     let select = format!("SELECT {} FROM {} ORDER BY {}", column_list(table), quote(&table.name), order_by(table, false));
-    let mut rows = sqlx::query(AssertSqlSafe(select)).fetch(source);
-    let mut hasher = Sha256::new();
-    let mut count = 0u64;
-    while let Some(row) = rows.try_next().await? {
-        for (index, (_, kind)) in table.columns.iter().enumerate() {
-            read_sqlite(&row, index, *kind)?.feed(&mut hasher);
-        }
-        hasher.update(b"\n");
-        count += 1;
-    }
-    Ok((count, hex::encode(hasher.finalize())))
+    checksum(sqlx::query(AssertSqlSafe(select)).fetch(source), table, read_sqlite).await
 }
 
 async fn postgres_checksum(target: &PgPool, table: &Table) -> anyhow::Result<(u64, String)> {
     let select = format!("SELECT {} FROM {} ORDER BY {}", column_list(table), quote(&table.name), order_by(table, true));
-    let mut rows = sqlx::query(AssertSqlSafe(select)).fetch(target);
+    checksum(sqlx::query(AssertSqlSafe(select)).fetch(target), table, read_postgres).await
+}
+
+/// Counts the rows and hashes their values in order, read by `read` the same way on either
+/// backend, so that equal tables give equal sums.
+async fn checksum<R>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    table: &Table,
+    read: fn(&R, usize, Kind) -> anyhow::Result<Value>,
+) -> anyhow::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut count = 0u64;
     while let Some(row) = rows.try_next().await? {
         for (index, (_, kind)) in table.columns.iter().enumerate() {
-            read_postgres(&row, index, *kind)?.feed(&mut hasher);
+            read(&row, index, *kind)?.feed(&mut hasher);
         }
         hasher.update(b"\n");
         count += 1;
