@@ -74,6 +74,7 @@ const ROUTES: &[Row] = &[
     row("GET",    "/unsubscribe/{token}",                     [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/unsubscribe/{token}",                     [404,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/admin/deliveries",                        [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin",                                   [303,  404,   404,   404,   404,  404,  200]),
     row("GET",    "/admin/audit",                             [303,  404,   404,   404,   404,  404,  200]),
     row("POST",   "/admin/deliveries/retry",                  [303,  404,   404,   404,   404,  404,  303]),
     row("GET",    "/admin/api-keys",                          [303,  404,   404,   404,   404,  404,  200]),

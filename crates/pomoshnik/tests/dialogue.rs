@@ -24,6 +24,7 @@ use smtp_support::SmtpServer;
 
 on_both_backends!(with_service => messages_between_author_and_staff, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => information_request_answered_with_files, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_service => refused_forms_keep_text_and_files, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => question_and_reopen_with_files, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_service => overdue_report_escalated_once, flavor = "multi_thread", worker_threads = 2);
 
@@ -220,7 +221,7 @@ async fn question_and_reopen_with_files(service: &TestService) {
     assert_eq!(early.status(), StatusCode::CONFLICT);
     let page = early.text().await.unwrap();
     assert!(page.contains("Вопрос можно задать, если обращение не менялось больше 10 рабочих дней."), "{page}");
-    assert!(page.contains("Когда уберут мусор?"), "the typed question is lost");
+    assert_eq!(textarea(&page, "message-text"), "Когда уберут мусор?", "the typed question is not offered as a message");
 
     let (status, body) = executor.transition(&number, json!({ "to": "resolved", "decision": "fixed", "comment": "Убрано." })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -271,4 +272,88 @@ async fn overdue_report_escalated_once(service: &TestService) {
     let chief_notifications = store.notifications(&NotificationFilter::latest(chief.id, 10)).await.expect("notifications failed");
     assert_eq!(chief_notifications.iter().filter(|notification| notification.kind == NotificationKind::Escalation).count(), 1);
     assert!(store.notifications(&NotificationFilter::latest(other_chief.id, 10)).await.expect("notifications failed").is_empty());
+}
+
+/// Returns the text of the first textarea whose id starts with `id` on a page.
+fn textarea(page: &str, id: &str) -> String {
+    let start = page.find(&format!(r#"<textarea id="{id}"#)).unwrap_or_else(|| panic!("no textarea {id}"));
+    let rest = &page[start..];
+    let open = rest.find('>').expect("the textarea tag is closed") + 1;
+    let close = rest.find("</textarea>").expect("the textarea is closed");
+    rest[open..close].to_owned()
+}
+
+/// Returns the ids of the files a refused form kept, in the order listed.
+fn kept_file_ids(page: &str) -> Vec<String> {
+    let marker = r#"name="kept_file" value=""#;
+    page.match_indices(marker)
+        .map(|(start, _)| {
+            let rest = &page[start + marker.len()..];
+            rest[..rest.find('"').expect("the value is closed")].to_owned()
+        })
+        .collect()
+}
+
+async fn refused_forms_keep_text_and_files(service: &TestService) {
+    let resident = service.resident("kept-author@example.org").await;
+    let moderator = service.user("kept-moderator@example.org", Role::Moderator, None).await;
+    service.add_user("kept-oati@example.org", Role::Executor, Some("oati")).await;
+    let number = dispatched_litter(&resident, &moderator).await;
+    let disguised = Upload { name: "photo.jpg".to_owned(), bytes: b"this is text, not a photo".to_vec() };
+
+    // A message with a good photo and a disguised file is refused; the text and the photo stay.
+    let (browser, csrf_token) = card_browser(service, "kept-author@example.org", &number).await;
+    let form = Form::new()
+        .text("csrf_token", csrf_token.clone())
+        .text("text", "Прилагаю фото двора")
+        .part("files", Upload::photo(PHOTO).part())
+        .part("files", disguised.part());
+    let refused = browser.post(service.url(&format!("/reports/{number}/messages"))).multipart(form).send().await.expect("POST of a message failed");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("photo.jpg"), "the refusal does not name the disguised file");
+    assert_eq!(textarea(&page, "message-text"), "Прилагаю фото двора", "the typed message is lost");
+    let kept = kept_file_ids(&page);
+    assert_eq!(kept.len(), 1, "the accepted photo is not offered again: {kept:?}");
+    assert!(page.contains(PHOTO), "the kept photo is not named");
+
+    let form = Form::new().text("csrf_token", csrf_token.clone()).text("text", "Прилагаю фото двора").text("kept_file", kept[0].clone());
+    let sent = browser.post(service.url(&format!("/reports/{number}/messages"))).multipart(form).send().await.expect("POST of a message failed");
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let (_, card) = get_page(service, &browser, &format!("/reports/{number}")).await;
+    assert_eq!(file_links(&card, &number).len(), 1, "the kept photo did not arrive with the message");
+
+    // A status change refused for a missing decision keeps the executor's comment.
+    let (executor, executor_csrf) = card_browser(service, "kept-oati@example.org", &number).await;
+    let (_, card) = get_page(service, &executor, &format!("/reports/{number}")).await;
+    let version = input_value(&card[card.find("/transitions").unwrap()..], "version");
+    let refused = executor
+        .post(service.url(&format!("/reports/{number}/transitions")))
+        .form(&[("csrf_token", executor_csrf.as_str()), ("version", version.as_str()), ("to", "resolved"), ("comment", "Убрано силами ГБУ")])
+        .send()
+        .await
+        .expect("POST of a transition failed");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    let resolved_form = &page[page.find(r#"name="to" value="resolved""#).expect("no form for «resolved»")..];
+    assert_eq!(textarea(resolved_form, "comment-"), "Убрано силами ГБУ", "the executor's comment is lost");
+    let (status, body) = service.sign_in("kept-oati@example.org").await.transition(&number, json!({ "to": "resolved", "decision": "fixed", "comment": "Убрано." })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // «Вопрос не решён» refused for a disguised file keeps the comment and the good photo.
+    let (_, card) = get_page(service, &browser, &format!("/reports/{number}")).await;
+    let version = input_value(&card[card.find("/reopen").unwrap()..], "version");
+    let form = Form::new()
+        .text("csrf_token", csrf_token.clone())
+        .text("version", version)
+        .text("comment", "Мусор вернулся")
+        .part("files", Upload::photo(PHOTO).part())
+        .part("files", disguised.part());
+    let refused = browser.post(service.url(&format!("/reports/{number}/reopen"))).multipart(form).send().await.expect("reopen failed");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    assert_eq!(textarea(&page, "reopen-comment"), "Мусор вернулся", "the reopening comment is lost");
+    assert_eq!(kept_file_ids(&page).len(), 1, "the accepted photo of the reopening is not offered again");
+    assert_eq!(textarea(&page, "message-text"), "", "the reopening comment went into the message form");
+    assert_eq!(resident.report(&number).await["status"], "resolved", "a refused reopening changed the status");
 }

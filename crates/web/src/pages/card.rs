@@ -49,6 +49,8 @@ struct CardPage {
     rating_score: i64,
     /// Text of the comment field: the refused draft, or else the stored comment.
     rating_comment: String,
+    /// The refused form's text and files, if the card is shown again after a refusal.
+    draft: Draft,
     /// Delivery of the latest dispatch to the agency's systems, for staff; None when the
     /// dispatch went to no webhook destination.
     dispatch: Option<DispatchView>,
@@ -56,6 +58,34 @@ struct CardPage {
     dialogue: Option<super::dialogue::DialogueView>,
     /// Number of messages in the dialogue, for the live updates.
     message_count: usize,
+}
+
+/// The content of a refused form of the card, shown again in that form so nothing typed or
+/// uploaded is lost.
+#[derive(Default)]
+pub struct Draft {
+    /// The form: `message`, `question`, `rating`, or the target status of a status change
+    /// (`reopened` for «Вопрос не решён»).
+    pub form: String,
+    pub text: String,
+    /// Files accepted with the refused form, kept as pending uploads for the next attempt.
+    pub files: Vec<crate::views::FileView>,
+}
+
+impl Draft {
+    pub fn new(form: &str, text: String, files: Vec<crate::views::FileView>) -> Draft {
+        Draft { form: form.to_owned(), text, files }
+    }
+
+    /// Returns the text typed into `form`, or an empty string for another form.
+    pub fn text_for(&self, form: &str) -> &str {
+        if self.form == form { &self.text } else { "" }
+    }
+
+    /// Returns the files kept for `form`.
+    pub fn files_for(&self, form: &str) -> &[crate::views::FileView] {
+        if self.form == form { &self.files } else { &[] }
+    }
 }
 
 /// How the latest dispatch reached the agency's systems.
@@ -173,19 +203,10 @@ pub struct CardQuery {
     joined: Option<String>,
 }
 
-/// Renders the card. `rating_draft` is a rating comment the author typed in a refused form, shown
-/// again in place of the stored one.
-#[allow(clippy::too_many_arguments)]
-async fn card_page(
-    state: &AppState,
-    signed: &Signed,
-    report: &Report,
-    access: Access,
-    filed_notice: Option<String>,
-    error: Option<String>,
-    rating_draft: Option<String>,
-    message_draft: Option<String>,
-) -> Result<Response, ApiError> {
+/// Renders the card. `draft` is what the person put into a refused form, shown again in it; a
+/// rating comment there replaces the stored one.
+async fn card_page(state: &AppState, signed: &Signed, report: &Report, access: Access, filed_notice: Option<String>, error: Option<String>, draft: Option<Draft>) -> Result<Response, ApiError> {
+    let draft = draft.unwrap_or_default();
     let catalog = state.store.catalog().await?;
     let events = state.store.report_events(report.id).await?;
     if report.author_id == signed.user.id || access == Access::Follower {
@@ -211,7 +232,10 @@ async fn card_page(
     let rating_form = report.author_id == signed.user.id && matches!(report.status, Status::Resolved | Status::Closed);
     let rating = state.store.report_rating(report.id).await?;
     let rating_score = rating.as_ref().map_or(0, |rating| rating.score);
-    let rating_comment = rating_draft.or_else(|| rating.as_ref().and_then(|rating| rating.comment.clone())).unwrap_or_default();
+    let rating_comment = match draft.form.as_str() {
+        "rating" => draft.text.clone(),
+        _ => rating.as_ref().and_then(|rating| rating.comment.clone()).unwrap_or_default(),
+    };
     let rating_text = rating.map(|rating| {
         let score = Tr.t_with("rating-current", &[("score", rating.score.into())]);
         match rating.comment {
@@ -221,7 +245,7 @@ async fn card_page(
     });
     let dispatch = if signed.user.role.is_staff() { DispatchView::new(state.store.report_webhook_status(report.id).await?) } else { None };
     let dialogue = if super::dialogue::may_take_part(&signed.user, report) {
-        Some(super::dialogue::view(state, &signed.user, report, &events, message_draft).await?)
+        Some(super::dialogue::view(state, &signed.user, report, &events).await?)
     } else {
         None
     };
@@ -240,15 +264,16 @@ async fn card_page(
         rating_text,
         rating_score,
         rating_comment,
+        draft,
         dispatch,
         dialogue,
         message_count,
     }))
 }
 
-/// The card with the reason a dialogue form was refused and the text typed into it.
-pub(super) async fn refused_page(state: &AppState, signed: &Signed, report: &Report, message: String, draft: Option<String>) -> Response {
-    card_page(state, signed, report, Access::Full, None, Some(message), None, draft).await.unwrap_or_else(error_page)
+/// Renders the card with the reason a dialogue form was refused and what was put into it.
+pub(super) async fn refused_page(state: &AppState, signed: &Signed, report: &Report, message: String, draft: Draft) -> Response {
+    card_page(state, signed, report, Access::Full, None, Some(message), Some(draft)).await.unwrap_or_else(error_page)
 }
 
 pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, Query(query): Query<CardQuery>) -> Response {
@@ -261,7 +286,7 @@ pub async fn show(State(state): State<AppState>, PageUser(signed): PageUser, Pat
     } else {
         query.filed.is_some().then(|| Tr.t_with("card-filed-notice", &[("number", report.number.to_string().into())]))
     };
-    card_page(&state, &signed, &report, access, notice, None, None, None).await.unwrap_or_else(error_page)
+    card_page(&state, &signed, &report, access, notice, None, None).await.unwrap_or_else(error_page)
 }
 
 #[derive(Deserialize)]
@@ -305,6 +330,7 @@ pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUse
         return error_page(ApiError::bad_request("status_unknown"));
     };
 
+    let draft = Draft::new(to.code(), form.comment.clone().unwrap_or_default(), Vec::new());
     let request = TransitionRequest {
         to,
         comment: form.comment,
@@ -322,7 +348,7 @@ pub async fn transition(State(state): State<AppState>, PageUser(signed): PageUse
         Ok(_) => Redirect::to("/staff/queue").into_response(),
         Err(error) if error.status.is_client_error() && error.status != axum::http::StatusCode::NOT_FOUND => {
             let status = error.status;
-            let mut response = card_page(&state, &signed, &report, Access::Full, None, Some(error.problem.message), None, None).await.unwrap_or_else(error_page);
+            let mut response = card_page(&state, &signed, &report, Access::Full, None, Some(error.problem.message), Some(draft)).await.unwrap_or_else(error_page);
             *response.status_mut() = status;
             response
         }
@@ -353,7 +379,8 @@ pub async fn rate(State(state): State<AppState>, PageUser(signed): PageUser, Pat
                 Err(error) => return error_page(error),
             };
             let message = error.problem.message.clone();
-            let mut page = card_page(&state, &signed, &report, Access::Full, None, Some(message), form.comment, None).await.unwrap_or_else(error_page);
+            let draft = Draft::new("rating", form.comment.unwrap_or_default(), Vec::new());
+            let mut page = card_page(&state, &signed, &report, Access::Full, None, Some(message), Some(draft)).await.unwrap_or_else(error_page);
             *page.status_mut() = error.status;
             page
         }

@@ -12,9 +12,11 @@ use pomoshnik_core::deadline::may_ask_question;
 use pomoshnik_core::role::Role;
 use pomoshnik_core::status::Status;
 use pomoshnik_core::transition::TransitionRequest;
+use pomoshnik_media::MAX_FILES_PER_SUBMISSION;
 use pomoshnik_store::{FileRecord, MessageKind, NewMessage, Report, ReportEvent, ReportMessage, User};
 use serde::Deserialize;
 
+use super::card::Draft;
 use super::error_page;
 use crate::auth::{PageUser, Signed};
 use crate::error::ApiError;
@@ -37,8 +39,6 @@ pub struct DialogueView {
     pub info_request: Vec<String>,
     /// Whether the author may ask «Задать вопрос по обращению» now.
     pub question_allowed: bool,
-    /// Text of a refused message, shown again.
-    pub draft: String,
 }
 
 pub struct MessageView {
@@ -95,7 +95,7 @@ pub fn question_allowed(state: &AppState, user: &User, report: &Report) -> bool 
 }
 
 /// Builds the dialogue part of the card for someone who may take part.
-pub async fn view(state: &AppState, user: &User, report: &Report, events: &[ReportEvent], draft: Option<String>) -> Result<DialogueView, ApiError> {
+pub async fn view(state: &AppState, user: &User, report: &Report, events: &[ReportEvent]) -> Result<DialogueView, ApiError> {
     let messages = state.store.report_messages(report.id).await?;
     Ok(DialogueView {
         messages: messages.iter().map(|message| MessageView::new(report, message)).collect(),
@@ -103,7 +103,6 @@ pub async fn view(state: &AppState, user: &User, report: &Report, events: &[Repo
         answer_mode: report.author_id == user.id && report.status == Status::InfoRequested,
         info_request: info_request_items(report, events),
         question_allowed: question_allowed(state, user, report),
-        draft: draft.unwrap_or_default(),
     })
 }
 
@@ -152,49 +151,80 @@ async fn store_message(state: &AppState, user: &User, report: &Report, kind: Mes
     Ok(stored)
 }
 
-/// Shows the card again with the reason a form was refused and the text typed into it.
-async fn refused(state: &AppState, signed: &Signed, report: &Report, status: StatusCode, message: String, draft: Option<String>) -> Response {
+/// Shows the card again with the reason a form was refused and what was put into it.
+async fn refused(state: &AppState, signed: &Signed, report: &Report, status: StatusCode, message: String, draft: Draft) -> Response {
     let mut page = super::card::refused_page(state, signed, report, message, draft).await;
     *page.status_mut() = status;
     page
 }
 
-/// Reads a multipart form of a text field and up to five files, checks its CSRF token, the
-/// text and the files, and returns the intake with the text as typed and trimmed. A refused form
-/// gives the card again with the reason and the typed text.
-async fn read_text_with_files(state: &AppState, signed: &Signed, report: &Report, multipart: Multipart, text_field: &str) -> Result<(crate::upload::Intake, String, String), Response> {
+/// A multipart form of a text field and files, read and checked.
+struct Submitted {
+    intake: crate::upload::Intake,
+    /// Files kept from an earlier refused attempt followed by those of this one.
+    files: Vec<FileRecord>,
+    /// The text as typed, for the form shown again.
+    typed: String,
+    /// The text as stored: trimmed.
+    text: String,
+}
+
+impl Submitted {
+    /// Returns the form `form` with the typed text and the accepted files, for a refusal.
+    fn draft(&self, form: &str) -> Draft {
+        Draft::new(form, self.typed.clone(), self.files.iter().map(|file| FileView::new("", file)).collect())
+    }
+}
+
+/// Reads a multipart form of a text field, up to five files and the files kept from a refused
+/// attempt (`kept_file`), and checks its CSRF token, the text and the files. A refused form gives
+/// the card again with the reason, the typed text and the accepted files, which stay pending.
+async fn read_text_with_files(state: &AppState, signed: &Signed, report: &Report, multipart: Multipart, form: &str, text_field: &str) -> Result<Submitted, Response> {
     let intake = crate::upload::read_multipart(state, &signed.user, multipart, 0).await.map_err(error_page)?;
     if let Err(error) = signed.check_csrf(intake.field("csrf_token")) {
         crate::upload::discard(state, &intake.files).await;
         return Err(error_page(error));
     }
+    let kept_ids: Vec<i64> = intake.all("kept_file").filter_map(|id| id.parse().ok()).collect();
+    let mut files = match state.store.pending_files(signed.user.id, &kept_ids).await {
+        Ok(kept) => kept,
+        Err(error) => {
+            crate::upload::discard(state, &intake.files).await;
+            return Err(error_page(error.into()));
+        }
+    };
+    files.extend(intake.files.iter().cloned());
     let typed = intake.field(text_field).unwrap_or_default().to_owned();
-    let problem = match check_text(&typed) {
+    let text = typed.trim().to_owned();
+    let mut problems: Vec<String> = intake.problems.iter().map(|problem| problem.message.clone()).collect();
+    if files.len() > MAX_FILES_PER_SUBMISSION {
+        problems.push(Tr.error("too_many_files", &[("file", files[MAX_FILES_PER_SUBMISSION].original_name.clone()), ("limit", MAX_FILES_PER_SUBMISSION.to_string())]));
+        let extra = files.split_off(MAX_FILES_PER_SUBMISSION);
+        crate::upload::discard(state, &extra).await;
+    }
+    let submitted = Submitted { intake, files, typed, text };
+    let problem = match check_text(&submitted.typed) {
         Err(message) => Some(message),
-        Ok(_) if !intake.problems.is_empty() => Some(intake.problems.iter().map(|problem| problem.message.clone()).collect::<Vec<_>>().join(" ")),
+        Ok(_) if !problems.is_empty() => Some(problems.join(" ")),
         Ok(_) => None,
     };
     if let Some(message) = problem {
-        // NOTE: the text comes back, but accepted files of a refused form are discarded and must
-        // be chosen again, unlike on the report form, which keeps them.
-        crate::upload::discard(state, &intake.files).await;
-        return Err(refused(state, signed, report, StatusCode::UNPROCESSABLE_ENTITY, message, Some(typed)).await);
+        return Err(refused(state, signed, report, StatusCode::UNPROCESSABLE_ENTITY, message, submitted.draft(form)).await);
     }
-    let text = typed.trim().to_owned();
-    Ok((intake, typed, text))
+    Ok(submitted)
 }
 
-/// `POST /reports/{number}/messages` (multipart: `text`, up to five `files`): a message of the
-/// dialogue. The author's message on a report waiting for them is their answer and resumes the
-/// deadline.
+/// `POST /reports/{number}/messages` (multipart: `text`, up to five `files`, `kept_file` ids): a
+/// message of the dialogue. The author's message on a report waiting for them is their reply
+/// and resumes the deadline.
 pub async fn post_message(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, multipart: Multipart) -> Response {
     let report = match visible_report(&state, &signed.user, &number).await {
         Ok(report) if may_take_part(&signed.user, &report) => report,
         Ok(_) => return error_page(ApiError::not_found()),
         Err(error) => return error_page(error),
     };
-    let (intake, typed, text) = match read_text_with_files(&state, &signed, &report, multipart, "text").await {
-        Ok(read) => read,
+    let submitted = match read_text_with_files(&state, &signed, &report, multipart, "message", "text").await {
+        Ok(submitted) => submitted,
         Err(response) => return response,
     };
 
@@ -202,24 +232,20 @@ pub async fn post_message(State(state): State<AppState>, PageUser(signed): PageU
     let mut current = report.clone();
     if answer {
         let Some(back) = report.status_before_info_request else {
-            crate::upload::discard(&state, &intake.files).await;
+            crate::upload::discard(&state, &submitted.files).await;
             return error_page(ApiError::new(StatusCode::CONFLICT, "transition_not_allowed"));
         };
-        let request = TransitionRequest { to: back, comment: Some(text.clone()), decision: None, reason: None, agency: None, duplicate_of: None };
+        let request = TransitionRequest { to: back, comment: Some(submitted.text.clone()), decision: None, reason: None, agency: None, duplicate_of: None };
         current = match reports::change_status(&state, &signed.user, &report, request, None).await {
             Ok(updated) => updated,
-            Err(error) => {
-                crate::upload::discard(&state, &intake.files).await;
-                let status = error.status;
-                return refused(&state, &signed, &report, status, error.problem.message, Some(typed)).await;
-            }
+            Err(error) => return refused(&state, &signed, &report, error.status, error.problem.message, submitted.draft("message")).await,
         };
     }
     let kind = if answer { MessageKind::Answer } else { MessageKind::Message };
-    match store_message(&state, &signed.user, &current, kind, text, &intake.files).await {
+    match store_message(&state, &signed.user, &current, kind, submitted.text.clone(), &submitted.files).await {
         Ok(message) => Redirect::to(&format!("/reports/{}#message-{}", report.number, message.id)).into_response(),
         Err(error) => {
-            crate::upload::discard(&state, &intake.files).await;
+            crate::upload::discard(&state, &submitted.files).await;
             error_page(error)
         }
     }
@@ -246,11 +272,12 @@ pub async fn ask_question(State(state): State<AppState>, PageUser(signed): PageU
     let typed = form.text.unwrap_or_default();
     if !question_allowed(&state, &signed.user, &report) {
         let message = Tr.t_with("dialogue-error-question-early", &[("days", (i64::from(pomoshnik_core::deadline::QUESTION_AFTER_WORKING_DAYS)).into())]);
-        return refused(&state, &signed, &report, StatusCode::CONFLICT, message, Some(typed)).await;
+        // The question form is not shown yet, so the text goes to the message form.
+        return refused(&state, &signed, &report, StatusCode::CONFLICT, message, Draft::new("message", typed, Vec::new())).await;
     }
     let text = match check_text(&typed) {
         Ok(text) => text,
-        Err(message) => return refused(&state, &signed, &report, StatusCode::UNPROCESSABLE_ENTITY, message, Some(typed)).await,
+        Err(message) => return refused(&state, &signed, &report, StatusCode::UNPROCESSABLE_ENTITY, message, Draft::new("question", typed, Vec::new())).await,
     };
     match store_message(&state, &signed.user, &report, MessageKind::Question, text, &[]).await {
         Ok(message) => Redirect::to(&format!("/reports/{}#message-{}", report.number, message.id)).into_response(),
@@ -258,35 +285,31 @@ pub async fn ask_question(State(state): State<AppState>, PageUser(signed): PageU
     }
 }
 
-/// `POST /reports/{number}/reopen` (multipart: `version`, `comment`, up to five `files`):
-/// «Вопрос не решён» with materials. The files appear on the card's dialogue.
+/// `POST /reports/{number}/reopen` (multipart: `version`, `comment`, up to five `files`,
+/// `kept_file` ids): «Вопрос не решён» with materials. The files appear on the card's dialogue.
 pub async fn reopen(State(state): State<AppState>, PageUser(signed): PageUser, Path(number): Path<String>, multipart: Multipart) -> Response {
     let report = match visible_report(&state, &signed.user, &number).await {
         Ok(report) if report.author_id == signed.user.id && signed.user.role == Role::Resident => report,
         Ok(_) => return error_page(ApiError::not_found()),
         Err(error) => return error_page(error),
     };
-    let (intake, typed, text) = match read_text_with_files(&state, &signed, &report, multipart, "comment").await {
-        Ok(read) => read,
+    let submitted = match read_text_with_files(&state, &signed, &report, multipart, Status::Reopened.code(), "comment").await {
+        Ok(submitted) => submitted,
         Err(response) => return response,
     };
-    let version = intake.field("version").and_then(|version| version.parse::<i64>().ok());
-    let request = TransitionRequest { to: Status::Reopened, comment: Some(text.clone()), decision: None, reason: None, agency: None, duplicate_of: None };
+    let version = submitted.intake.field("version").and_then(|version| version.parse::<i64>().ok());
+    let request = TransitionRequest { to: Status::Reopened, comment: Some(submitted.text.clone()), decision: None, reason: None, agency: None, duplicate_of: None };
     let updated = match reports::change_status(&state, &signed.user, &report, request, version).await {
         Ok(updated) => updated,
-        Err(error) => {
-            crate::upload::discard(&state, &intake.files).await;
-            let status = error.status;
-            return refused(&state, &signed, &report, status, error.problem.message, Some(typed)).await;
-        }
+        Err(error) => return refused(&state, &signed, &report, error.status, error.problem.message, submitted.draft(Status::Reopened.code())).await,
     };
-    if intake.files.is_empty() {
+    if submitted.files.is_empty() {
         return Redirect::to(&format!("/reports/{}", report.number)).into_response();
     }
-    match store_message(&state, &signed.user, &updated, MessageKind::Reopen, text, &intake.files).await {
+    match store_message(&state, &signed.user, &updated, MessageKind::Reopen, submitted.text.clone(), &submitted.files).await {
         Ok(message) => Redirect::to(&format!("/reports/{}#message-{}", report.number, message.id)).into_response(),
         Err(error) => {
-            crate::upload::discard(&state, &intake.files).await;
+            crate::upload::discard(&state, &submitted.files).await;
             error_page(error)
         }
     }
