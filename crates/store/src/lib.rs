@@ -286,13 +286,13 @@ pub trait Store: Send + Sync {
     async fn pending_recovery_requests(&self, limit: i64) -> Result<Vec<RecoveryRequest>>;
     /// Returns the number of the user's recovery requests created at or after `since`, in any state.
     async fn count_recovery_requests_since(&self, user_id: i64, since: DateTime<Utc>) -> Result<i64>;
-    /// Approves a pending request in one transaction: forgets its scan key, sets the temporary
+    /// Approves a pending request in one transaction: clears its scan key, sets the temporary
     /// password and its expiry, makes the request's new contact the account's only, confirmed
     /// contact and deletes the account's sessions. Fails with [`StoreError::NotFound`] when no
     /// pending request has this id, and with [`StoreError::Duplicate`] (`"phone"` or `"email"`)
     /// when another account has the new contact.
     async fn approve_recovery_request(&self, id: i64, approval: &RecoveryApproval) -> Result<RecoveryRequest>;
-    /// Refuses a pending request with a reason and forgets its scan key. Fails with
+    /// Refuses a pending request with a reason and clears its scan key. Fails with
     /// [`StoreError::NotFound`] when no pending request has this id.
     async fn refuse_recovery_request(&self, id: i64, reviewer_id: i64, reason: &str, at: DateTime<Utc>) -> Result<RecoveryRequest>;
     /// Returns when the user's temporary password expires, or None when the password is not temporary.

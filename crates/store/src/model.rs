@@ -837,7 +837,7 @@ impl RecoveryState {
 #[derive(Debug, Clone)]
 pub struct NewRecoveryRequest {
     pub user_id: i64,
-    /// The contact that receives the answer: +7XXXXXXXXXX or a lowercased e-mail address.
+    /// The contact that receives the decision: +7XXXXXXXXXX or a lowercased e-mail address.
     pub new_contact: String,
     /// Full name as written in the passport.
     pub full_name: String,
@@ -865,7 +865,7 @@ pub struct RecoveryRequest {
     pub refusal_reason: Option<String>,
 }
 
-/// What approving a recovery request changes on the account.
+/// Changes that approving a recovery request makes to the account.
 #[derive(Debug, Clone)]
 pub struct RecoveryApproval {
     pub reviewer_id: i64,

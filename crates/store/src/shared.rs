@@ -1741,7 +1741,7 @@ macro_rules! impl_store {
                 .await?;
                 let request = row.ok_or($crate::StoreError::NotFound)?.into_request()?;
 
-                // The new contact replaces both old ones: the lost contact must not receive codes.
+                // The new contact replaces both old ones, because the lost contact must not receive codes.
                 let is_phone = request.new_contact.starts_with('+');
                 let (phone, email) = if is_phone { (Some(&request.new_contact), None) } else { (None, Some(&request.new_contact)) };
                 sqlx::query("UPDATE users SET password_hash = $1, phone = $2, email = $3, confirmed = TRUE WHERE id = $4")
