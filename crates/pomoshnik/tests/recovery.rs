@@ -1,7 +1,7 @@
-//! Account recovery with a passport scan. A resident who lost the contact sends a request, a
-//! moderator approves it (the temporary password arrives at the stand-in SMS gateway on
-//! loopback) or refuses it (the reason arrives by e-mail at a real SMTP server), and the
-//! resident must replace the temporary password before anything else. The tests also cover
+//! Account recovery with a passport scan. A resident who lost the contact sends a request. A
+//! moderator approves it, and the temporary password arrives at the stand-in SMS gateway on
+//! loopback, or refuses it, and the reason arrives by e-mail at a real SMTP server. The resident
+//! must replace the temporary password before anything else. The tests also cover
 //! who may see the queue and the scan, rejected files, an unknown login, CSRF and rate limits.
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
@@ -15,7 +15,9 @@ use axum::Json;
 use axum::http::HeaderMap;
 use common::*;
 use pomoshnik_core::role::Role;
-use pomoshnik_store::{AuditFilter, RecoveryApproval, RecoveryState};
+use pomoshnik_media::S3Config;
+use pomoshnik_store::{AuditFilter, RecoveryApproval, RecoveryState, StaffUpdate};
+use pomoshnik_test_support::s3::{ACCESS_KEY_ID, MotoServer, SECRET_ACCESS_KEY};
 use pomoshnik_test_support::{DatabaseKind, on_both_backends};
 use pomoshnik_web::accounts::{AccountsConfig, HttpSmsSender};
 use reqwest::multipart::{Form, Part};
@@ -26,11 +28,45 @@ on_both_backends!(with_gateway => approval_issues_temporary_password, flavor = "
 on_both_backends!(on_backend => refusal_sends_reason_by_mail, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => review_hidden_from_others, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => bad_scans_rejected_form_kept, flavor = "multi_thread", worker_threads = 2);
-on_both_backends!(with_gateway => unknown_login_same_answer, flavor = "multi_thread", worker_threads = 2);
+on_both_backends!(with_gateway => unknown_login_same_response, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => form_needs_csrf_token, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => requests_limited, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => expired_temporary_password_rejected, flavor = "multi_thread", worker_threads = 2);
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_kept_in_bucket_until_review() {
+    let server = MotoServer::start().await;
+    server.create_bucket(BUCKET).await;
+    let mut s3 = S3Config::new(BUCKET);
+    s3.endpoint = Some(server.endpoint().to_owned());
+    s3.access_key_id = Some(ACCESS_KEY_ID.to_owned());
+    s3.secret_access_key = Some(SECRET_ACCESS_KEY.to_owned());
+    let service = TestService::start_with_s3(DatabaseKind::Sqlite, s3).await;
+    service.add_user(LOST_EMAIL, Role::Resident, None).await;
+    let moderator = signed_in(&service, "moderator@example.org", Role::Moderator).await;
+
+    let scan = Scan::photo();
+    let sha256 = sha256_hex(&scan.bytes);
+    let key = format!("originals/{}/{sha256}", &sha256[..2]);
+    let (status, _, _) = submit(&service, &Request::default(), &scan).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the request was not accepted");
+    assert_eq!(server.object(BUCKET, &key).await, Some(scan.bytes.clone()), "the scan is not in the bucket");
+    assert!(service.stored_originals().is_empty(), "a local copy of the scan stayed behind");
+
+    let id = only_request_id(&service, &moderator).await;
+    let response = moderator.get(service.url(&format!("/staff/recovery/{id}/scan"))).send().await.expect("scan request failed");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.expect("scan not read").to_vec(), scan.bytes, "the scan from the bucket differs from the upload");
+
+    let (_, page) = get_page(&service, &moderator, &format!("/staff/recovery/{id}")).await;
+    let token = input_value(&page, "csrf_token");
+    let (status, _, _) = post_form(&service, &moderator, &format!("/staff/recovery/{id}/refuse"), &[("csrf_token", token.as_str()), ("reason", "Скан нечитаем")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the refusal failed");
+    assert!(!server.object_keys(BUCKET).await.contains(&key), "the scan is still in the bucket after the refusal");
+    service.stop().await;
+}
+
+const BUCKET: &str = "pomoshnik-recovery";
 const GATEWAY_TOKEN: &str = "gateway-test-token";
 const LOST_EMAIL: &str = "lost@example.org";
 const NEW_PHONE: &str = "8 (916) 123-45-67";
@@ -432,6 +468,17 @@ async fn review_hidden_from_others(service: &TestService, _gateway: &Gateway) {
     assert!(page.contains(r#"href="/staff/recovery""#), "the moderator has no link to the queue");
     let (status, _) = get_page(service, &moderator, "/staff/recovery/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "an unknown request did not give 404");
+
+    // The requester became a staff member after sending the request: approving it is rejected.
+    let requester = service.state.store.recovery_request(id).await.expect("request not read").expect("request gone").user_id;
+    let promotion = StaffUpdate { role: Role::Moderator, agency: None, district: None, supervisor: false };
+    service.state.store.update_staff(requester, &promotion).await.expect("role not changed");
+    let (_, page) = get_page(service, &moderator, &format!("/staff/recovery/{id}")).await;
+    let token = input_value(&page, "csrf_token");
+    let (status, _, page) = post_form(service, &moderator, &format!("/staff/recovery/{id}/approve"), &[("csrf_token", token.as_str())]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a staff account was recovered with a passport scan");
+    assert!(page.contains("больше не принадлежит жителю"), "no reason for the rejected approval");
+    assert_eq!(pending_count(service).await, 1, "the rejected approval changed the request");
 }
 
 async fn bad_scans_rejected_form_kept(service: &TestService, _gateway: &Gateway) {
@@ -481,7 +528,7 @@ async fn bad_scans_rejected_form_kept(service: &TestService, _gateway: &Gateway)
     assert_eq!(pending_count(service).await, 0, "a rejected request was stored");
 }
 
-async fn unknown_login_same_answer(service: &TestService, _gateway: &Gateway) {
+async fn unknown_login_same_response(service: &TestService, _gateway: &Gateway) {
     service.add_user(LOST_EMAIL, Role::Resident, None).await;
     let known = Scan::photo();
     let unknown = Scan { name: "passport.png", bytes: fixture(ZELENOGRAD) };
@@ -489,18 +536,24 @@ async fn unknown_login_same_answer(service: &TestService, _gateway: &Gateway) {
     let (known_status, known_location, _) = submit(service, &Request::default(), &known).await;
     let unknown_request = Request { login: "nobody@example.org", ..Request::default() };
     let (unknown_status, unknown_location, unknown_page) = submit(service, &unknown_request, &unknown).await;
-    assert_eq!((unknown_status, unknown_location.as_str()), (known_status, known_location.as_str()), "an unknown login gets another answer");
+    assert_eq!((unknown_status, unknown_location.as_str()), (known_status, known_location.as_str()), "an unknown login gets another response");
     assert_eq!(unknown_status, StatusCode::SEE_OTHER);
-    assert!(!unknown_page.contains("nobody"), "the answer names the login");
+    assert!(!unknown_page.contains("nobody"), "the response names the login");
 
     let unknown_phone = Request { login: "+7 999 000-00-00", ..Request::default() };
     let (status, location, _) = submit(service, &unknown_phone, &unknown).await;
-    assert_eq!((status, location.as_str()), (known_status, known_location.as_str()), "an unknown phone gets another answer");
+    assert_eq!((status, location.as_str()), (known_status, known_location.as_str()), "an unknown phone gets another response");
+
+    // Staff accounts cannot be recovered this way, and the response does not tell.
+    service.add_user("moderator@example.org", Role::Moderator, None).await;
+    let staff = Request { login: "moderator@example.org", ..Request::default() };
+    let (status, location, _) = submit(service, &staff, &unknown).await;
+    assert_eq!((status, location.as_str()), (known_status, known_location.as_str()), "a staff login gets another response");
 
     let originals = service.stored_originals();
     assert!(originals.contains(&sha256_hex(&known.bytes)), "the scan of the known login was not kept");
-    assert!(!originals.contains(&sha256_hex(&unknown.bytes)), "the scan of an unknown login was kept");
-    assert_eq!(pending_count(service).await, 1, "a request for an unknown login was stored");
+    assert!(!originals.contains(&sha256_hex(&unknown.bytes)), "the scan of an unknown or staff login was kept");
+    assert_eq!(pending_count(service).await, 1, "a request for an unknown or staff login was stored");
 }
 
 async fn form_needs_csrf_token(service: &TestService, _gateway: &Gateway) {

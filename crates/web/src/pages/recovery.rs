@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
+use pomoshnik_core::role::Role;
 use pomoshnik_media::{StoredFile, UploadError};
 use pomoshnik_store::{NewRecoveryRequest, User};
 use rand::RngCore;
@@ -309,13 +310,15 @@ pub async fn submit(State(state): State<AppState>, ClientAddress(address): Clien
     }
 }
 
-/// Keeps the scan and stores the request when the login belongs to an enabled account under
-/// its limit; otherwise drops the scan. Both outcomes return Ok, so the answer is the same.
+/// Keeps the scan and stores the request when the login belongs to an enabled resident's account
+/// under its limit, and drops the scan otherwise. Both outcomes return Ok, so the response is the
+/// same. Staff accounts are left out, because a moderator could otherwise take over the account
+/// of an administrator.
 async fn store_request(state: &AppState, submission: &mut Submission, login: &Login, full_name: String, new_contact: &Login) -> Result<(), ApiError> {
     let user = match find_user(state, login).await? {
-        Some(user) if !user.disabled => user,
+        Some(user) if !user.disabled && user.role == Role::Resident => user,
         _ => {
-            tracing::info!("recovery request for an unknown or disabled login dropped");
+            tracing::info!("recovery request for an unknown, disabled or staff login dropped");
             submission.discard(state).await;
             return Ok(());
         }

@@ -206,7 +206,15 @@ pub async fn approve(State(state): State<AppState>, PageUser(signed): PageUser, 
     if request.state != RecoveryState::Pending {
         return request_page(&state, &signed, &request, String::new(), Some(Tr.t("recovery-review-already")), StatusCode::CONFLICT).await;
     }
+    // The form stores requests of residents only, but the role may have changed since.
+    match state.store.user(request.user_id).await {
+        Ok(Some(user)) if user.role == Role::Resident => {}
+        Ok(_) => return request_page(&state, &signed, &request, String::new(), Some(Tr.t("recovery-review-staff")), StatusCode::CONFLICT).await,
+        Err(error) => return error_page(error.into()),
+    }
 
+    // NOTE: two-factor authentication stays as it was, so a resident who lost the authenticator
+    // with the phone still needs a recovery code to sign in.
     let password = recovery::generate_temporary_password();
     let password_hash = match auth::hash_password(password.clone()).await {
         Ok(hash) => hash,
