@@ -627,16 +627,33 @@ async fn expired_temporary_password_rejected(service: &TestService, _gateway: &G
     assert_eq!(status, StatusCode::SEE_OTHER);
     let id = service.state.store.pending_recovery_requests(10).await.expect("queue not read")[0].id;
 
-    // Approved as the review page does, with a password that expired an hour ago.
+    // Approved as the review page does, with a password that expires a few seconds from now.
     let password = "temporary-password-1";
+    let lifetime = chrono::Duration::seconds(8);
     let now = chrono::Utc::now();
     let approval = RecoveryApproval {
         reviewer_id: moderator.id,
-        at: now - chrono::Duration::hours(73),
+        at: now,
         password_hash: pomoshnik_web::hash_password(password.to_owned()).await.expect("hash failed"),
-        expires_at: now - chrono::Duration::hours(1),
+        expires_at: now + lifetime,
     };
     service.state.store.approve_recovery_request(id, &approval).await.expect("approval failed");
+
+    let browser = service.browser();
+    let (status, _, _) = post_form(service, &browser, "/login", &[("login", NEW_PHONE), ("password", password), ("next", "/")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the unexpired temporary password did not sign in");
+    let (status, _) = get_page(service, &browser, "/password/change").await;
+    assert_eq!(status, StatusCode::OK, "the change form did not open before the expiry");
+
+    let wait = (now + lifetime - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(500);
+    tokio::time::sleep(wait).await;
+
+    let (status, page) = get_page(service, &browser, "/password/change").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the change form opened after the expiry");
+    assert!(page.contains("Срок действия временного пароля истёк"), "no reason on the change form");
+    let response = browser.get(service.url("/my/reports")).send().await.expect("GET /my/reports failed");
+    let location = response.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(location.starts_with("/login"), "the session of an expired temporary password survived: {location:?}");
 
     let (status, _, page) = post_form(service, &service.browser(), "/login", &[("login", NEW_PHONE), ("password", password), ("next", "/")]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired temporary password signed in");
