@@ -80,6 +80,7 @@ async fn pages_pass_axe_wcag21_aa() {
     wait_for_element(&browser, By::Id("login-error")).await;
     check_current(&browser, "/login with an error", &mut failures).await;
     check_path(&browser, &base, "/no-such-page", &mut failures).await;
+    check_path(&browser, &base, "/password/recovery", &mut failures).await;
 
     // An image without a text alternative proves that a violation reaches the report.
     browser.execute("document.querySelector('main').appendChild(document.createElement('img')).id = 'no-alt';", Vec::new()).await.unwrap();
@@ -123,6 +124,7 @@ async fn pages_pass_axe_wcag21_aa() {
     // review, which sends the resident a notification.
     sign_in_as(&browser, &base, MODERATOR_EMAIL, MODERATOR_PASSWORD).await;
     check_path(&browser, &base, "/staff/queue", &mut failures).await;
+    check_path(&browser, &base, "/staff/recovery", &mut failures).await;
     check_path(&browser, &base, &format!("/reports/{number}"), &mut failures).await;
     browser.find(By::Css("button[data-action=under_review]")).await.unwrap().click().await.unwrap();
     wait_for_element(&browser, By::Css("button[data-action=dispatched]")).await;

@@ -56,6 +56,16 @@ const ROUTES: &[Row] = &[
     row("GET",    "/password/reset/code",                     [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/password/reset/code",                     [422,  422,   422,   422,   422,  422,  422]),
     row("POST",   "/account/sessions/end",                    [303,  403,   403,   403,   403,  403,  403]),
+    row("GET",    "/password/recovery",                       [200,  200,   200,   200,   200,  200,  200]),
+    row("POST",   "/password/recovery",                       [403,  403,   403,   403,   403,  403,  403]),
+    row("GET",    "/password/recovery/sent",                  [200,  200,   200,   200,   200,  200,  200]),
+    row("GET",    "/password/change",                         [303,  303,   303,   303,   303,  303,  303]),
+    row("POST",   "/password/change",                         [303,  303,   303,   303,   303,  303,  303]),
+    row("GET",    "/staff/recovery",                          [303,  404,   404,   200,   404,  404,  200]),
+    row("GET",    "/staff/recovery/{id}",                     [303,  404,   404,   404,   404,  404,  404]),
+    row("GET",    "/staff/recovery/{id}/scan",                [303,  404,   404,   404,   404,  404,  404]),
+    row("POST",   "/staff/recovery/{id}/approve",             [303,  404,   404,   404,   404,  404,  404]),
+    row("POST",   "/staff/recovery/{id}/refuse",              [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/login/2fa",                               [200,  200,   200,   200,   200,  200,  200]),
     row("POST",   "/login/2fa",                               [401,  401,   401,   401,   401,  401,  401]),
     row("GET",    "/account/2fa",                             [303,  200,   200,   200,   200,  200,  200]),
@@ -400,6 +410,19 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             .form(&[("csrf_token", caller.csrf_token.as_str()), ("secret", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), ("code", "12345x")]),
         // A forged token: signing out everywhere would end the sessions the other rows use.
         ("POST", "/account/sessions/end") => caller.request(service, Method::POST, &path).form(&[("csrf_token", "forged")]),
+        // A client without the form's cookie, so the CSRF check rejects it before anything is
+        // stored or counted against the limits.
+        ("POST", "/password/recovery") => {
+            let form = Form::new().text("csrf_token", "matrix").text("login", "nobody@example.ru").text("full_name", "Проверка").text("new_contact", "+7 999 000 00 00");
+            no_redirects().post(service.url(&path)).multipart(form)
+        }
+        // Nobody has a temporary password, so signed-in callers are sent to their profile.
+        ("POST", "/password/change") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("password", "matrix new password"), ("password_repeat", "matrix new password")]),
+        ("POST", "/staff/recovery/{id}/approve") | ("POST", "/staff/recovery/{id}/refuse") => {
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("reason", "Проверка доступа")])
+        }
         ("POST", "/help/tickets") => caller
             .request(service, Method::POST, &path)
             .form(&[("csrf_token", caller.csrf_token.as_str()), ("topic", "other"), ("text", "Проверка доступа")]),

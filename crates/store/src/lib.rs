@@ -86,6 +86,7 @@ pub trait Store: Send + Sync {
     async fn delete_pending_files_by_id(&self, owner_id: i64, ids: &[i64]) -> Result<()>;
     /// Numbers of other reports that have a file with this SHA-256.
     async fn reports_sharing_file(&self, sha256: &str, except_report_id: i64) -> Result<Vec<ReportNumber>>;
+    /// Whether a file record or a recovery request refers to this storage key.
     async fn storage_key_in_use(&self, storage_key: &str) -> Result<bool>;
 
     /// Inserts a report with the next number of its year, attaches the files and records the
@@ -250,7 +251,8 @@ pub trait Store: Send + Sync {
     /// Returns the user with this phone (+7XXXXXXXXXX) and the password hash.
     async fn user_by_phone(&self, phone: &str) -> Result<Option<(User, String)>>;
     async fn confirm_user(&self, user_id: i64) -> Result<()>;
-    /// Fails with [`StoreError::NotFound`] for an unknown user.
+    /// Sets a password the person chose, which ends a temporary password. Fails with
+    /// [`StoreError::NotFound`] for an unknown user.
     async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()>;
     /// Stores a new code and marks the user's unused codes of the same purpose used, so only the
     /// newest one works. Returns its id.
@@ -274,6 +276,27 @@ pub trait Store: Send + Sync {
     async fn unused_recovery_codes(&self, user_id: i64) -> Result<i64>;
     /// Deletes every session of the user and returns how many there were.
     async fn delete_user_sessions(&self, user_id: i64) -> Result<u64>;
+
+    // Account recovery with a passport scan, reviewed by moderators.
+
+    /// Stores a pending recovery request and returns it.
+    async fn create_recovery_request(&self, request: &NewRecoveryRequest) -> Result<RecoveryRequest>;
+    async fn recovery_request(&self, id: i64) -> Result<Option<RecoveryRequest>>;
+    /// Pending recovery requests, oldest first.
+    async fn pending_recovery_requests(&self, limit: i64) -> Result<Vec<RecoveryRequest>>;
+    /// Returns the number of the user's recovery requests created at or after `since`, in any state.
+    async fn count_recovery_requests_since(&self, user_id: i64, since: DateTime<Utc>) -> Result<i64>;
+    /// Approves a pending request in one transaction: clears its scan key, sets the temporary
+    /// password and its expiry, makes the request's new contact the account's only, confirmed
+    /// contact and deletes the account's sessions. Fails with [`StoreError::NotFound`] when no
+    /// pending request has this id, and with [`StoreError::Duplicate`] (`"phone"` or `"email"`)
+    /// when another account has the new contact.
+    async fn approve_recovery_request(&self, id: i64, approval: &RecoveryApproval) -> Result<RecoveryRequest>;
+    /// Refuses a pending request with a reason and clears its scan key. Fails with
+    /// [`StoreError::NotFound`] when no pending request has this id.
+    async fn refuse_recovery_request(&self, id: i64, reviewer_id: i64, reason: &str, at: DateTime<Utc>) -> Result<RecoveryRequest>;
+    /// Returns when the user's temporary password expires, or None when the password is not temporary.
+    async fn temporary_password_expiry(&self, user_id: i64) -> Result<Option<DateTime<Utc>>>;
 
     // Staff administration (the administrators' /admin/staff pages).
 

@@ -810,3 +810,68 @@ pub struct CatalogVersion {
     /// The definition after the change, as JSON.
     pub definition: String,
 }
+
+/// Review state of an account recovery request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryState {
+    Pending,
+    Approved,
+    Refused,
+}
+
+impl RecoveryState {
+    pub fn code(self) -> &'static str {
+        match self {
+            RecoveryState::Pending => "pending",
+            RecoveryState::Approved => "approved",
+            RecoveryState::Refused => "refused",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<RecoveryState> {
+        [RecoveryState::Pending, RecoveryState::Approved, RecoveryState::Refused].into_iter().find(|state| state.code() == code)
+    }
+}
+
+/// A request to restore access to an account whose contact is lost, as the form sends it.
+#[derive(Debug, Clone)]
+pub struct NewRecoveryRequest {
+    pub user_id: i64,
+    /// The contact that receives the decision: +7XXXXXXXXXX or a lowercased e-mail address.
+    pub new_contact: String,
+    /// Full name as written in the passport.
+    pub full_name: String,
+    /// Storage key of the passport scan in the file store.
+    pub scan_key: String,
+    /// File kind code of the scan (`jpeg`, `png` or `pdf`).
+    pub scan_kind: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An account recovery request and its review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRequest {
+    pub id: i64,
+    pub user_id: i64,
+    pub new_contact: String,
+    pub full_name: String,
+    /// Storage key of the passport scan; None once the request is reviewed and the scan deleted.
+    pub scan_key: Option<String>,
+    pub scan_kind: Option<String>,
+    pub state: RecoveryState,
+    pub created_at: DateTime<Utc>,
+    pub reviewer_id: Option<i64>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub refusal_reason: Option<String>,
+}
+
+/// Changes that approving a recovery request makes to the account.
+#[derive(Debug, Clone)]
+pub struct RecoveryApproval {
+    pub reviewer_id: i64,
+    pub at: DateTime<Utc>,
+    /// Hash of the temporary password that replaces the account's password.
+    pub password_hash: String,
+    /// When the temporary password stops working.
+    pub expires_at: DateTime<Utc>,
+}

@@ -11,7 +11,7 @@ use crate::model::{
     AuditEntry, Delivery, FailedDelivery, FileMetadata, FileRecord, MapPoint, Notification, OutboxState, Rating, Report, ReportArea, ReportEvent, Session, SupportTicket, User,
     WebhookDelivery, WebhookStatus,
 };
-use crate::model::{OwnerLookup, VehicleOwner};
+use crate::model::{OwnerLookup, RecoveryRequest, RecoveryState, VehicleOwner};
 use crate::{Result, StoreError};
 
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
@@ -683,6 +683,39 @@ impl OwnerLookupRow {
             owner,
             created_at: from_millis(self.created_at)?,
             completed_at: self.sent_at.map(from_millis).transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecoveryRequestRow {
+    id: i64,
+    user_id: i64,
+    new_contact: String,
+    full_name: String,
+    scan_key: Option<String>,
+    scan_kind: Option<String>,
+    state: String,
+    created_at: i64,
+    reviewer_id: Option<i64>,
+    reviewed_at: Option<i64>,
+    refusal_reason: Option<String>,
+}
+
+impl RecoveryRequestRow {
+    pub(crate) fn into_request(self) -> Result<RecoveryRequest> {
+        Ok(RecoveryRequest {
+            id: self.id,
+            user_id: self.user_id,
+            new_contact: self.new_contact,
+            full_name: self.full_name,
+            scan_key: self.scan_key,
+            scan_kind: self.scan_kind,
+            state: parse_code(&self.state, RecoveryState::from_code, "recovery state")?,
+            created_at: from_millis(self.created_at)?,
+            reviewer_id: self.reviewer_id,
+            reviewed_at: optional_millis(self.reviewed_at)?,
+            refusal_reason: self.refusal_reason,
         })
     }
 }

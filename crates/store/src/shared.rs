@@ -40,7 +40,13 @@ macro_rules! file_columns {
     };
 }
 
-pub(crate) use {event_columns, file_columns, report_columns, user_columns};
+macro_rules! recovery_columns {
+    () => {
+        "id, user_id, new_contact, full_name, scan_key, scan_kind, state, created_at, reviewer_id, reviewed_at, refusal_reason"
+    };
+}
+
+pub(crate) use {event_columns, file_columns, recovery_columns, report_columns, user_columns};
 
 macro_rules! impl_store {
     ($store:ty, $backend:expr) => {
@@ -274,8 +280,10 @@ macro_rules! impl_store {
             }
 
             async fn storage_key_in_use(&self, storage_key: &str) -> $crate::Result<bool> {
-                let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM files WHERE storage_key = $1 LIMIT 1")
-                    .bind(storage_key)
+                let found: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM files WHERE storage_key = $1 UNION ALL SELECT id FROM recovery_requests WHERE scan_key = $1 LIMIT 1",
+                )
+                .bind(storage_key)
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(found.is_some())
@@ -1666,11 +1674,129 @@ macro_rules! impl_store {
             }
 
             async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> $crate::Result<()> {
-                let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&self.pool).await?;
+                let mut transaction = self.open_write().await?;
+                let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&mut *transaction).await?;
                 if updated.rows_affected() == 0 {
                     return Err($crate::StoreError::NotFound);
                 }
+                sqlx::query("DELETE FROM temporary_passwords WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+                transaction.commit().await?;
                 Ok(())
+            }
+
+            async fn create_recovery_request(&self, request: &$crate::NewRecoveryRequest) -> $crate::Result<$crate::RecoveryRequest> {
+                let row: $crate::rows::RecoveryRequestRow = sqlx::query_as(concat!(
+                    "INSERT INTO recovery_requests (user_id, new_contact, full_name, scan_key, scan_kind, state, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING ",
+                    $crate::shared::recovery_columns!()
+                ))
+                .bind(request.user_id)
+                .bind(&request.new_contact)
+                .bind(&request.full_name)
+                .bind(&request.scan_key)
+                .bind(&request.scan_kind)
+                .bind($crate::rows::to_millis(request.created_at))
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_request()
+            }
+
+            async fn recovery_request(&self, id: i64) -> $crate::Result<Option<$crate::RecoveryRequest>> {
+                let row: Option<$crate::rows::RecoveryRequestRow> =
+                    sqlx::query_as(concat!("SELECT ", $crate::shared::recovery_columns!(), " FROM recovery_requests WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::rows::RecoveryRequestRow::into_request).transpose()
+            }
+
+            async fn pending_recovery_requests(&self, limit: i64) -> $crate::Result<Vec<$crate::RecoveryRequest>> {
+                let rows: Vec<$crate::rows::RecoveryRequestRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::shared::recovery_columns!(),
+                    " FROM recovery_requests WHERE state = 'pending' ORDER BY id LIMIT $1"
+                ))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::rows::RecoveryRequestRow::into_request).collect()
+            }
+
+            async fn count_recovery_requests_since(&self, user_id: i64, since: chrono::DateTime<chrono::Utc>) -> $crate::Result<i64> {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_requests WHERE user_id = $1 AND created_at >= $2")
+                    .bind(user_id)
+                    .bind($crate::rows::to_millis(since))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(count)
+            }
+
+            async fn approve_recovery_request(&self, id: i64, approval: &$crate::RecoveryApproval) -> $crate::Result<$crate::RecoveryRequest> {
+                let at = $crate::rows::to_millis(approval.at);
+                let mut transaction = self.open_write().await?;
+                let row: Option<$crate::rows::RecoveryRequestRow> = sqlx::query_as(concat!(
+                    "UPDATE recovery_requests SET state = 'approved', scan_key = NULL, scan_kind = NULL, reviewer_id = $1, reviewed_at = $2 \
+                     WHERE id = $3 AND state = 'pending' RETURNING ",
+                    $crate::shared::recovery_columns!()
+                ))
+                .bind(approval.reviewer_id)
+                .bind(at)
+                .bind(id)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                let request = row.ok_or($crate::StoreError::NotFound)?.into_request()?;
+
+                // The new contact replaces both old ones, because the lost contact must not receive codes.
+                let is_phone = request.new_contact.starts_with('+');
+                let (phone, email) = if is_phone { (Some(&request.new_contact), None) } else { (None, Some(&request.new_contact)) };
+                sqlx::query("UPDATE users SET password_hash = $1, phone = $2, email = $3, confirmed = TRUE WHERE id = $4")
+                    .bind(&approval.password_hash)
+                    .bind(phone)
+                    .bind(email)
+                    .bind(request.user_id)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| match error {
+                        sqlx::Error::Database(ref database) if database.is_unique_violation() => $crate::StoreError::Duplicate(if is_phone { "phone" } else { "email" }),
+                        other => other.into(),
+                    })?;
+                sqlx::query(
+                    "INSERT INTO temporary_passwords (user_id, expires_at) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET expires_at = excluded.expires_at",
+                )
+                .bind(request.user_id)
+                .bind($crate::rows::to_millis(approval.expires_at))
+                .execute(&mut *transaction)
+                .await?;
+                // Codes already sent went to the lost contact.
+                sqlx::query("UPDATE account_codes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+                    .bind(at)
+                    .bind(request.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(request.user_id).execute(&mut *transaction).await?;
+                transaction.commit().await?;
+                Ok(request)
+            }
+
+            async fn refuse_recovery_request(&self, id: i64, reviewer_id: i64, reason: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<$crate::RecoveryRequest> {
+                let row: Option<$crate::rows::RecoveryRequestRow> = sqlx::query_as(concat!(
+                    "UPDATE recovery_requests SET state = 'refused', scan_key = NULL, scan_kind = NULL, reviewer_id = $1, reviewed_at = $2, refusal_reason = $3 \
+                     WHERE id = $4 AND state = 'pending' RETURNING ",
+                    $crate::shared::recovery_columns!()
+                ))
+                .bind(reviewer_id)
+                .bind($crate::rows::to_millis(at))
+                .bind(reason)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or($crate::StoreError::NotFound)?.into_request()
+            }
+
+            async fn temporary_password_expiry(&self, user_id: i64) -> $crate::Result<Option<chrono::DateTime<chrono::Utc>>> {
+                let expires_at: Option<i64> =
+                    sqlx::query_scalar("SELECT expires_at FROM temporary_passwords WHERE user_id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+                expires_at.map($crate::rows::from_millis).transpose()
             }
 
             async fn create_account_code(&self, code: &$crate::NewAccountCode) -> $crate::Result<i64> {

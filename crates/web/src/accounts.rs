@@ -278,12 +278,18 @@ pub struct AccountsConfig {
     pub codes_per_account: RateLimit,
     /// Password reset requests from one client address.
     pub resets_per_address: RateLimit,
+    /// Account recovery requests (with a passport scan) from one client address.
+    pub recoveries_per_address: RateLimit,
+    /// Recovery requests stored for one account. Further requests in the window are dropped
+    /// without telling the sender, so that the form does not reveal which logins exist.
+    pub recoveries_per_account: RateLimit,
     /// Staff members must turn on two-factor authentication before they can open other pages.
     pub staff_two_factor_required: bool,
 }
 
 impl Default for AccountsConfig {
-    /// Log-only senders; 5 codes per account and 20 reset requests per address in an hour.
+    /// Log-only senders, 5 codes per account and 20 reset requests per address in an hour, 5
+    /// recovery requests per address in an hour and 3 per account in a day.
     fn default() -> AccountsConfig {
         let hour = chrono::Duration::hours(1);
         AccountsConfig {
@@ -291,6 +297,8 @@ impl Default for AccountsConfig {
             mail: Arc::new(LogMailSender),
             codes_per_account: RateLimit { max: 5, window: hour },
             resets_per_address: RateLimit { max: 20, window: hour },
+            recoveries_per_address: RateLimit { max: 5, window: hour },
+            recoveries_per_account: RateLimit { max: 3, window: chrono::Duration::days(1) },
             staff_two_factor_required: false,
         }
     }
@@ -298,7 +306,7 @@ impl Default for AccountsConfig {
 
 impl fmt::Debug for AccountsConfig {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("AccountsConfig").field("codes_per_account", &self.codes_per_account).field("resets_per_address", &self.resets_per_address).field("staff_two_factor_required", &self.staff_two_factor_required).finish_non_exhaustive()
+        formatter.debug_struct("AccountsConfig").field("codes_per_account", &self.codes_per_account).field("resets_per_address", &self.resets_per_address).field("recoveries_per_address", &self.recoveries_per_address).field("recoveries_per_account", &self.recoveries_per_account).field("staff_two_factor_required", &self.staff_two_factor_required).finish_non_exhaustive()
     }
 }
 

@@ -45,7 +45,7 @@ pub async fn hash_password(password: String) -> Result<String, HashError> {
     .map_err(|error| HashError(error.to_string()))?
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
+pub(crate) async fn verify_password(password: String, hash: String) -> bool {
     crate::heavy::run(move || {
         let Ok(parsed) = PasswordHash::new(&hash) else { return false };
         Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
@@ -74,6 +74,10 @@ pub fn normalize_email(email: &str) -> String {
 /// ([`crate::limits::RateLimits`]), before the password is checked.
 pub async fn sign_in(state: &AppState, login: &str, password: &str, address: Option<std::net::IpAddr>) -> Result<(User, String), ApiError> {
     let (user, method) = verify_credentials(state, login, password, address).await?;
+    if state.store.temporary_password_expiry(user.id).await?.is_some() {
+        // API clients have no page to choose a new password on.
+        return Err(password_change_required());
+    }
     if user.totp_enabled {
         // API clients have no page to enter the second factor on.
         let mut error = ApiError::forbidden().with_code("second_factor_required");
@@ -124,6 +128,15 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, a
             return Err(error);
         }
     };
+    if let Some(expires_at) = state.store.temporary_password_expiry(user.id).await?
+        && expires_at <= Utc::now()
+    {
+        tracing::info!(user.id = user.id, "sign-in rejected: the temporary password expired");
+        record_audit(state, Some(user.id), "sign_in.failure", format!("user:{}", user.id), "reason=temporary_password_expired").await;
+        let mut error = ApiError::unauthorized().with_field("login").with_code("temporary_password_expired");
+        error.problem.message = crate::i18n::Tr.t("recovery-temporary-expired");
+        return Err(error);
+    }
     if let Err(error) = state.store.clear_rate_limit(&account_key).await {
         tracing::warn!(%error, user.id = user.id, "could not clear the failed sign-ins of an account");
     }
@@ -234,6 +247,33 @@ async fn agency_key(state: &AppState, key: &str) -> Result<Option<Signed>, ApiEr
     Ok(Some(Signed { user, session, credential: Credential::Bearer }))
 }
 
+/// The path of the form where a person signed in with a temporary password chooses a new one.
+pub const PASSWORD_CHANGE_PATH: &str = "/password/change";
+
+fn password_change_required() -> ApiError {
+    let mut error = ApiError::forbidden().with_code("password_change_required");
+    error.problem.message = crate::i18n::Tr.t("recovery-change-required-api");
+    error
+}
+
+/// Whether the person signed in with a temporary password and has not chosen a new one yet.
+/// Bearer requests skip the query: approving a recovery request deletes every session of the
+/// account, and [`sign_in`] opens no API session while the password is temporary.
+async fn has_temporary_password(state: &AppState, signed: &Signed) -> Result<bool, ApiError> {
+    if signed.credential == Credential::Bearer {
+        return Ok(false);
+    }
+    Ok(state.store.temporary_password_expiry(signed.user.id).await?.is_some())
+}
+
+/// Fails with 403 `password_change_required` for a person who still has a temporary password.
+async fn refuse_temporary_password(state: &AppState, signed: Option<Signed>) -> Result<Option<Signed>, ApiError> {
+    match signed {
+        Some(signed) if has_temporary_password(state, &signed).await? => Err(password_change_required()),
+        other => Ok(other),
+    }
+}
+
 /// The signed-in person, for API routes: a missing or expired session is a 401.
 pub struct ApiUser(pub Signed);
 
@@ -241,7 +281,8 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        current(parts, state).await?.map(ApiUser).ok_or_else(ApiError::unauthorized)
+        let signed = refuse_temporary_password(state, current(parts, state).await?).await?;
+        signed.map(ApiUser).ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -252,8 +293,17 @@ impl FromRequestParts<AppState> for MaybeApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        current(parts, state).await.map(MaybeApiUser)
+        refuse_temporary_password(state, current(parts, state).await?).await.map(MaybeApiUser)
     }
+}
+
+/// Whether the page at `path` must send the person to [`PASSWORD_CHANGE_PATH`] first.
+async fn needs_password_change(state: &AppState, signed: &Signed, path: &str) -> Result<bool, ApiError> {
+    let exempt = path == PASSWORD_CHANGE_PATH || path == "/logout";
+    if exempt {
+        return Ok(false);
+    }
+    has_temporary_password(state, signed).await
 }
 
 /// The signed-in person, for pages: without a session the browser goes to the sign-in page and
@@ -265,8 +315,12 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match current(parts, state).await {
-            Ok(Some(signed)) if needs_two_factor_setup(state, &signed, parts.uri.path()) => Err(Redirect::to("/account/2fa").into_response()),
-            Ok(Some(signed)) => Ok(PageUser(signed)),
+            Ok(Some(signed)) => match needs_password_change(state, &signed, parts.uri.path()).await {
+                Ok(true) => Err(Redirect::to(PASSWORD_CHANGE_PATH).into_response()),
+                Ok(false) if needs_two_factor_setup(state, &signed, parts.uri.path()) => Err(Redirect::to("/account/2fa").into_response()),
+                Ok(false) => Ok(PageUser(signed)),
+                Err(error) => Err(crate::pages::error_page(error)),
+            },
             Ok(None) => {
                 let next = parts.uri.path_and_query().map(|path| path.as_str()).unwrap_or("/");
                 let target = format!("/login?next={}", urlencode(next));
@@ -291,7 +345,15 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        current(parts, state).await.map(MaybeUser).map_err(crate::pages::error_page)
+        let signed = current(parts, state).await.map_err(crate::pages::error_page)?;
+        if let Some(signed) = &signed {
+            match needs_password_change(state, signed, parts.uri.path()).await {
+                Ok(true) => return Err(Redirect::to(PASSWORD_CHANGE_PATH).into_response()),
+                Ok(false) => {}
+                Err(error) => return Err(crate::pages::error_page(error)),
+            }
+        }
+        Ok(MaybeUser(signed))
     }
 }
 

@@ -165,7 +165,7 @@ async fn examine(state: &AppState, stored: &StoredFile) -> Result<FileMetadata, 
 }
 
 /// Maps a multipart error: a body over the size limit becomes 413, anything else a malformed form.
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+pub(crate) fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         crate::metrics::upload_rejected("request_too_large");
         ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "request_too_large")
@@ -174,7 +174,7 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
     }
 }
 
-async fn read_text(mut field: Field<'_>) -> Result<String, ApiError> {
+pub(crate) async fn read_text(mut field: Field<'_>) -> Result<String, ApiError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut bytes = Vec::new();
     while let Some(chunk) = field.next().await {
@@ -187,7 +187,7 @@ async fn read_text(mut field: Field<'_>) -> Result<String, ApiError> {
     String::from_utf8(bytes).map_err(|_| ApiError::bad_request("invalid_utf8").with_field(&name))
 }
 
-async fn drain(mut field: Field<'_>) -> Result<(), ApiError> {
+pub(crate) async fn drain(mut field: Field<'_>) -> Result<(), ApiError> {
     while let Some(chunk) = field.next().await {
         chunk.map_err(multipart_error)?;
     }
@@ -207,7 +207,7 @@ pub async fn discard(state: &AppState, files: &[FileRecord]) {
 }
 
 /// Removes the local copies of a received file that a bucket was to keep.
-async fn discard_staged(state: &AppState, storage_key: &str) {
+pub(crate) async fn discard_staged(state: &AppState, storage_key: &str) {
     if let Err(error) = state.files.discard_staged(storage_key).await {
         tracing::warn!(%error, key = %storage_key, "could not remove the local copy of an upload");
     }

@@ -16,6 +16,8 @@ mod filing;
 mod live;
 mod public_map;
 mod queue;
+mod recovery;
+mod recovery_review;
 mod register;
 mod sign_in;
 mod staff;
@@ -58,6 +60,14 @@ pub fn routes() -> Router<AppState> {
         .route("/password/reset", get(register::reset_request_form).post(register::reset_request))
         .route("/password/reset/code", get(register::reset_form).post(register::reset))
         .route("/account/sessions/end", post(register::end_all_sessions))
+        .route("/password/recovery", get(recovery::request_form).post(recovery::submit))
+        .route("/password/recovery/sent", get(recovery::sent))
+        .route("/password/change", get(recovery::change_form).post(recovery::change))
+        .route("/staff/recovery", get(recovery_review::queue))
+        .route("/staff/recovery/{id}", get(recovery_review::show))
+        .route("/staff/recovery/{id}/scan", get(recovery_review::scan))
+        .route("/staff/recovery/{id}/approve", post(recovery_review::approve))
+        .route("/staff/recovery/{id}/refuse", post(recovery_review::refuse))
         .route("/login/2fa", get(two_factor::second_factor_form).post(two_factor::second_factor))
         .route("/account/2fa", get(two_factor::settings))
         .route("/account/2fa/enable", post(two_factor::enable))
