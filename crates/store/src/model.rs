@@ -810,3 +810,14 @@ pub struct CatalogVersion {
     /// The definition after the change, as JSON.
     pub definition: String,
 }
+
+/// A routing rule: reports of `category_code` filed in `district_code` go to `agency_code`
+/// instead of the category's own agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingRule {
+    pub category_code: String,
+    /// The district's OKTMO code.
+    pub district_code: String,
+    pub agency_code: String,
+    pub created_at: DateTime<Utc>,
+}
