@@ -298,12 +298,12 @@ pub trait Store: Send + Sync {
     async fn filed_agency(&self, report_id: i64) -> Result<Option<String>>;
     /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
     async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
-    /// Creates or replaces an agency, makes exactly the listed executors of the agency its
-    /// supervisors, and records the definition with the supervisor ids as the next version of
-    /// `agency:CODE`, in one transaction; returns that version number. Ids that are not
-    /// executors of this agency are ignored.
+    /// Creates or replaces an agency and makes exactly the listed executors of the agency its
+    /// supervisors. Ids that are not executors of this agency are ignored. In the same
+    /// transaction it records the definition with the supervisor ids as the next version of
+    /// `agency:CODE`, and returns that version number.
     async fn save_agency(&self, agency: &pomoshnik_core::catalog::Agency, supervisor_ids: &[i64], actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
-    /// The routing rules, ordered by category and district.
+    /// Returns the routing rules, ordered by category and district.
     async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
     /// Adds a routing rule and records it as the next version of `routing:CATEGORY:DISTRICT`;
     /// returns that version number. Reports filed from now on in the district go to the rule's
