@@ -42,8 +42,10 @@ async fn post_form(service: &TestService, browser: &Client, path: &str, form: &[
     (status, location, response.text().await.unwrap_or_default())
 }
 
+/// Builds the agency form as a browser sends it, with webhook dispatch ticked as the blank form
+/// shows it.
 fn agency_form<'a>(csrf_token: &'a str, original_code: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("csrf_token", csrf_token), ("original_code", original_code), ("code", AGENCY), ("name", name), ("short_name", "ГБУ Дворы")]
+    vec![("csrf_token", csrf_token), ("original_code", original_code), ("code", AGENCY), ("name", name), ("short_name", "ГБУ Дворы"), ("webhook_dispatch", "on")]
 }
 
 /// Returns the OKTMO code of the district that contains the point.
@@ -85,8 +87,10 @@ async fn routing_rule_sends_reports_to_agency(service: &TestService) {
     assert!(list.contains("ГБУ «Дворы»"), "the new agency is not listed");
     let (_, category_page) = get_page(service, &admin, &format!("/admin/catalog/categories/{CATEGORY}")).await;
     assert!(category_page.contains(&format!("value=\"{AGENCY}\"")), "the category form does not offer the new agency");
+    assert!(store.agency_webhook_dispatch(AGENCY).await.expect("lookup failed"), "the ticked webhook box was not saved");
 
-    // The administrator renames the agency and makes one of its two executors a supervisor.
+    // The administrator renames the agency, makes one of its two executors a supervisor and
+    // unticks webhook dispatch.
     let chosen = service.add_user("yard-chief@example.ru", Role::Executor, Some(AGENCY)).await;
     let other = service.add_user("yard-worker@example.ru", Role::Executor, Some(AGENCY)).await;
     let (status, edit) = get_page(service, &admin, &format!("/admin/catalog/agencies/{AGENCY}")).await;
@@ -95,6 +99,7 @@ async fn routing_rule_sends_reports_to_agency(service: &TestService) {
     assert!(edit.contains("yard-worker@example.ru"), "the form does not offer the second executor");
     let chosen_id = chosen.id.to_string();
     let mut form = agency_form(&csrf_token, AGENCY, "ГБУ «Дворы города»");
+    form.retain(|(name, _)| *name != "webhook_dispatch");
     form.push(("supervisor", &chosen_id));
     let (status, _, page) = post_form(service, &admin, "/admin/catalog/agencies", &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
@@ -102,6 +107,9 @@ async fn routing_rule_sends_reports_to_agency(service: &TestService) {
     assert!(!store.user(other.id).await.unwrap().expect("user missing").supervisor, "an executor not chosen became a supervisor");
     let catalog = store.catalog().await.expect("catalog failed");
     assert_eq!(catalog.agency(AGENCY).expect("agency missing").name, "ГБУ «Дворы города»");
+    assert!(!store.agency_webhook_dispatch(AGENCY).await.expect("lookup failed"), "the unticked webhook box was not saved");
+    let (_, edit) = get_page(service, &admin, &format!("/admin/catalog/agencies/{AGENCY}")).await;
+    assert!(edit.contains("name=\"webhook_dispatch\">"), "the form shows webhook dispatch ticked");
 
     let resident = service.resident("yards-resident@example.ru").await;
     service.add_user("yards-moderator@example.ru", Role::Moderator, None).await;
@@ -178,6 +186,8 @@ async fn routing_rule_sends_reports_to_agency(service: &TestService) {
         ("routing.remove", rule_object),
     ];
     assert_eq!(actions, expected.map(|(action, object)| (action.to_owned(), object)));
+    let updates = store.audit_entries(&AuditFilter { action_prefix: Some("agency.update".to_owned()), limit: 1, ..AuditFilter::default() }).await.expect("audit failed");
+    assert_eq!(updates[0].details, format!("version=2 by_district=false webhook_dispatch=false supervisors={}", chosen.id));
 }
 
 async fn admin_routes_refuse_others(service: &TestService) {

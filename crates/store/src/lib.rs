@@ -298,11 +298,14 @@ pub trait Store: Send + Sync {
     async fn filed_agency(&self, report_id: i64) -> Result<Option<String>>;
     /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
     async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
-    /// Creates or replaces an agency and makes exactly the listed executors of the agency its
-    /// supervisors. Ids that are not executors of this agency are ignored. In the same
-    /// transaction it records the definition with the supervisor ids as the next version of
-    /// `agency:CODE`, and returns that version number.
-    async fn save_agency(&self, agency: &pomoshnik_core::catalog::Agency, supervisor_ids: &[i64], actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// Creates or replaces an agency with its webhook dispatch setting and makes exactly the
+    /// listed executors of the agency its supervisors. Ids that are not executors of this agency
+    /// are ignored. In the same transaction it records the definition with the settings as the
+    /// next version of `agency:CODE`, and returns that version number.
+    async fn save_agency(&self, agency: &pomoshnik_core::catalog::Agency, settings: &AgencySettings, actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// Returns whether dispatching a report to the agency posts it to its webhook destinations.
+    /// Fails with [`StoreError::NotFound`] for an unknown agency.
+    async fn agency_webhook_dispatch(&self, agency_code: &str) -> Result<bool>;
     /// Returns the routing rules, ordered by category and district.
     async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
     /// Adds a routing rule and records it as the next version of `routing:CATEGORY:DISTRICT`;

@@ -821,3 +821,12 @@ pub struct RoutingRule {
     pub agency_code: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// Settings of an agency kept outside the catalog's `Agency`: its supervisors and webhook dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencySettings {
+    /// Executors of the agency who are its supervisors.
+    pub supervisor_ids: Vec<i64>,
+    /// Whether dispatching a report to the agency posts it to the agency's webhook destinations.
+    pub webhook_dispatch: bool,
+}

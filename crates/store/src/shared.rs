@@ -1431,22 +1431,23 @@ macro_rules! impl_store {
             async fn save_agency(
                 &self,
                 agency: &pomoshnik_core::catalog::Agency,
-                supervisor_ids: &[i64],
+                settings: &$crate::AgencySettings,
                 actor_id: Option<i64>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<i64> {
                 let mut transaction = self.open_write().await?;
                 // A new agency goes to the end of the list; a changed one keeps its place.
                 sqlx::query(
-                    "INSERT INTO agencies (code, name, short_name, position, by_district) \
-                     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM agencies), $4) \
+                    "INSERT INTO agencies (code, name, short_name, position, by_district, webhook_dispatch) \
+                     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM agencies), $4, $5) \
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, short_name = excluded.short_name, \
-                     by_district = excluded.by_district",
+                     by_district = excluded.by_district, webhook_dispatch = excluded.webhook_dispatch",
                 )
                 .bind(&agency.code)
                 .bind(&agency.name)
                 .bind(&agency.short_name)
                 .bind(agency.by_district)
+                .bind(settings.webhook_dispatch)
                 .execute(&mut *transaction)
                 .await?;
 
@@ -1455,8 +1456,8 @@ macro_rules! impl_store {
                     .bind(&agency.code)
                     .execute(&mut *transaction)
                     .await?;
-                let mut supervisors = Vec::with_capacity(supervisor_ids.len());
-                for id in supervisor_ids {
+                let mut supervisors = Vec::with_capacity(settings.supervisor_ids.len());
+                for id in &settings.supervisor_ids {
                     let updated = sqlx::query("UPDATE users SET supervisor = $1 WHERE id = $2 AND agency_code = $3 AND role = 'executor'")
                         .bind(true)
                         .bind(id)
@@ -1475,6 +1476,7 @@ macro_rules! impl_store {
                     "name": agency.name,
                     "short_name": agency.short_name,
                     "by_district": agency.by_district,
+                    "webhook_dispatch": settings.webhook_dispatch,
                     "supervisor_ids": supervisors,
                 });
                 let version = insert_catalog_version(&mut *transaction, &format!("agency:{}", agency.code), at, actor_id, &definition.to_string()).await?;
@@ -1539,6 +1541,12 @@ macro_rules! impl_store {
                 let version = insert_catalog_version(&mut *transaction, &object, at, actor_id, "null").await?;
                 transaction.commit().await?;
                 Ok(version)
+            }
+
+            async fn agency_webhook_dispatch(&self, agency_code: &str) -> $crate::Result<bool> {
+                let enabled: Option<bool> =
+                    sqlx::query_scalar("SELECT webhook_dispatch FROM agencies WHERE code = $1").bind(agency_code).fetch_optional(&self.pool).await?;
+                enabled.ok_or($crate::StoreError::NotFound)
             }
 
             async fn agency_webhook_destinations(&self, agency_code: &str) -> $crate::Result<Vec<String>> {
@@ -2266,7 +2274,8 @@ macro_rules! impl_store {
                 "INSERT INTO webhook_deliveries (report_id, event_id, destination, agency_code, idempotency_key, payload, state, \
                  attempts, next_attempt_at, created_at) \
                  SELECT $1, $2, name, agency_code, $3 || name, $4, 'pending', 0, $5, $5 \
-                 FROM webhook_destinations WHERE agency_code = $6",
+                 FROM webhook_destinations WHERE agency_code = $6 \
+                 AND NOT EXISTS (SELECT 1 FROM agencies WHERE agencies.code = $6 AND NOT agencies.webhook_dispatch)",
             )
             .bind(report_id)
             .bind(event_id)

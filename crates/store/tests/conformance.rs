@@ -15,7 +15,7 @@ use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AccountCode, AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery,
     NewAccountCode, NewAuditEntry, NewFile, NewMessage, NewRegistration, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn,
-    PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, RoutingRule, Session, StaffUpdate, StatusChange, Store, StoreError, User, VehicleOwner,
+    AgencySettings, PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, RoutingRule, Session, StaffUpdate, StatusChange, Store, StoreError, User, VehicleOwner,
     WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -64,6 +64,7 @@ on_both_backends!(with_store => staff_changed_and_disabled);
 on_both_backends!(with_store => category_saved_as_versions);
 on_both_backends!(with_store => agency_saved_with_supervisors);
 on_both_backends!(with_store => routing_rule_sets_filed_agency);
+on_both_backends!(with_store => agency_webhook_dispatch_switched);
 on_both_backends!(with_store => calendar_years_replaced);
 
 #[tokio::test]
@@ -1731,14 +1732,14 @@ async fn agency_saved_with_supervisors(store: Arc<dyn Store>) {
     let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
 
     let created = pomoshnik_core::catalog::Agency { code: "gbu_test".to_owned(), name: "Тестовое учреждение".to_owned(), short_name: "ГБУ Тест".to_owned(), by_district: true };
-    assert_eq!(store.save_agency(&created, &[], Some(admin.id), at).await.expect("saving failed"), 1);
+    assert_eq!(store.save_agency(&created, &agency_settings(&[], true), Some(admin.id), at).await.expect("saving failed"), 1);
     let catalog = store.catalog().await.expect("catalog failed");
     assert_eq!(catalog.agencies.last(), Some(&created), "a new agency is not at the end");
 
     let mut changed = catalog.agency(&agency_code).expect("agency missing").clone();
     changed.name = "Изменённое название".to_owned();
     // The moderator is not an executor of the agency, so the flag does not reach them.
-    let version = store.save_agency(&changed, &[first.id, moderator.id], Some(admin.id), at).await.expect("saving failed");
+    let version = store.save_agency(&changed, &agency_settings(&[first.id, moderator.id], true), Some(admin.id), at).await.expect("saving failed");
     assert_eq!(version, 1);
     assert!(store.user(first.id).await.unwrap().expect("user missing").supervisor, "the chosen executor is no supervisor");
     assert!(!store.user(second.id).await.unwrap().expect("user missing").supervisor, "an executor not chosen became a supervisor");
@@ -1747,7 +1748,7 @@ async fn agency_saved_with_supervisors(store: Arc<dyn Store>) {
     assert_eq!(catalog.agency(&agency_code), Some(&changed));
     assert_eq!(catalog.agencies[0].code, agency_code, "a changed agency moved in the list");
 
-    let version = store.save_agency(&changed, &[second.id], None, at + Duration::minutes(5)).await.expect("saving failed");
+    let version = store.save_agency(&changed, &agency_settings(&[second.id], false), None, at + Duration::minutes(5)).await.expect("saving failed");
     assert_eq!(version, 2);
     assert!(!store.user(first.id).await.unwrap().expect("user missing").supervisor, "a supervisor not chosen again kept the flag");
     assert!(store.user(second.id).await.unwrap().expect("user missing").supervisor);
@@ -1759,6 +1760,38 @@ async fn agency_saved_with_supervisors(store: Arc<dyn Store>) {
     let definition: serde_json::Value = serde_json::from_str(&versions[1].definition).expect("the version is not JSON");
     assert_eq!(definition["name"], "Изменённое название");
     assert_eq!(definition["supervisor_ids"], serde_json::json!([first.id]), "the version lists ids that are not the agency's executors");
+    let latest: serde_json::Value = serde_json::from_str(&versions[0].definition).expect("the version is not JSON");
+    assert_eq!(latest["webhook_dispatch"], false);
+}
+
+fn agency_settings(supervisor_ids: &[i64], webhook_dispatch: bool) -> AgencySettings {
+    AgencySettings { supervisor_ids: supervisor_ids.to_vec(), webhook_dispatch }
+}
+
+async fn agency_webhook_dispatch_switched(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    store.set_webhook_destinations(&[destination("madi-main", "madi")]).await.expect("setting destinations failed");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let madi = store.catalog().await.expect("catalog failed").agency("madi").expect("madi missing").clone();
+    assert!(store.agency_webhook_dispatch("madi").await.expect("lookup failed"), "webhook dispatch is off by default");
+    let missing = store.agency_webhook_dispatch("nobody").await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "an unknown agency: {missing:?}");
+
+    store.save_agency(&madi, &agency_settings(&[], false), None, at).await.expect("saving failed");
+    assert!(!store.agency_webhook_dispatch("madi").await.expect("lookup failed"));
+    let quiet = create(&store, author.id, at).await;
+    let quiet = store.apply_status_change(&change(&quiet, moderator.id, Status::UnderReview, at)).await.expect("review failed");
+    dispatch_to_madi(&store, &quiet, moderator.id, at).await;
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 0, "a dispatch with webhooks off wrote a delivery");
+
+    store.save_agency(&madi, &agency_settings(&[], true), None, at).await.expect("saving failed");
+    let posted = create(&store, author.id, at).await;
+    let posted = store.apply_status_change(&change(&posted, moderator.id, Status::UnderReview, at)).await.expect("review failed");
+    dispatch_to_madi(&store, &posted, moderator.id, at).await;
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 1, "a dispatch with webhooks on wrote no delivery");
+    assert!(store.report_webhook_status(quiet.id).await.expect("status failed").is_empty(), "turning webhooks on posted an earlier dispatch");
 }
 
 async fn routing_rule_sets_filed_agency(store: Arc<dyn Store>) {

@@ -1,7 +1,8 @@
 //! Agency administration for administrators: the list of agencies and a form that creates or
-//! changes one (name, code, district units, supervisors). Each save is a new numbered version
-//! of `agency:CODE` (`Store::save_agency`) and an audit log entry. Webhook destinations are
-//! shown but not edited here: their URLs and secrets come from the configuration file.
+//! changes one (name, code, district units, supervisors, whether dispatch posts reports to the
+//! agency's webhooks). Each save is a new numbered version of `agency:CODE`
+//! (`Store::save_agency`) and an audit log entry. Webhook destinations are listed by name but
+//! not edited here, because their URLs and secrets come from the configuration file.
 
 use askama::Template;
 use axum::Form;
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use pomoshnik_core::catalog::{Agency, Catalog};
 use pomoshnik_core::role::Role;
-use pomoshnik_store::User;
+use pomoshnik_store::{AgencySettings, User};
 use serde::Deserialize;
 
 use super::{Layout, error_page, render};
@@ -75,10 +76,12 @@ struct AgencyForm {
     supervisor_ids: Vec<i64>,
     /// Whether a supervisor value was not a number.
     invalid_supervisor: bool,
+    /// Whether dispatch posts the agency's reports to its webhook destinations.
+    webhook_dispatch: bool,
 }
 
 impl AgencyForm {
-    fn of_agency(agency: &Agency, executors: &[&User]) -> AgencyForm {
+    fn of_agency(agency: &Agency, executors: &[&User], webhook_dispatch: bool) -> AgencyForm {
         AgencyForm {
             original_code: agency.code.clone(),
             code: agency.code.clone(),
@@ -86,12 +89,13 @@ impl AgencyForm {
             short_name: agency.short_name.clone(),
             by_district: agency.by_district,
             supervisor_ids: executors.iter().filter(|user| user.supervisor).map(|user| user.id).collect(),
+            webhook_dispatch,
             ..AgencyForm::default()
         }
     }
 
     fn blank() -> AgencyForm {
-        AgencyForm { original_code: NEW.to_owned(), ..AgencyForm::default() }
+        AgencyForm { original_code: NEW.to_owned(), webhook_dispatch: true, ..AgencyForm::default() }
     }
 
     /// Reads the posted fields. The supervisor checkboxes repeat the name `supervisor`, which
@@ -106,6 +110,7 @@ impl AgencyForm {
                 "name" => form.name = value,
                 "short_name" => form.short_name = value,
                 "by_district" => form.by_district = true,
+                "webhook_dispatch" => form.webhook_dispatch = true,
                 "supervisor" => match value.parse() {
                     Ok(id) => form.supervisor_ids.push(id),
                     Err(_) => form.invalid_supervisor = true,
@@ -172,10 +177,14 @@ pub async fn edit(State(state): State<AppState>, PageUser(signed): PageUser, Pat
     let form = if code == NEW {
         AgencyForm::blank()
     } else {
-        match catalog.agency(&code) {
-            Some(agency) => AgencyForm::of_agency(agency, &executors_of(&staff, &code)),
-            None => return error_page(ApiError::not_found()),
-        }
+        let Some(agency) = catalog.agency(&code) else {
+            return error_page(ApiError::not_found());
+        };
+        let webhook_dispatch = match state.store.agency_webhook_dispatch(&code).await {
+            Ok(enabled) => enabled,
+            Err(error) => return error_page(error.into()),
+        };
+        AgencyForm::of_agency(agency, &executors_of(&staff, &code), webhook_dispatch)
     };
     agency_page(&state, &signed, &staff, form, None, StatusCode::OK).await
 }
@@ -214,8 +223,8 @@ async fn agency_page(state: &AppState, signed: &Signed, staff: &[User], form: Ag
 }
 
 /// Checks the form against the catalog and the agency's executors, and returns the agency with
-/// the supervisor ids or the Russian message saying what is wrong.
-fn checked_agency(catalog: &Catalog, staff: &[User], form: &AgencyForm) -> Result<(Agency, Vec<i64>), String> {
+/// its settings or the Russian message saying what is wrong.
+fn checked_agency(catalog: &Catalog, staff: &[User], form: &AgencyForm) -> Result<(Agency, AgencySettings), String> {
     let code = form.code.trim();
     let creating = form.original_code == NEW;
     if creating {
@@ -255,11 +264,12 @@ fn checked_agency(catalog: &Catalog, staff: &[User], form: &AgencyForm) -> Resul
     let mut supervisor_ids = form.supervisor_ids.clone();
     supervisor_ids.sort_unstable();
     supervisor_ids.dedup();
-    Ok((agency, supervisor_ids))
+    Ok((agency, AgencySettings { supervisor_ids, webhook_dispatch: form.webhook_dispatch }))
 }
 
 /// `POST /admin/catalog/agencies`: creates or changes an agency as its next version and sets
-/// the supervisor flag of exactly the ticked executors.
+/// the supervisor flag of exactly the ticked executors. The webhook setting applies to
+/// dispatches from now on.
 pub async fn save(State(state): State<AppState>, PageUser(signed): PageUser, Form(pairs): Form<Vec<(String, String)>>) -> Response {
     if !is_admin(&signed) {
         return error_page(ApiError::not_found());
@@ -276,17 +286,18 @@ pub async fn save(State(state): State<AppState>, PageUser(signed): PageUser, For
         return error_page(ApiError::not_found());
     }
 
-    let (agency, supervisor_ids) = match checked_agency(&catalog, &staff, &form) {
+    let (agency, settings) = match checked_agency(&catalog, &staff, &form) {
         Ok(checked) => checked,
         Err(message) => return agency_page(&state, &signed, &staff, form, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let version = match state.store.save_agency(&agency, &supervisor_ids, Some(signed.user.id), Utc::now()).await {
+    let version = match state.store.save_agency(&agency, &settings, Some(signed.user.id), Utc::now()).await {
         Ok(version) => version,
         Err(error) => return error_page(error.into()),
     };
     let action = if form.original_code == NEW { "agency.create" } else { "agency.update" };
-    let supervisors = supervisor_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let details = format!("version={version} by_district={} supervisors={}", agency.by_district, if supervisors.is_empty() { "-" } else { &supervisors });
+    let supervisors = settings.supervisor_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let supervisors = if supervisors.is_empty() { "-".to_owned() } else { supervisors };
+    let details = format!("version={version} by_district={} webhook_dispatch={} supervisors={supervisors}", agency.by_district, settings.webhook_dispatch);
     if let Err(error) = crate::audit::record(state.store.as_ref(), Some(signed.user.id), action, format!("agency:{}", agency.code), details).await {
         tracing::error!(%error, admin_id = signed.user.id, agency = agency.code, "could not write the audit log entry of an agency change");
     }

@@ -7,6 +7,11 @@ CREATE TABLE routing_rules (
     -- The district's 8-digit OKTMO code, as in the geo crate's district list.
     district_code TEXT NOT NULL,
     agency_code TEXT NOT NULL REFERENCES agencies (code),
-    created_at BIGINT NOT NULL,
+    created_at INTEGER NOT NULL,
     PRIMARY KEY (category_code, district_code)
 );
+
+-- Whether dispatching a report to the agency posts it to the agency's webhook destinations. An
+-- administrator turns it off while the agency's system cannot take reports; dispatch then
+-- writes no webhook deliveries and the agency works the report in its queue only.
+ALTER TABLE agencies ADD COLUMN webhook_dispatch INTEGER NOT NULL DEFAULT 1;
