@@ -321,6 +321,28 @@ pub trait Store: Send + Sync {
     async fn filed_agency(&self, report_id: i64) -> Result<Option<String>>;
     /// The saved versions of a catalog object such as `category:parking_violation`, newest first.
     async fn catalog_versions(&self, object: &str) -> Result<Vec<CatalogVersion>>;
+    /// Creates or replaces an agency with its webhook dispatch setting and makes exactly the
+    /// listed executors of the agency its supervisors. Ids that are not executors of this agency
+    /// are ignored. In the same transaction it records the definition with the settings as the
+    /// next version of `agency:CODE`, and returns that version number.
+    async fn save_agency(&self, agency: &pomoshnik_core::catalog::Agency, settings: &AgencySettings, actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// Returns whether dispatching a report to the agency posts it to its webhook destinations.
+    /// Fails with [`StoreError::NotFound`] for an unknown agency.
+    async fn agency_webhook_dispatch(&self, agency_code: &str) -> Result<bool>;
+    /// Returns the routing rules, ordered by category and district.
+    async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
+    /// Adds a routing rule and records it as the next version of `routing:CATEGORY:DISTRICT`;
+    /// returns that version number. Reports filed from now on in the district go to the rule's
+    /// agency. Fails with [`StoreError::Duplicate`] (`"routing rule"`) when the category has a
+    /// rule for the district already. The caller checks the codes first: an unknown category
+    /// or agency fails with a database error.
+    async fn add_routing_rule(&self, rule: &RoutingRule, actor_id: Option<i64>) -> Result<i64>;
+    /// Removes a routing rule and records the removal (definition `null`) as the next version of
+    /// `routing:CATEGORY:DISTRICT`; returns that version number. Reports filed before keep the
+    /// agency they were filed under. Fails with [`StoreError::NotFound`] when there is no such rule.
+    async fn remove_routing_rule(&self, category_code: &str, district_code: &str, actor_id: Option<i64>, at: DateTime<Utc>) -> Result<i64>;
+    /// Names of the configured webhook destinations of an agency, in order.
+    async fn agency_webhook_destinations(&self, agency_code: &str) -> Result<Vec<String>>;
 
     // Production calendar import (`pomoshnik calendar import`).
 

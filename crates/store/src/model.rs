@@ -875,3 +875,23 @@ pub struct RecoveryApproval {
     /// When the temporary password stops working.
     pub expires_at: DateTime<Utc>,
 }
+
+/// A routing rule: reports of `category_code` filed in `district_code` go to `agency_code`
+/// instead of the category's own agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingRule {
+    pub category_code: String,
+    /// The district's OKTMO code.
+    pub district_code: String,
+    pub agency_code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Settings of an agency kept outside the catalog's `Agency`: its supervisors and webhook dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencySettings {
+    /// Executors of the agency who are its supervisors.
+    pub supervisor_ids: Vec<i64>,
+    /// Whether dispatching a report to the agency posts it to the agency's webhook destinations.
+    pub webhook_dispatch: bool,
+}

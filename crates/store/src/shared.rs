@@ -1436,6 +1436,135 @@ macro_rules! impl_store {
                 Ok(agency.flatten())
             }
 
+            async fn save_agency(
+                &self,
+                agency: &pomoshnik_core::catalog::Agency,
+                settings: &$crate::AgencySettings,
+                actor_id: Option<i64>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<i64> {
+                let mut transaction = self.open_write().await?;
+                // A new agency goes to the end of the list; a changed one keeps its place.
+                sqlx::query(
+                    "INSERT INTO agencies (code, name, short_name, position, by_district, webhook_dispatch) \
+                     VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM agencies), $4, $5) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, short_name = excluded.short_name, \
+                     by_district = excluded.by_district, webhook_dispatch = excluded.webhook_dispatch",
+                )
+                .bind(&agency.code)
+                .bind(&agency.name)
+                .bind(&agency.short_name)
+                .bind(agency.by_district)
+                .bind(settings.webhook_dispatch)
+                .execute(&mut *transaction)
+                .await?;
+
+                sqlx::query("UPDATE users SET supervisor = $1 WHERE agency_code = $2 AND role = 'executor' AND supervisor")
+                    .bind(false)
+                    .bind(&agency.code)
+                    .execute(&mut *transaction)
+                    .await?;
+                let mut supervisors = Vec::with_capacity(settings.supervisor_ids.len());
+                for id in &settings.supervisor_ids {
+                    let updated = sqlx::query("UPDATE users SET supervisor = $1 WHERE id = $2 AND agency_code = $3 AND role = 'executor'")
+                        .bind(true)
+                        .bind(id)
+                        .bind(&agency.code)
+                        .execute(&mut *transaction)
+                        .await?;
+                    if updated.rows_affected() > 0 {
+                        supervisors.push(*id);
+                    }
+                }
+                supervisors.sort_unstable();
+                supervisors.dedup();
+
+                let definition = serde_json::json!({
+                    "code": agency.code,
+                    "name": agency.name,
+                    "short_name": agency.short_name,
+                    "by_district": agency.by_district,
+                    "webhook_dispatch": settings.webhook_dispatch,
+                    "supervisor_ids": supervisors,
+                });
+                let version = insert_catalog_version(&mut *transaction, &format!("agency:{}", agency.code), at, actor_id, &definition.to_string()).await?;
+                transaction.commit().await?;
+                Ok(version)
+            }
+
+            async fn routing_rules(&self) -> $crate::Result<Vec<$crate::RoutingRule>> {
+                let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+                    "SELECT category_code, district_code, agency_code, created_at FROM routing_rules ORDER BY category_code, district_code",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(category_code, district_code, agency_code, created_at)| {
+                        Ok($crate::RoutingRule { category_code, district_code, agency_code, created_at: $crate::rows::from_millis(created_at)? })
+                    })
+                    .collect()
+            }
+
+            async fn add_routing_rule(&self, rule: &$crate::RoutingRule, actor_id: Option<i64>) -> $crate::Result<i64> {
+                let mut transaction = self.open_write().await?;
+                let inserted = sqlx::query("INSERT INTO routing_rules (category_code, district_code, agency_code, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&rule.category_code)
+                    .bind(&rule.district_code)
+                    .bind(&rule.agency_code)
+                    .bind($crate::rows::to_millis(rule.created_at))
+                    .execute(&mut *transaction)
+                    .await;
+                match inserted {
+                    Err(sqlx::Error::Database(ref database)) if database.is_unique_violation() => return Err($crate::StoreError::Duplicate("routing rule")),
+                    other => other?,
+                };
+                let definition = serde_json::json!({
+                    "category_code": rule.category_code,
+                    "district_code": rule.district_code,
+                    "agency_code": rule.agency_code,
+                });
+                let object = format!("routing:{}:{}", rule.category_code, rule.district_code);
+                let version = insert_catalog_version(&mut *transaction, &object, rule.created_at, actor_id, &definition.to_string()).await?;
+                transaction.commit().await?;
+                Ok(version)
+            }
+
+            async fn remove_routing_rule(
+                &self,
+                category_code: &str,
+                district_code: &str,
+                actor_id: Option<i64>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<i64> {
+                let mut transaction = self.open_write().await?;
+                let deleted = sqlx::query("DELETE FROM routing_rules WHERE category_code = $1 AND district_code = $2")
+                    .bind(category_code)
+                    .bind(district_code)
+                    .execute(&mut *transaction)
+                    .await?;
+                if deleted.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let object = format!("routing:{category_code}:{district_code}");
+                let version = insert_catalog_version(&mut *transaction, &object, at, actor_id, "null").await?;
+                transaction.commit().await?;
+                Ok(version)
+            }
+
+            async fn agency_webhook_dispatch(&self, agency_code: &str) -> $crate::Result<bool> {
+                let enabled: Option<bool> =
+                    sqlx::query_scalar("SELECT webhook_dispatch FROM agencies WHERE code = $1").bind(agency_code).fetch_optional(&self.pool).await?;
+                enabled.ok_or($crate::StoreError::NotFound)
+            }
+
+            async fn agency_webhook_destinations(&self, agency_code: &str) -> $crate::Result<Vec<String>> {
+                let names: Vec<String> = sqlx::query_scalar("SELECT name FROM webhook_destinations WHERE agency_code = $1 ORDER BY name")
+                    .bind(agency_code)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(names)
+            }
+
             async fn save_calendar_year(&self, year: i32, document: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::Result<()> {
                 let mut transaction = self.pool.begin().await?;
                 sqlx::query(
@@ -2020,7 +2149,8 @@ macro_rules! impl_store {
                      deadline_working_days, status, latitude, longitude, address, occurred_at, description, fields, \
                      created_at, updated_at, version, district_code, district_name, okrug_code, okrug_name, h3_cell, filed_agency_code) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9, $10, $11, $12, $13, $14, $15, $15, 1, \
-                     $16, $17, $18, $19, $20, (SELECT agency_code FROM categories WHERE code = $6)) RETURNING ",
+                     $16, $17, $18, $19, $20, COALESCE((SELECT agency_code FROM routing_rules WHERE category_code = $6 AND district_code = $16), \
+                     (SELECT agency_code FROM categories WHERE code = $6))) RETURNING ",
                     $crate::shared::report_columns!()
                 ))
                 .bind(number.to_string())
@@ -2121,6 +2251,27 @@ macro_rules! impl_store {
             .execute(connection)
             .await?;
             Ok(())
+        }
+
+        /// Records `definition` as the next version of a catalog object and returns its number.
+        async fn insert_catalog_version(
+            connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
+            object: &str,
+            at: chrono::DateTime<chrono::Utc>,
+            actor_id: Option<i64>,
+            definition: &str,
+        ) -> $crate::Result<i64> {
+            let version: i64 = sqlx::query_scalar(
+                "INSERT INTO catalog_versions (object, version, at, actor_id, definition) \
+                 VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM catalog_versions WHERE object = $1), $2, $3, $4) RETURNING version",
+            )
+            .bind(object)
+            .bind($crate::rows::to_millis(at))
+            .bind(actor_id)
+            .bind(definition)
+            .fetch_one(connection)
+            .await?;
+            Ok(version)
         }
 
         /// Inserts a user and returns it. Fails with [`StoreError::Duplicate`] (`"email"`) when the
@@ -2254,7 +2405,8 @@ macro_rules! impl_store {
                 "INSERT INTO webhook_deliveries (report_id, event_id, destination, agency_code, idempotency_key, payload, state, \
                  attempts, next_attempt_at, created_at) \
                  SELECT $1, $2, name, agency_code, $3 || name, $4, 'pending', 0, $5, $5 \
-                 FROM webhook_destinations WHERE agency_code = $6",
+                 FROM webhook_destinations WHERE agency_code = $6 \
+                 AND NOT EXISTS (SELECT 1 FROM agencies WHERE agencies.code = $6 AND NOT agencies.webhook_dispatch)",
             )
             .bind(report_id)
             .bind(event_id)

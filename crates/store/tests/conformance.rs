@@ -15,7 +15,7 @@ use pomoshnik_core::status::{Decision, RejectionReason, Status};
 use pomoshnik_store::{
     AccountCode, AuditFilter, Change, Created, Delivery, DeliveryMode, Escalation, FileMetadata, FileRecord, FiledPage, Identity, MessageKind, NearbyQuery,
     NewAccountCode, NewAuditEntry, NewFile, NewMessage, NewRegistration, NewReport, NewUser, NotificationFilter, NotificationKind, OutboxState, PendingSignIn,
-    PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, Session, StaffUpdate, StatusChange, Store, StoreError, User, VehicleOwner,
+    AgencySettings, PushSubscription, Report, ReportArea, ReportPage, ReportQueue, ReportSearch, RoutingRule, Session, StaffUpdate, StatusChange, Store, StoreError, User, VehicleOwner,
     WebhookDestination, connect,
 };
 use pomoshnik_test_support::on_both_backends;
@@ -62,6 +62,9 @@ on_both_backends!(with_store => search_matches_normalised_text);
 on_both_backends!(with_store => failed_webhooks_listed_and_retried);
 on_both_backends!(with_store => staff_changed_and_disabled);
 on_both_backends!(with_store => category_saved_as_versions);
+on_both_backends!(with_store => agency_saved_with_supervisors);
+on_both_backends!(with_store => routing_rule_sets_filed_agency);
+on_both_backends!(with_store => agency_webhook_dispatch_switched);
 on_both_backends!(with_store => calendar_years_replaced);
 
 #[tokio::test]
@@ -1716,6 +1719,122 @@ async fn category_saved_as_versions(store: Arc<dyn Store>) {
     assert_eq!(versions[0].actor_id, None);
     let stored: pomoshnik_core::catalog::Category = serde_json::from_str(&versions[0].definition).expect("the version is not a category");
     assert_eq!(stored, changed);
+}
+
+async fn agency_saved_with_supervisors(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+    // `add_user` puts executors into the first agency of the catalog.
+    let agency_code = Catalog::moscow_default().agencies[0].code.clone();
+    let first = add_user(&store, "first@example.org", Role::Executor).await;
+    let second = add_user(&store, "second@example.org", Role::Executor).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+
+    let created = pomoshnik_core::catalog::Agency { code: "gbu_test".to_owned(), name: "Тестовое учреждение".to_owned(), short_name: "ГБУ Тест".to_owned(), by_district: true };
+    assert_eq!(store.save_agency(&created, &agency_settings(&[], true), Some(admin.id), at).await.expect("saving failed"), 1);
+    let catalog = store.catalog().await.expect("catalog failed");
+    assert_eq!(catalog.agencies.last(), Some(&created), "a new agency is not at the end");
+
+    let mut changed = catalog.agency(&agency_code).expect("agency missing").clone();
+    changed.name = "Изменённое название".to_owned();
+    // The moderator is not an executor of the agency, so the flag does not reach them.
+    let version = store.save_agency(&changed, &agency_settings(&[first.id, moderator.id], true), Some(admin.id), at).await.expect("saving failed");
+    assert_eq!(version, 1);
+    assert!(store.user(first.id).await.unwrap().expect("user missing").supervisor, "the chosen executor is no supervisor");
+    assert!(!store.user(second.id).await.unwrap().expect("user missing").supervisor, "an executor not chosen became a supervisor");
+    assert!(!store.user(moderator.id).await.unwrap().expect("user missing").supervisor, "a moderator became a supervisor");
+    let catalog = store.catalog().await.expect("catalog failed");
+    assert_eq!(catalog.agency(&agency_code), Some(&changed));
+    assert_eq!(catalog.agencies[0].code, agency_code, "a changed agency moved in the list");
+
+    let version = store.save_agency(&changed, &agency_settings(&[second.id], false), None, at + Duration::minutes(5)).await.expect("saving failed");
+    assert_eq!(version, 2);
+    assert!(!store.user(first.id).await.unwrap().expect("user missing").supervisor, "a supervisor not chosen again kept the flag");
+    assert!(store.user(second.id).await.unwrap().expect("user missing").supervisor);
+
+    let versions = store.catalog_versions(&format!("agency:{agency_code}")).await.expect("versions failed");
+    assert_eq!(versions.iter().map(|version| version.version).collect::<Vec<_>>(), vec![2, 1], "newest first");
+    assert_eq!(versions[1].actor_id, Some(admin.id));
+    assert_eq!(versions[0].actor_id, None);
+    let definition: serde_json::Value = serde_json::from_str(&versions[1].definition).expect("the version is not JSON");
+    assert_eq!(definition["name"], "Изменённое название");
+    assert_eq!(definition["supervisor_ids"], serde_json::json!([first.id]), "the version lists ids that are not the agency's executors");
+    let latest: serde_json::Value = serde_json::from_str(&versions[0].definition).expect("the version is not JSON");
+    assert_eq!(latest["webhook_dispatch"], false);
+}
+
+fn agency_settings(supervisor_ids: &[i64], webhook_dispatch: bool) -> AgencySettings {
+    AgencySettings { supervisor_ids: supervisor_ids.to_vec(), webhook_dispatch }
+}
+
+async fn agency_webhook_dispatch_switched(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    store.set_webhook_destinations(&[destination("madi-main", "madi")]).await.expect("setting destinations failed");
+    let author = add_user(&store, "author@example.org", Role::Resident).await;
+    let moderator = add_user(&store, "moderator@example.org", Role::Moderator).await;
+    let madi = store.catalog().await.expect("catalog failed").agency("madi").expect("madi missing").clone();
+    assert!(store.agency_webhook_dispatch("madi").await.expect("lookup failed"), "webhook dispatch is off by default");
+    let missing = store.agency_webhook_dispatch("nobody").await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "an unknown agency: {missing:?}");
+
+    store.save_agency(&madi, &agency_settings(&[], false), None, at).await.expect("saving failed");
+    assert!(!store.agency_webhook_dispatch("madi").await.expect("lookup failed"));
+    let quiet = create(&store, author.id, at).await;
+    let quiet = store.apply_status_change(&change(&quiet, moderator.id, Status::UnderReview, at)).await.expect("review failed");
+    dispatch_to_madi(&store, &quiet, moderator.id, at).await;
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 0, "a dispatch with webhooks off wrote a delivery");
+
+    store.save_agency(&madi, &agency_settings(&[], true), None, at).await.expect("saving failed");
+    let posted = create(&store, author.id, at).await;
+    let posted = store.apply_status_change(&change(&posted, moderator.id, Status::UnderReview, at)).await.expect("review failed");
+    dispatch_to_madi(&store, &posted, moderator.id, at).await;
+    assert_eq!(store.pending_webhook_deliveries().await.expect("count failed"), 1, "a dispatch with webhooks on wrote no delivery");
+    assert!(store.report_webhook_status(quiet.id).await.expect("status failed").is_empty(), "turning webhooks on posted an earlier dispatch");
+}
+
+async fn routing_rule_sets_filed_agency(store: Arc<dyn Store>) {
+    prepare(&store).await;
+    let at = utc("2026-11-02T07:00:00Z");
+    let admin = add_user(&store, "admin@example.org", Role::Admin).await;
+    let resident = add_user(&store, "resident@example.org", Role::Resident).await;
+    // `report_draft` files in the first category of the catalog.
+    let category = Catalog::moscow_default().categories[0].clone();
+    let other_agency = Catalog::moscow_default().agencies.iter().find(|agency| agency.code != category.agency).expect("a second agency").code.clone();
+    let in_district = || {
+        let mut draft = report_draft(resident.id, at);
+        draft.area = Some(tverskoy());
+        draft
+    };
+
+    let before = create_report_only(&store, &in_district()).await;
+    let rule = RoutingRule { category_code: category.code.clone(), district_code: "tverskoy".to_owned(), agency_code: other_agency.clone(), created_at: at };
+    assert_eq!(store.add_routing_rule(&rule, Some(admin.id)).await.expect("adding failed"), 1);
+    assert_eq!(store.routing_rules().await.expect("rules failed"), vec![rule.clone()]);
+    let duplicate = store.add_routing_rule(&RoutingRule { agency_code: category.agency.clone(), ..rule.clone() }, Some(admin.id)).await;
+    assert!(matches!(duplicate, Err(StoreError::Duplicate("routing rule"))), "a second rule for the district was accepted: {duplicate:?}");
+
+    let routed = create_report_only(&store, &in_district()).await;
+    let elsewhere = create(&store, resident.id, at).await;
+    assert_eq!(store.filed_agency(routed.id).await.unwrap().as_deref(), Some(other_agency.as_str()), "the rule did not route the report");
+    assert_eq!(store.filed_agency(elsewhere.id).await.unwrap().as_deref(), Some(category.agency.as_str()), "the rule routed a report outside its district");
+    assert_eq!(store.filed_agency(before.id).await.unwrap().as_deref(), Some(category.agency.as_str()), "the rule moved a report filed before it");
+
+    let removed = store.remove_routing_rule(&category.code, "tverskoy", Some(admin.id), at + Duration::minutes(5)).await.expect("removing failed");
+    assert_eq!(removed, 2);
+    assert!(store.routing_rules().await.expect("rules failed").is_empty());
+    let missing = store.remove_routing_rule(&category.code, "tverskoy", Some(admin.id), at).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "removing a missing rule: {missing:?}");
+    let after = create_report_only(&store, &in_district()).await;
+    assert_eq!(store.filed_agency(after.id).await.unwrap().as_deref(), Some(category.agency.as_str()), "a removed rule still routes");
+    assert_eq!(store.filed_agency(routed.id).await.unwrap().as_deref(), Some(other_agency.as_str()), "removing the rule moved a filed report");
+
+    let versions = store.catalog_versions(&format!("routing:{}:tverskoy", category.code)).await.expect("versions failed");
+    assert_eq!(versions.iter().map(|version| version.version).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(versions[0].definition, "null", "the removal is not recorded as an empty definition");
+    assert!(versions[1].definition.contains(&other_agency));
+    assert!(versions.iter().all(|version| version.actor_id == Some(admin.id)));
 }
 
 async fn calendar_years_replaced(store: Arc<dyn Store>) {

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin_index;
+mod agencies_admin;
 mod answer;
 mod api_keys;
 mod audit_log;
@@ -19,6 +20,7 @@ mod queue;
 mod recovery;
 mod recovery_review;
 mod register;
+mod routing_admin;
 mod sign_in;
 mod staff;
 mod support;
@@ -95,6 +97,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/calendar", get(calendar_admin::show).post(calendar_admin::upload))
         .route("/admin/catalog/categories", post(catalog_admin::save))
         .route("/admin/catalog/categories/{code}", get(catalog_admin::edit))
+        .route("/admin/catalog/agencies", get(agencies_admin::list).post(agencies_admin::save))
+        .route("/admin/catalog/agencies/{code}", get(agencies_admin::edit))
+        .route("/admin/catalog/routing", get(routing_admin::show).post(routing_admin::add))
+        .route("/admin/catalog/routing/remove", post(routing_admin::remove))
         .route("/admin/staff/{id}", post(staff::update))
         .route("/admin/staff/{id}/disabled", post(staff::set_disabled))
         .route("/reports/{number}", get(card::show))
