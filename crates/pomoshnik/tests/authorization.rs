@@ -35,7 +35,7 @@ const fn row(method: &'static str, path: &'static str, expected: [u16; 7]) -> Ro
 /// to madi. Its category is marked `personal_data`, so only those who see the report get its
 /// thumbnail. Joining uses a fresh report like it, so the matrix's report stays invisible to
 /// the other resident.
-/// `{file_id}` its photo, `{category}` and `{code}` a category any resident may file in, `{*file}` a bundled
+/// `{file_id}` its photo, `{category}` and `{code}` a category any resident may file in (on the agency form the agency madi), `{*file}` a bundled
 /// front-end file, `{variant}` the photo's thumbnail, `{provider}` a sign-in provider code that
 /// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers), `{name}` an API key name never issued. Routes that need query parameters get them from [`query_of`].
 #[rustfmt::skip]
@@ -101,6 +101,12 @@ const ROUTES: &[Row] = &[
     row("POST",   "/admin/calendar",                          [303,  404,   404,   404,   404,  404,  303]),
     row("POST",   "/admin/catalog/categories",                [303,  404,   404,   404,   404,  404,  422]),
     row("GET",    "/admin/catalog/categories/{code}",         [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/catalog/agencies",                  [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/catalog/agencies",                  [303,  404,   404,   404,   404,  404,  422]),
+    row("GET",    "/admin/catalog/agencies/{code}",           [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/catalog/routing",                   [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/catalog/routing",                   [303,  404,   404,   404,   404,  404,  422]),
+    row("POST",   "/admin/catalog/routing/remove",            [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
@@ -353,8 +359,10 @@ impl Fixture {
 
 /// Sends the request of `row` as `caller` and returns the status.
 async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Caller) -> StatusCode {
+    // The agency form's `{code}` is an agency, every other `{code}` a category.
     let path = row
         .path
+        .replace("/agencies/{code}", "/agencies/madi")
         .replace("{number}", &fixture.number)
         .replace("{file_id}", &fixture.file_id)
         .replace("{variant}", "thumbnail")
@@ -452,6 +460,18 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         ("POST", "/admin/catalog/categories") => {
             // A new category without a code: the administrator gets the form back with the reason.
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
+        }
+        ("POST", "/admin/catalog/agencies") => {
+            // A new agency without a code or name: the administrator gets the form back with the reason.
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
+        }
+        ("POST", "/admin/catalog/routing") => {
+            // A rule for an unknown category: the administrator gets the page back with the reason.
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("category", "no-such-category"), ("district", ""), ("agency", "madi")])
+        }
+        ("POST", "/admin/catalog/routing/remove") => {
+            // No such rule.
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("category", "no-such-category"), ("district", "")])
         }
         ("POST", "/admin/staff/{id}") => caller
             .request(service, Method::POST, &path)

@@ -162,8 +162,8 @@ async fn admin_sections_reached_from_header(service: &TestService) {
     assert!(page.contains(r#"<a href="/admin">Администрирование</a>"#), "the administrator's header has no administration link");
     let (status, index) = get_page(service, &admin, "/admin").await;
     assert_eq!(status, StatusCode::OK);
-    let sections: Vec<&str> = index.split(r#"<a href=""#).skip(1).filter_map(|rest| rest.split('"').next()).filter(|path| path.starts_with("/admin/")).collect();
-    for expected in ["/admin/staff", "/admin/catalog", "/admin/calendar", "/admin/api-keys", "/admin/deliveries", "/admin/webhooks", "/admin/audit"] {
+    let sections: Vec<&str> = index.split(r#"<a href=""#).skip(1).filter_map(|rest| rest.split('"').next()).filter(|path| path.starts_with("/admin/") || path.starts_with("/staff/")).collect();
+    for expected in ["/admin/staff", "/admin/catalog", "/admin/catalog/agencies", "/admin/catalog/routing", "/admin/calendar", "/admin/api-keys", "/admin/deliveries", "/admin/webhooks", "/admin/audit", "/staff/recovery"] {
         assert!(sections.contains(&expected), "/admin does not link {expected}: {sections:?}");
     }
     for path in sections {
@@ -180,6 +180,8 @@ async fn admin_sections_reached_from_header(service: &TestService) {
         let (status, page) = get_page(service, &browser, "/notifications").await;
         assert_eq!(status, StatusCode::OK, "{email}");
         assert!(!page.contains(r#"href="/admin""#), "{email} sees the administration link");
+        let reviews_recovery = email.contains("moderator");
+        assert_eq!(page.contains(r#"href="/staff/recovery""#), reviews_recovery, "{email}: the link to the recovery requests");
         let (status, _) = get_page(service, &browser, "/admin").await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{email} opened /admin");
     }

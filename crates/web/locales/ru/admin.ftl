@@ -110,9 +110,13 @@ admin-calendar-error-open-reports = Календарь на { $year } год м�
 ## The administrators' starting page, /admin
 
 nav-admin = Администрирование
+nav-recovery = Восстановление доступа
 admin-index-title = Администрирование
 admin-index-staff = учётные записи модераторов, исполнителей и администраторов, роли и блокировка.
 admin-index-catalog = категории обращений, их ведомства, сроки и дополнительные поля.
+admin-index-agencies = ведомства, их руководители и передача обращений в их системы.
+admin-index-routing = какому ведомству направлять обращения категории из отдельного района.
+admin-index-recovery = запросы на восстановление доступа по скану паспорта.
 admin-index-calendar = загрузка производственного календаря нового года.
 admin-index-api-keys = ключи доступа внешних систем к API.
 admin-index-deliveries = уведомления, которые не удалось доставить, и повторная отправка.

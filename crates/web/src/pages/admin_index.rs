@@ -16,11 +16,14 @@ use crate::state::AppState;
 const SECTIONS: &[(&str, &str, &str)] = &[
     ("/admin/staff", "admin-staff-title", "admin-index-staff"),
     ("/admin/catalog", "admin-catalog-title", "admin-index-catalog"),
+    ("/admin/catalog/agencies", "agencies-title", "admin-index-agencies"),
+    ("/admin/catalog/routing", "agencies-routing-title", "admin-index-routing"),
     ("/admin/calendar", "admin-calendar-title", "admin-index-calendar"),
     ("/admin/api-keys", "apikeys-title", "admin-index-api-keys"),
     ("/admin/deliveries", "failed-deliveries-title", "admin-index-deliveries"),
     ("/admin/webhooks", "apikeys-webhooks-title", "admin-index-webhooks"),
     ("/admin/audit", "accounts-audit-title", "admin-index-audit"),
+    ("/staff/recovery", "recovery-queue-title", "admin-index-recovery"),
 ];
 
 struct Section {
