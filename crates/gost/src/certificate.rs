@@ -22,7 +22,7 @@ const COMMON_NAME_OID: &str = "2.5.4.3";
 pub enum CertificateError {
     #[error("the file is neither PEM nor DER: {0}")]
     Der(#[from] DerError),
-    #[error("the PEM text has no {0} block")]
+    #[error("the PEM text has no \"-----BEGIN {0}-----\" block; an encrypted key must be decrypted first, for example with `openssl pkcs8`")]
     MissingPemBlock(&'static str),
     #[error("the PEM block is not valid base64")]
     InvalidBase64,
