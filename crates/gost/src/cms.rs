@@ -57,7 +57,7 @@ pub fn sign_detached(content: &[u8], key: &PrivateKey, certificate: &Certificate
         attribute(SIGNING_TIME_OID, &der::element(der::UTC_TIME, signing_time.format("%y%m%d%H%M%SZ").to_string().as_bytes())),
         attribute(MESSAGE_DIGEST_OID, &der::element(der::OCTET_STRING, &streebog256(content))),
     ]);
-    // RFC 5652, section 5.4: the signature covers the attributes encoded as a SET OF, and the
+    // RFC 5652: the signature covers the attributes encoded as a SET OF, and the
     // SignerInfo carries the same bytes with the tag [0] IMPLICIT.
     let signature = key.sign(&attributes).to_cms_bytes();
     let signed_attributes = [&[der::context(0)][..], &attributes[1..]].concat();
@@ -80,7 +80,7 @@ pub fn sign_detached(content: &[u8], key: &PrivateKey, certificate: &Certificate
     der::constructed(der::SEQUENCE, &[&der::oid(SIGNED_DATA_OID), &der::element(der::context(0), &signed_data)])
 }
 
-/// What a verified signature states besides the content.
+/// Signed attributes of a verified signature, besides the content's digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSignature {
     pub signing_time: Option<DateTime<Utc>>,

@@ -31,8 +31,8 @@ fn hex_number(hex: &str) -> BigUint {
     BigUint::parse_bytes(hex.as_bytes(), 16).expect("a curve constant is hexadecimal")
 }
 
-/// id-GostR3410-2001-CryptoPro-A-ParamSet (1.2.643.2.2.35.1); constants from RFC 4357,
-/// section 11.4. Many ESIA client certificates still use it with GOST R 34.10-2012 keys.
+/// id-GostR3410-2001-CryptoPro-A-ParamSet (1.2.643.2.2.35.1); constants from RFC 4357.
+/// Many ESIA client certificates still use it with GOST R 34.10-2012 keys.
 pub static CRYPTO_PRO_A: LazyLock<Curve> = LazyLock::new(|| Curve {
     name: "id-GostR3410-2001-CryptoPro-A-ParamSet",
     oid: "1.2.643.2.2.35.1",
@@ -44,7 +44,7 @@ pub static CRYPTO_PRO_A: LazyLock<Curve> = LazyLock::new(|| Curve {
 });
 
 /// id-tc26-gost-3410-2012-256-paramSetA (1.2.643.7.1.2.1.1.1); the Weierstrass form of the
-/// twisted Edwards curve of RFC 7836, appendix A.2. The curve has cofactor 4, and `q` is the
+/// twisted Edwards curve of RFC 7836. The curve has cofactor 4, and `q` is the
 /// order of the base point's subgroup.
 pub static TC26_256_A: LazyLock<Curve> = LazyLock::new(|| Curve {
     name: "id-tc26-gost-3410-2012-256-paramSetA",
@@ -59,7 +59,7 @@ pub static TC26_256_A: LazyLock<Curve> = LazyLock::new(|| Curve {
     },
 });
 
-/// The parameter sets this crate accepts in certificates and keys.
+/// Finds the supported parameter set with object identifier `oid`, as certificates and keys name it.
 pub fn by_oid(oid: &str) -> Option<&'static Curve> {
     [&*CRYPTO_PRO_A, &*TC26_256_A].into_iter().find(|curve| curve.oid == oid)
 }
@@ -158,9 +158,8 @@ pub(crate) mod tests {
         }
     }
 
-    /// Converts the twisted Edwards form of paramSetA (RFC 7836, appendix A.2: e = 1, d, and
-    /// the base point (u, v)) to Weierstrass form with the formulas of the same appendix, and
-    /// compares with the constants above.
+    /// Converts the twisted Edwards form of paramSetA from RFC 7836 (e = 1, d, and the base
+    /// point (u, v)) to Weierstrass form with that RFC's formulas, and compares with the constants above.
     #[test]
     fn tc26_constants_match_edwards_form() {
         let curve = &*TC26_256_A;

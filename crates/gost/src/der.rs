@@ -11,7 +11,7 @@ pub const UTC_TIME: u8 = 0x17;
 pub const SEQUENCE: u8 = 0x30;
 pub const SET: u8 = 0x31;
 
-/// A constructed context-specific tag `[number]`.
+/// Returns the constructed context-specific tag `[number]`.
 pub const fn context(number: u8) -> u8 {
     0xA0 | number
 }
@@ -123,7 +123,7 @@ pub struct Element<'a> {
 }
 
 impl<'a> Element<'a> {
-    /// A reader over the members of a constructed element.
+    /// Returns a reader over the members of a constructed element.
     pub fn members(&self) -> Reader<'a> {
         Reader::new(self.content)
     }

@@ -1,5 +1,4 @@
-//! GOST R 34.10-2012 signature generation and verification with 256-bit keys (RFC 7091,
-//! sections 6.1 and 6.2).
+//! GOST R 34.10-2012 signature generation and verification with 256-bit keys (RFC 7091).
 
 use num_bigint::BigUint;
 use rand::RngCore;
@@ -161,8 +160,7 @@ impl PrivateKey {
         }
     }
 
-    /// Computes the signature of the integer `e` with nonce `k` (RFC 7091, section 6.1, steps
-    /// 2 to 6). Returns None when r or s is 0, and the caller then picks another k.
+    /// Computes the signature of the integer `e` with nonce `k` (RFC 7091). Returns None when r or s is 0, and the caller then picks another k.
     pub(crate) fn sign_with_nonce(&self, e: &BigUint, k: &BigUint) -> Option<Signature> {
         let q = &self.curve.q;
         let mut e = e % q;
@@ -225,7 +223,7 @@ impl PublicKey {
         self.verify_integer(&digest_to_integer(digest), signature)
     }
 
-    /// Checks a signature of the integer `e` (RFC 7091, section 6.2).
+    /// Checks a signature of the integer `e` (RFC 7091).
     pub(crate) fn verify_integer(&self, e: &BigUint, signature: &Signature) -> bool {
         let q = &self.curve.q;
         let Signature { r, s } = signature;
@@ -286,7 +284,7 @@ mod tests {
         assert!(!public.verify_integer(&e, &changed_s), "a changed s verified");
     }
 
-    /// RFC 6986, section 10.1: message M1, 63 ASCII digits, and its 256-bit hash. The RFC
+    /// RFC 6986, test message M1: 63 ASCII digits, and its 256-bit hash. The RFC
     /// writes both most significant byte first, so the bytes here are reversed.
     #[test]
     fn streebog256_matches_rfc_6986_m1() {

@@ -1,7 +1,7 @@
-//! A stand-in for ESIA (Госуслуги) on 127.0.0.1 that speaks its GOST protocol: the
-//! authorization endpoint redirects back with a code, the token endpoint checks the
+//! A stand-in for ESIA (Госуслуги) on 127.0.0.1 that speaks its GOST protocol. The
+//! authorization endpoint redirects back with a code. The token endpoint checks the
 //! `client_secret` CMS signature against the registered client certificate and returns
-//! GOST-signed tokens, and `/rs/prns/{oid}` returns the person's trust flag.
+//! GOST-signed tokens. `/rs/prns/{oid}` returns the person's trust flag.
 
 use std::collections::HashMap;
 use std::path::Path;

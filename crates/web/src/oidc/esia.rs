@@ -140,6 +140,7 @@ pub(super) async fn exchange_code(provider: &Provider, keys: &GostKeys, http: &r
     let timestamp = timestamp(Utc::now());
     let state = random_uuid();
     let client_secret = keys.client_secret(&scope, &timestamp, &settings.client_id, &state);
+
     let form = [
         ("client_id", settings.client_id.as_str()),
         ("code", code),
@@ -159,6 +160,7 @@ pub(super) async fn exchange_code(provider: &Provider, keys: &GostKeys, http: &r
         let error_code = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|value| value["error"].as_str().map(str::to_owned));
         return Err(SignInError::InvalidResponse(format!("token endpoint returned {status}, error {error_code:?}")));
     }
+
     // The decoding error is left out because it may quote a token from the body.
     let tokens: EsiaTokenResponse = response.json().await.map_err(|_| SignInError::InvalidResponse("the token response is not the expected JSON".to_owned()))?;
     if tokens.state.as_deref().is_some_and(|returned| returned != state) {

@@ -625,6 +625,42 @@ mod tests {
     }
 
     #[test]
+    fn config_checks_gost_table() {
+        let mut esia = config("esia");
+        esia.settings.kind = ProviderKind::Esia;
+        esia.settings.client_secret = String::new();
+        esia.settings.authorization_endpoint = Some("https://esia.example/aas/oauth2/ac".to_owned());
+        esia.settings.token_endpoint = Some("https://esia.example/aas/oauth2/te".to_owned());
+        esia.settings.gost = Some(esia::GostSettings {
+            client_certificate: "client.pem".into(),
+            client_key: "client.key".into(),
+            esia_certificate: "esia.pem".into(),
+            rest_url: "https://esia.example".to_owned(),
+        });
+        assert!(esia.validate().is_ok(), "a complete gost table needs no client_secret");
+
+        let mut with_jwks = esia.clone();
+        with_jwks.settings.jwks_uri = Some("https://esia.example/jwks".to_owned());
+        assert!(matches!(with_jwks.validate(), Err(ConfigError::InvalidGost(_))), "jwks_uri is accepted with gost");
+
+        let mut plain_kind = esia.clone();
+        plain_kind.settings.kind = ProviderKind::Oidc;
+        assert!(matches!(plain_kind.validate(), Err(ConfigError::InvalidGost(_))), "gost is accepted for kind oidc");
+
+        let mut without_token_endpoint = esia.clone();
+        without_token_endpoint.settings.token_endpoint = None;
+        assert!(matches!(without_token_endpoint.validate(), Err(ConfigError::InvalidGost(_))), "gost is accepted without token_endpoint");
+
+        let mut bad_rest_url = esia.clone();
+        bad_rest_url.settings.gost.as_mut().expect("gost table").rest_url = "esia.example".to_owned();
+        assert!(matches!(bad_rest_url.validate(), Err(ConfigError::InvalidUrl { field: "rest_url", .. })));
+
+        let mut without_secret = config("mosru");
+        without_secret.settings.client_secret = String::new();
+        assert!(matches!(without_secret.validate(), Err(ConfigError::EmptyField(_))), "plain OIDC still needs a client_secret");
+    }
+
+    #[test]
     fn form_encode_escapes_reserved() {
         assert_eq!(form_encode("a b:c%"), "a+b%3Ac%25");
     }
