@@ -150,7 +150,7 @@ impl Certificate {
                 &key_info,
             ],
         );
-        let signature = key.sign(&tbs).to_cms_bytes();
+        let signature = key.sign(&tbs).to_bytes();
         let signature_bits = [&[0u8][..], &signature].concat();
         let encoded = der::constructed(der::SEQUENCE, &[&tbs, &signature_algorithm, &der::element(der::BIT_STRING, &signature_bits)]);
         Certificate::from_der(&encoded).expect("a certificate built here parses")

@@ -59,7 +59,7 @@ pub fn sign_detached(content: &[u8], key: &PrivateKey, certificate: &Certificate
     ]);
     // RFC 5652: the signature covers the attributes encoded as a SET OF, and the
     // SignerInfo carries the same bytes with the tag [0] IMPLICIT.
-    let signature = key.sign(&attributes).to_cms_bytes();
+    let signature = key.sign(&attributes).to_bytes();
     let signed_attributes = [&[der::context(0)][..], &attributes[1..]].concat();
 
     let signer_id = der::constructed(der::SEQUENCE, &[&certificate.issuer, &certificate.serial]);
@@ -123,7 +123,7 @@ pub fn verify_detached(cms: &[u8], content: &[u8], certificate: &Certificate) ->
     if signature_algorithm != PUBLIC_KEY_OID {
         return Err(CmsError::UnexpectedAlgorithm { field: "signature", found: signature_algorithm, expected: PUBLIC_KEY_OID });
     }
-    let signature = Signature::from_cms_bytes(signer.expect(der::OCTET_STRING)?.content).ok_or(CmsError::InvalidSignatureLength)?;
+    let signature = Signature::from_bytes(signer.expect(der::OCTET_STRING)?.content).ok_or(CmsError::InvalidSignatureLength)?;
 
     let mut content_type_found = None;
     let mut message_digest = None;

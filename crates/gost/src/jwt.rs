@@ -1,7 +1,10 @@
-//! JWTs signed with GOST R 34.10-2012, as ESIA issues them: header `alg` is
-//! `GOST3410_2012_256`, the signature covers `header.payload` (ASCII) hashed with
-//! Streebog-256, and the signature bytes are r then s, each little-endian (see the crate
-//! documentation). Parts are base64url without padding (RFC 7515).
+//! JWTs signed with GOST R 34.10-2012, as ESIA issues them. The header's `alg` is
+//! `GOST3410_2012_256`, and the signature covers `header.payload` (ASCII) hashed with
+//! Streebog-256. The signature part is the 64 bytes of [`Signature::to_bytes`]. Parts are
+//! base64url without padding (RFC 7515).
+//!
+//! NOTE: the signature byte order follows ESIA client libraries that verify ESIA's tokens with
+//! OpenSSL's GOST engine unchanged. It was not checked against a token from ESIA itself.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,7 +29,7 @@ pub enum JwtError {
 /// Builds a token from a JSON `header` and `claims` text signed with `key`.
 pub fn sign(header: &str, claims: &str, key: &PrivateKey) -> String {
     let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
-    let signature = key.sign(signing_input.as_bytes()).to_jwt_bytes();
+    let signature = key.sign(signing_input.as_bytes()).to_bytes();
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
@@ -44,7 +47,7 @@ pub fn verify(token: &str, key: &PublicKey) -> Result<Vec<u8>, JwtError> {
         return Err(JwtError::UnexpectedAlgorithm(algorithm.chars().take(32).collect()));
     }
     let signature_bytes = URL_SAFE_NO_PAD.decode(signature).map_err(|_| JwtError::Malformed)?;
-    let signature = Signature::from_jwt_bytes(&signature_bytes).ok_or(JwtError::BadSignature)?;
+    let signature = Signature::from_bytes(&signature_bytes).ok_or(JwtError::BadSignature)?;
     let signing_input = &token[..header.len() + 1 + claims.len()];
     if !key.verify(signing_input.as_bytes(), &signature) {
         return Err(JwtError::BadSignature);

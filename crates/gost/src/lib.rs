@@ -8,10 +8,10 @@
 //! Byte order differs between the containers, and this crate uses these forms:
 //! - A Streebog digest becomes the integer e of the signature algorithm by reading its 32 bytes
 //!   little-endian, as the OpenSSL gost engine does.
-//! - CMS and X.509 signature values are s then r, each 32 bytes big-endian (RFC 9215).
+//! - Signature values are s then r, each 32 bytes big-endian, in CMS and X.509 (RFC 9215) and in
+//!   ESIA's JWTs. OpenSSL's GOST engine uses this form for raw signatures.
 //! - X.509 public keys are an OCTET STRING of x then y, each 32 bytes little-endian (RFC 9215).
 //! - PKCS#8 private keys and raw key files are 32 bytes little-endian.
-//! - ESIA JWT signatures are the CMS form reversed byte by byte: r then s, each little-endian.
 
 pub mod certificate;
 pub mod cms;

@@ -57,35 +57,22 @@ pub struct Signature {
 }
 
 impl Signature {
-    /// Encodes the signature as CMS and X.509 carry it (RFC 9215): s, then r, each 32 bytes big-endian.
-    pub fn to_cms_bytes(&self) -> [u8; 2 * SCALAR_LENGTH] {
+    /// Encodes the signature as s, then r, each 32 bytes big-endian. CMS and X.509 carry this
+    /// form (RFC 9215), OpenSSL's GOST engine reads and writes it as a raw signature, and ESIA's
+    /// JWTs carry it.
+    pub fn to_bytes(&self) -> [u8; 2 * SCALAR_LENGTH] {
         let mut bytes = [0u8; 2 * SCALAR_LENGTH];
         bytes[..SCALAR_LENGTH].copy_from_slice(&to_be_32(&self.s));
         bytes[SCALAR_LENGTH..].copy_from_slice(&to_be_32(&self.r));
         bytes
     }
 
-    /// Decodes the form of [`to_cms_bytes`](Self::to_cms_bytes). Returns None unless `bytes` is 64 bytes long.
-    pub fn from_cms_bytes(bytes: &[u8]) -> Option<Signature> {
+    /// Decodes the form of [`to_bytes`](Self::to_bytes). Returns None unless `bytes` is 64 bytes long.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Signature> {
         if bytes.len() != 2 * SCALAR_LENGTH {
             return None;
         }
         Some(Signature { s: BigUint::from_bytes_be(&bytes[..SCALAR_LENGTH]), r: BigUint::from_bytes_be(&bytes[SCALAR_LENGTH..]) })
-    }
-
-    /// Encodes the signature as ESIA's JWTs carry it: the byte reversal of the CMS form, so r
-    /// then s, each 32 bytes little-endian.
-    pub fn to_jwt_bytes(&self) -> [u8; 2 * SCALAR_LENGTH] {
-        let mut bytes = self.to_cms_bytes();
-        bytes.reverse();
-        bytes
-    }
-
-    /// Decodes the form of [`to_jwt_bytes`](Self::to_jwt_bytes).
-    pub fn from_jwt_bytes(bytes: &[u8]) -> Option<Signature> {
-        let mut reversed = bytes.to_vec();
-        reversed.reverse();
-        Signature::from_cms_bytes(&reversed)
     }
 }
 
@@ -312,13 +299,11 @@ mod tests {
     fn signature_byte_forms_round_trip() {
         let key = PrivateKey::generate(&TC26_256_A);
         let signature = key.sign(b"message");
-        let cms = signature.to_cms_bytes();
-        assert_eq!(BigUint::from_bytes_be(&cms[..32]), signature.s, "CMS form starts with s");
-        assert_eq!(Signature::from_cms_bytes(&cms), Some(signature.clone()));
-        let jwt = signature.to_jwt_bytes();
-        assert_eq!(BigUint::from_bytes_le(&jwt[..32]), signature.r, "JWT form starts with r, little-endian");
-        assert_eq!(Signature::from_jwt_bytes(&jwt), Some(signature));
-        assert_eq!(Signature::from_cms_bytes(&cms[1..]), None, "a short signature was decoded");
+        let bytes = signature.to_bytes();
+        assert_eq!(BigUint::from_bytes_be(&bytes[..32]), signature.s, "the form starts with s, big-endian");
+        assert_eq!(BigUint::from_bytes_be(&bytes[32..]), signature.r, "the form ends with r, big-endian");
+        assert_eq!(Signature::from_bytes(&bytes), Some(signature));
+        assert_eq!(Signature::from_bytes(&bytes[1..]), None, "a short signature was decoded");
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Cross-checks with OpenSSL and its GOST engine (Debian package `libengine-gost-openssl`):
-//! OpenSSL verifies this crate's detached CMS signatures and self-signed certificates, and signs
-//! with this crate's PKCS#8 keys in a form this crate verifies.
+//! OpenSSL verifies this crate's detached CMS signatures, certificates and JWT signatures, and
+//! signs with this crate's PKCS#8 keys in forms this crate verifies.
 
 use std::path::Path;
 use std::process::Command;
 
 use chrono::{Duration, Utc};
 use pomoshnik_gost::certificate::{pem_encode, private_key_to_pkcs8};
-use pomoshnik_gost::{CRYPTO_PRO_A, Certificate, Curve, PrivateKey, TC26_256_A, cms};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pomoshnik_gost::{CRYPTO_PRO_A, Certificate, Curve, PrivateKey, TC26_256_A, cms, jwt};
 
 /// Runs `openssl` with the GOST engine loaded and returns its status and combined output.
 fn openssl(directory: &Path, arguments: &[&str]) -> (bool, String) {
@@ -85,4 +87,31 @@ fn openssl_signs_with_our_key() {
     let signature = std::fs::read(path.join("signature.der")).expect("read signature");
     let verified = cms::verify_detached(&signature, b"content signed by openssl", &certificate);
     assert!(verified.is_ok(), "openssl's signature does not verify here: {verified:?}");
+}
+
+/// OpenSSL verifies a JWT signature of this crate as a raw GOST signature of the signing input,
+/// and this crate verifies a token whose signature OpenSSL made.
+#[test]
+fn openssl_agrees_on_jwt_signatures() {
+    let directory = tempfile::tempdir().expect("failed to create a temporary directory");
+    let path = directory.path();
+    write_engine_config(path);
+    let (key, certificate) = signer(&CRYPTO_PRO_A);
+    std::fs::write(path.join("client.pem"), certificate.to_pem()).expect("write certificate");
+    std::fs::write(path.join("client.key"), pem_encode("PRIVATE KEY", &private_key_to_pkcs8(&key))).expect("write key");
+    let (extracted, output) = openssl(path, &["x509", "-in", "client.pem", "-pubkey", "-noout", "-out", "public.pem"]);
+    assert!(extracted, "openssl could not read the public key of the certificate: {output}");
+
+    let token = jwt::sign(r#"{"alg":"GOST3410_2012_256","typ":"JWT"}"#, r#"{"sub":"1000299353"}"#, &key);
+    let (signing_input, signature) = token.rsplit_once('.').expect("a token has three parts");
+    std::fs::write(path.join("input.txt"), signing_input).expect("write signing input");
+    std::fs::write(path.join("signature.bin"), URL_SAFE_NO_PAD.decode(signature).expect("base64url")).expect("write signature");
+    let (verified, output) = openssl(path, &["dgst", "-md_gost12_256", "-verify", "public.pem", "-signature", "signature.bin", "input.txt"]);
+    assert!(verified, "openssl rejected the JWT signature: {output}");
+
+    let (signed, output) = openssl(path, &["dgst", "-md_gost12_256", "-sign", "client.key", "-out", "openssl.bin", "input.txt"]);
+    assert!(signed, "openssl failed to sign: {output}");
+    let openssl_signature = std::fs::read(path.join("openssl.bin")).expect("read openssl's signature");
+    let openssl_token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(openssl_signature));
+    assert!(jwt::verify(&openssl_token, &key.public_key()).is_ok(), "openssl's JWT signature does not verify here");
 }

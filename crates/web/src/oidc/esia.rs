@@ -19,8 +19,10 @@
 //! The GOST cryptography is in the `pomoshnik-gost` crate. Without a `[gost]` table the provider
 //! is an OpenID Connect gateway in front of ESIA that exposes `trusted` in userinfo.
 //!
-//! NOTE: the protocol details follow ESIA's published guidelines as far as known here, and were
-//! tested against the stand-in of `crates/pomoshnik/tests/esia.rs`, not against ESIA's test
+//! NOTE: this is ESIA's CMS-based protocol (endpoints `/aas/oauth2/ac` and `/aas/oauth2/te`).
+//! ESIA's newer endpoints (`/aas/oauth2/v2/ac`, `/aas/oauth2/v3/te`) take a raw GOST signature
+//! and a `client_certificate_hash` instead, which this adapter does not send. It was tested
+//! against the stand-in of `crates/pomoshnik/tests/esia.rs`, not against ESIA's test
 //! environment, which cannot be reached from the development machines.
 
 use std::path::{Path, PathBuf};
