@@ -16,6 +16,7 @@ on_both_backends!(with_esia => confirmed_account_reaches_cabinet);
 on_both_backends!(with_esia => unconfirmed_account_rejected);
 on_both_backends!(with_esia => foreign_token_signature_rejected);
 on_both_backends!(with_esia => wrong_nonce_rejected);
+on_both_backends!(with_esia => foreign_access_token_rejected);
 
 fn client_identity() -> (PrivateKey, Certificate) {
     let key = PrivateKey::generate(&CRYPTO_PRO_A);
@@ -123,6 +124,16 @@ async fn wrong_nonce_rejected(service: &TestService, stand_in: &EsiaStandIn) {
     stand_in.set_defect(Defect::WrongNonce);
     let response = sign_in(service, &service.browser()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "an ID token with another nonce was accepted");
+    assert!(!has_session_cookie(&response), "a session was opened");
+    let page = response.text().await.expect("failed to read the page");
+    assert!(page.contains("не прошёл проверку"), "the page does not explain the rejection: {page}");
+    assert_eq!(linked_user_id(service, CONFIRMED_OID).await, None, "an account was created");
+}
+
+async fn foreign_access_token_rejected(service: &TestService, stand_in: &EsiaStandIn) {
+    stand_in.set_defect(Defect::ForeignAccessToken);
+    let response = sign_in(service, &service.browser()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "an access token with a foreign signature was accepted");
     assert!(!has_session_cookie(&response), "a session was opened");
     let page = response.text().await.expect("failed to read the page");
     assert!(page.contains("не прошёл проверку"), "the page does not explain the rejection: {page}");

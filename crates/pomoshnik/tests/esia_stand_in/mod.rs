@@ -37,6 +37,8 @@ pub enum Defect {
     ForeignSignature,
     /// Carries a nonce other than the one of the authorization request.
     WrongNonce,
+    /// An access token signed with a key other than that of the ESIA certificate.
+    ForeignAccessToken,
 }
 
 struct Grant {
@@ -215,16 +217,21 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, Form(form): Form<TokenFor
     }
 
     let now = Utc::now().timestamp();
+    let oid_number = grant.oid.parse::<u64>().expect("oids are numbers");
     let nonce = if inner.defect == Defect::WrongNonce { "another-nonce".to_owned() } else { grant.nonce };
     let header = r#"{"alg":"GOST3410_2012_256","typ":"JWT","sbt":"id","ver":1}"#;
     let claims = serde_json::json!({
-        "iss": inner.issuer, "aud": CLIENT_ID, "sub": grant.oid.parse::<u64>().expect("oids are numbers"),
+        "iss": inner.issuer, "aud": CLIENT_ID, "sub": oid_number,
         "nbf": now - 1, "iat": now, "exp": now + 3600, "nonce": nonce, "amr": "PWD",
     });
     let signing_key = if inner.defect == Defect::ForeignSignature { PrivateKey::generate(&TC26_256_A) } else { inner.esia_key.clone() };
     let id_token = jwt::sign(header, &claims.to_string(), &signing_key);
-    let access_claims = serde_json::json!({ "urn:esia:sbj_id": grant.oid, "exp": now + 3600, "scope": parameters.get("scope") });
-    let access_token = jwt::sign(r#"{"alg":"GOST3410_2012_256","typ":"JWT","sbt":"access","ver":1}"#, &access_claims.to_string(), &inner.esia_key);
+    let access_claims = serde_json::json!({
+        "iss": inner.issuer, "client_id": CLIENT_ID, "urn:esia:sbj_id": oid_number,
+        "nbf": now - 1, "iat": now, "exp": now + 3600, "scope": parameters.get("scope"),
+    });
+    let access_key = if inner.defect == Defect::ForeignAccessToken { PrivateKey::generate(&TC26_256_A) } else { inner.esia_key.clone() };
+    let access_token = jwt::sign(r#"{"alg":"GOST3410_2012_256","typ":"JWT","sbt":"access","ver":1}"#, &access_claims.to_string(), &access_key);
     inner.access_tokens.insert(access_token.clone(), grant.oid);
     Json(serde_json::json!({
         "access_token": access_token, "id_token": id_token, "state": parameters.get("state"),

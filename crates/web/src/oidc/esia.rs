@@ -13,8 +13,9 @@
 //! - ESIA signs its tokens with GOST R 34.10-2012 (`alg` `GOST3410_2012_256`). The ID token is
 //!   checked with the public key of the configured ESIA certificate, then `iss`, `aud`, `exp`,
 //!   `nbf`, `iat` and `nonce` as on the OpenID Connect path. Its `sub` is the person's ESIA oid.
-//! - The trust flag comes from ESIA's REST API, `GET {rest_url}/rs/prns/{oid}` with the access
-//!   token as bearer, field `trusted`.
+//! - The access token must also carry ESIA's GOST signature and the same oid in
+//!   `urn:esia:sbj_id`. The trust flag comes from ESIA's REST API,
+//!   `GET {rest_url}/rs/prns/{oid}` with the access token as bearer, field `trusted`.
 //!
 //! The GOST cryptography is in the `pomoshnik-gost` crate. Without a `[gost]` table the provider
 //! is an OpenID Connect gateway in front of ESIA that exposes `trusted` in userinfo.
@@ -229,9 +230,27 @@ pub(super) fn verify_id_token(provider: &Provider, keys: &GostKeys, id_token: &s
     Ok(IdClaims { subject: oid, verified_email: None })
 }
 
-/// Rejects the sign-in unless ESIA's REST API marks the person `oid` as confirmed
-/// (`"trusted": true`).
+/// Checks that ESIA signed the access token and issued it for the person `oid`, so that the
+/// trust flag read with it belongs to the person of the ID token.
+fn verify_access_token(keys: &GostKeys, access_token: &str, oid: &str) -> Result<(), SignInError> {
+    let claims_bytes = jwt::verify(access_token, &keys.esia_key).map_err(|error| SignInError::InvalidIdToken(format!("access token: {error}")))?;
+    let claims: serde_json::Value = serde_json::from_slice(&claims_bytes).map_err(|_| SignInError::InvalidIdToken("the access token's claims are not JSON".to_owned()))?;
+    let subject = match claims.get("urn:esia:sbj_id") {
+        Some(serde_json::Value::Number(number)) => number.to_string(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        _ => return Err(SignInError::InvalidIdToken("the access token has no urn:esia:sbj_id".to_owned())),
+    };
+    if subject != oid {
+        return Err(SignInError::InvalidIdToken("the access token belongs to another person".to_owned()));
+    }
+    Ok(())
+}
+
+/// Rejects the sign-in unless the access token is ESIA's for the person `oid` and ESIA's REST
+/// API marks that person as confirmed (`"trusted": true`).
 pub async fn require_trusted_person(keys: &GostKeys, http: &reqwest::Client, tokens: &TokenResponse, oid: &str) -> Result<(), SignInError> {
+    verify_access_token(keys, &tokens.access_token, oid)?;
+
     let url = format!("{}/rs/prns/{oid}", keys.rest_url);
     let response = http.get(&url).bearer_auth(&tokens.access_token).send().await.map_err(|error| SignInError::Http(format!("person request: {error}")))?;
     let status = response.status();
