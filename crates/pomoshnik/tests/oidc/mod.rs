@@ -109,6 +109,7 @@ impl TestProviders {
                 token_endpoint: None,
                 jwks_uri: None,
                 userinfo_endpoint: None,
+                gost: None,
             },
         }
     }
@@ -130,6 +131,7 @@ impl TestProviders {
                 token_endpoint: Some(format!("{issuer}/token")),
                 jwks_uri: Some(format!("{issuer}/jwks")),
                 userinfo_endpoint: None,
+                gost: None,
             },
         }
     }

@@ -1,6 +1,7 @@
 //! Sign-in through external OpenID Connect providers (Госуслуги, mos.ru, Сбер ID): the
 //! authorization code flow with PKCE (S256), `state` and `nonce`, and ID tokens checked against
-//! the provider's JWKS and the claims `iss`, `aud`, `exp`, `iat` and `nonce`.
+//! the provider's JWKS and the claims `iss`, `aud`, `exp`, `iat` and `nonce`. ESIA with a
+//! `[gost]` table uses its own protocol instead, see [`esia`].
 //!
 //! The service sends HTTP requests only to the configured issuer's discovery document and the
 //! endpoints it names, or to the endpoints set in the configuration file. It never follows
@@ -59,6 +60,9 @@ pub struct ProviderSettings {
     /// service reads `<issuer>/.well-known/openid-configuration`.
     pub issuer: String,
     pub client_id: String,
+    /// The OAuth client secret. Empty with [`gost`](Self::gost), whose client secret is a
+    /// signature made for each request.
+    #[serde(default)]
     pub client_secret: String,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
@@ -66,6 +70,9 @@ pub struct ProviderSettings {
     pub token_endpoint: Option<String>,
     pub jwks_uri: Option<String>,
     pub userinfo_endpoint: Option<String>,
+    /// `[providers.CODE.gost]`: speak ESIA's own protocol with GOST signatures instead of plain
+    /// OpenID Connect; only with `kind = "esia"`.
+    pub gost: Option<esia::GostSettings>,
 }
 
 impl std::fmt::Debug for ProviderSettings {
@@ -83,6 +90,7 @@ impl std::fmt::Debug for ProviderSettings {
             .field("token_endpoint", &self.token_endpoint)
             .field("jwks_uri", &self.jwks_uri)
             .field("userinfo_endpoint", &self.userinfo_endpoint)
+            .field("gost", &self.gost)
             .finish()
     }
 }
@@ -110,6 +118,10 @@ pub enum ConfigError {
     PartialEndpoints(String),
     #[error("provider {0}: display_name, client_id and client_secret must not be empty")]
     EmptyField(String),
+    #[error("provider {0}: a [gost] table needs kind = \"esia\", authorization_endpoint, token_endpoint and rest_url, and no jwks_uri")]
+    InvalidGost(String),
+    #[error("provider {provider}: cannot use {setting} {path}: {reason}")]
+    GostFile { provider: String, setting: &'static str, path: String, reason: String },
 }
 
 impl ProviderConfig {
@@ -121,7 +133,8 @@ impl ProviderConfig {
             return Err(ConfigError::InvalidCode(code.clone()));
         }
         let settings = &self.settings;
-        if settings.display_name.trim().is_empty() || settings.client_id.is_empty() || settings.client_secret.is_empty() {
+        let secret_missing = settings.client_secret.is_empty() && settings.gost.is_none();
+        if settings.display_name.trim().is_empty() || settings.client_id.is_empty() || secret_missing {
             return Err(ConfigError::EmptyField(code.clone()));
         }
         if !settings.scopes.iter().any(|scope| scope == "openid") {
@@ -134,6 +147,7 @@ impl ProviderConfig {
             ("token_endpoint", settings.token_endpoint.as_ref()),
             ("jwks_uri", settings.jwks_uri.as_ref()),
             ("userinfo_endpoint", settings.userinfo_endpoint.as_ref()),
+            ("rest_url", settings.gost.as_ref().map(|gost| &gost.rest_url)),
         ];
         for (field, value) in urls {
             if let Some(value) = value {
@@ -144,6 +158,15 @@ impl ProviderConfig {
             }
         }
 
+        if settings.gost.is_some() {
+            // ESIA has no discovery document and no JWKS: its tokens are checked with the
+            // configured ESIA certificate.
+            let complete = settings.kind == ProviderKind::Esia
+                && settings.authorization_endpoint.is_some()
+                && settings.token_endpoint.is_some()
+                && settings.jwks_uri.is_none();
+            return if complete { Ok(()) } else { Err(ConfigError::InvalidGost(code.clone())) };
+        }
         let explicit = [&settings.authorization_endpoint, &settings.token_endpoint, &settings.jwks_uri];
         let set = explicit.iter().filter(|endpoint| endpoint.is_some()).count();
         if set != 0 && set != explicit.len() {
@@ -271,6 +294,8 @@ struct RawIdClaims {
 pub struct Provider {
     pub code: String,
     pub settings: ProviderSettings,
+    /// The keys of ESIA's GOST protocol, read at start from the files of `settings.gost`.
+    gost: Option<esia::GostKeys>,
     endpoints: RwLock<Option<Endpoints>>,
     keys: RwLock<Option<JwkSet>>,
 }
@@ -293,13 +318,15 @@ impl Providers {
             .user_agent(concat!("pomoshnik/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client settings are valid");
-        let providers = configs
-            .into_iter()
-            .map(|config| {
-                let endpoints = explicit_endpoints(&config.settings);
-                Arc::new(Provider { code: config.code, settings: config.settings, endpoints: RwLock::new(endpoints), keys: RwLock::new(None) })
-            })
-            .collect();
+        let mut providers = Vec::with_capacity(configs.len());
+        for config in configs {
+            let gost = match &config.settings.gost {
+                Some(settings) => Some(esia::GostKeys::load(&config.code, settings)?),
+                None => None,
+            };
+            let endpoints = explicit_endpoints(&config.settings);
+            providers.push(Arc::new(Provider { code: config.code, settings: config.settings, gost, endpoints: RwLock::new(endpoints), keys: RwLock::new(None) }));
+        }
         Ok(Providers { providers, http })
     }
 
@@ -321,10 +348,12 @@ impl Providers {
 }
 
 fn explicit_endpoints(settings: &ProviderSettings) -> Option<Endpoints> {
+    // The GOST protocol has no JWKS, so its empty URI is never requested.
+    let jwks_uri = if settings.gost.is_some() { Some(String::new()) } else { settings.jwks_uri.clone() };
     Some(Endpoints {
         authorization_endpoint: settings.authorization_endpoint.clone()?,
         token_endpoint: settings.token_endpoint.clone()?,
-        jwks_uri: settings.jwks_uri.clone()?,
+        jwks_uri: jwks_uri?,
         userinfo_endpoint: settings.userinfo_endpoint.clone(),
     })
 }
@@ -340,6 +369,16 @@ pub struct RequestSecrets {
 impl RequestSecrets {
     pub fn generate() -> RequestSecrets {
         RequestSecrets { state: random_url_safe(32), nonce: random_url_safe(32), pkce_verifier: random_url_safe(32) }
+    }
+
+    /// Generates the secrets for a sign-in through `provider`. ESIA's GOST protocol requires
+    /// the state to be a UUID.
+    pub fn generate_for(provider: &Provider) -> RequestSecrets {
+        let mut secrets = RequestSecrets::generate();
+        if provider.gost.is_some() {
+            secrets.state = esia::random_uuid();
+        }
+        secrets
     }
 
     /// Returns the S256 code challenge of the verifier (RFC 7636, section 4.2).
@@ -358,6 +397,9 @@ impl Provider {
     /// Builds the URL of the provider's authorization endpoint for a new sign-in.
     pub async fn authorization_url(&self, http: &reqwest::Client, redirect_uri: &str, secrets: &RequestSecrets) -> Result<String, SignInError> {
         let endpoints = self.endpoints(http).await?;
+        if let Some(gost) = &self.gost {
+            return esia::authorization_url(self, gost, &endpoints.authorization_endpoint, redirect_uri, secrets);
+        }
         let mut url = reqwest::Url::parse(&endpoints.authorization_endpoint)
             .map_err(|error| SignInError::InvalidResponse(format!("authorization endpoint is not a URL: {error}")))?;
         url.query_pairs_mut()
@@ -376,6 +418,9 @@ impl Provider {
     /// `client_secret_basic`.
     pub async fn exchange_code(&self, http: &reqwest::Client, code: &str, pkce_verifier: &str, redirect_uri: &str) -> Result<TokenResponse, SignInError> {
         let endpoints = self.endpoints(http).await?;
+        if let Some(gost) = &self.gost {
+            return esia::exchange_code(self, gost, http, &endpoints.token_endpoint, code, redirect_uri).await;
+        }
         // RFC 6749, section 2.3.1: the client id and secret are form-encoded before Basic.
         let client_id = form_encode(&self.settings.client_id);
         let client_secret = form_encode(&self.settings.client_secret);
@@ -400,6 +445,9 @@ impl Provider {
     /// Checks the ID token's signature against the provider's JWKS and its claims against
     /// this client and sign-in, and returns the claims the service uses.
     pub async fn verify_id_token(&self, http: &reqwest::Client, id_token: &str, expected_nonce: &str) -> Result<IdClaims, SignInError> {
+        if let Some(gost) = &self.gost {
+            return esia::verify_id_token(self, gost, id_token, expected_nonce);
+        }
         let header = jsonwebtoken::decode_header(id_token).map_err(|error| SignInError::InvalidIdToken(format!("header: {error}")))?;
         if !ASYMMETRIC_ALGORITHMS.contains(&header.alg) {
             return Err(SignInError::InvalidIdToken(format!("algorithm {:?} is not accepted", header.alg)));
@@ -454,6 +502,11 @@ impl Provider {
         }
         // The decoding error is left out because it may quote personal data from the body.
         response.json().await.map_err(|_| SignInError::InvalidResponse("the userinfo response is not a JSON object".to_owned()))
+    }
+
+    /// Returns the keys of ESIA's GOST protocol, if this provider speaks it.
+    pub fn gost(&self) -> Option<&esia::GostKeys> {
+        self.gost.as_ref()
     }
 
     /// Returns whether the provider has a userinfo endpoint.
@@ -540,6 +593,7 @@ mod tests {
                 token_endpoint: None,
                 jwks_uri: None,
                 userinfo_endpoint: None,
+                gost: None,
             },
         }
     }
@@ -568,6 +622,42 @@ mod tests {
         let mut without = config("mosru");
         without.settings.scopes = vec!["email".to_owned()];
         assert!(matches!(without.validate(), Err(ConfigError::MissingOpenidScope(_))));
+    }
+
+    #[test]
+    fn config_checks_gost_table() {
+        let mut esia = config("esia");
+        esia.settings.kind = ProviderKind::Esia;
+        esia.settings.client_secret = String::new();
+        esia.settings.authorization_endpoint = Some("https://esia.example/aas/oauth2/ac".to_owned());
+        esia.settings.token_endpoint = Some("https://esia.example/aas/oauth2/te".to_owned());
+        esia.settings.gost = Some(esia::GostSettings {
+            client_certificate: "client.pem".into(),
+            client_key: "client.key".into(),
+            esia_certificate: "esia.pem".into(),
+            rest_url: "https://esia.example".to_owned(),
+        });
+        assert!(esia.validate().is_ok(), "a complete gost table needs no client_secret");
+
+        let mut with_jwks = esia.clone();
+        with_jwks.settings.jwks_uri = Some("https://esia.example/jwks".to_owned());
+        assert!(matches!(with_jwks.validate(), Err(ConfigError::InvalidGost(_))), "jwks_uri is accepted with gost");
+
+        let mut plain_kind = esia.clone();
+        plain_kind.settings.kind = ProviderKind::Oidc;
+        assert!(matches!(plain_kind.validate(), Err(ConfigError::InvalidGost(_))), "gost is accepted for kind oidc");
+
+        let mut without_token_endpoint = esia.clone();
+        without_token_endpoint.settings.token_endpoint = None;
+        assert!(matches!(without_token_endpoint.validate(), Err(ConfigError::InvalidGost(_))), "gost is accepted without token_endpoint");
+
+        let mut bad_rest_url = esia.clone();
+        bad_rest_url.settings.gost.as_mut().expect("gost table").rest_url = "esia.example".to_owned();
+        assert!(matches!(bad_rest_url.validate(), Err(ConfigError::InvalidUrl { field: "rest_url", .. })));
+
+        let mut without_secret = config("mosru");
+        without_secret.settings.client_secret = String::new();
+        assert!(matches!(without_secret.validate(), Err(ConfigError::EmptyField(_))), "plain OIDC still needs a client_secret");
     }
 
     #[test]

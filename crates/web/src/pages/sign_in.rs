@@ -78,7 +78,7 @@ pub async fn start_link(State(state): State<AppState>, PageUser(signed): PageUse
 
 async fn begin(state: &AppState, code: &str, return_path: String, link_user_id: Option<i64>) -> Result<Response, SignInError> {
     let provider = state.providers.get(code).ok_or(SignInError::UnknownProvider)?;
-    let secrets = RequestSecrets::generate();
+    let secrets = RequestSecrets::generate_for(provider);
     let url = provider.authorization_url(state.providers.http(), &redirect_uri(state, code), &secrets).await?;
 
     let now = Utc::now();
@@ -181,7 +181,9 @@ async fn finish(
     let http = state.providers.http();
     let tokens = provider.exchange_code(http, authorization_code, &pending.pkce_verifier, &redirect_uri(state, code)).await?;
     let claims = provider.verify_id_token(http, &tokens.id_token, &pending.nonce).await?;
-    if provider.settings.kind == ProviderKind::Esia {
+    if let Some(gost) = provider.gost() {
+        oidc::esia::require_trusted_person(gost, http, &tokens, &claims.subject).await?;
+    } else if provider.settings.kind == ProviderKind::Esia {
         oidc::esia::require_confirmed_account(provider, http, &tokens, &claims.subject).await?;
     }
 
