@@ -90,6 +90,12 @@ const ROUTES: &[Row] = &[
     row("POST",   "/admin/calendar",                          [303,  404,   404,   404,   404,  404,  303]),
     row("POST",   "/admin/catalog/categories",                [303,  404,   404,   404,   404,  404,  422]),
     row("GET",    "/admin/catalog/categories/{code}",         [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/catalog/agencies",                  [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/catalog/agencies",                  [303,  404,   404,   404,   404,  404,  422]),
+    row("GET",    "/admin/catalog/agencies/{code}",           [303,  404,   404,   404,   404,  404,  200]),
+    row("GET",    "/admin/catalog/routing",                   [303,  404,   404,   404,   404,  404,  200]),
+    row("POST",   "/admin/catalog/routing",                   [303,  404,   404,   404,   404,  404,  422]),
+    row("POST",   "/admin/catalog/routing/remove",            [303,  404,   404,   404,   404,  404,  404]),
     row("GET",    "/reports/{number}",                        [303,  200,   404,   200,   200,  404,  200]),
     row("POST",   "/reports/{number}/rating",                 [303,  409,   404,   403,   403,  404,  403]),
     row("GET",    "/reports/{number}/answer.pdf",             [303,  409,   404,   409,   409,  404,  409]),
@@ -355,6 +361,8 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{provider}", "mosru")
         .replace("{name}", "no-such-key");
     let request = match (row.method, row.path) {
+        // `{code}` is a category code elsewhere; this form needs an agency's.
+        ("GET", "/admin/catalog/agencies/{code}") => caller.request(service, Method::GET, "/admin/catalog/agencies/madi"),
         ("GET", _) => caller.request(service, Method::GET, &format!("{path}{}", query_of(row.path))),
 
         ("POST", "/login") => {
@@ -429,6 +437,15 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             // A new category without a code: the administrator gets the form back with the reason.
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
         }
+        ("POST", "/admin/catalog/agencies") => {
+            // A new agency without a code: the administrator gets the form back with the reason.
+            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
+        }
+        // A district code that no district has: the administrator's rule is rejected and there
+        // is no rule to remove, so the matrix changes no routing.
+        ("POST", "/admin/catalog/routing") | ("POST", "/admin/catalog/routing/remove") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("category", CATEGORY), ("district", "00000000"), ("agency", "oati")]),
         ("POST", "/admin/staff/{id}") => caller
             .request(service, Method::POST, &path)
             .form(&[("csrf_token", caller.csrf_token.as_str()), ("role", "executor"), ("agency", "madi")]),
