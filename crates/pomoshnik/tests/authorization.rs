@@ -35,7 +35,7 @@ const fn row(method: &'static str, path: &'static str, expected: [u16; 7]) -> Ro
 /// to madi. Its category is marked `personal_data`, so only those who see the report get its
 /// thumbnail. Joining uses a fresh report like it, so the matrix's report stays invisible to
 /// the other resident.
-/// `{file_id}` its photo, `{category}` and `{code}` a category any resident may file in (on the agency form the agency madi), `{*file}` a bundled
+/// `{file_id}` its photo, `{category}` and `{code}` a category any resident may file in (the agency form gets madi), `{*file}` a bundled
 /// front-end file, `{variant}` the photo's thumbnail, `{provider}` a sign-in provider code that
 /// this service has not configured (`tests/oidc_sign_in.rs` covers configured providers), `{name}` an API key name never issued. Routes that need query parameters get them from [`query_of`].
 #[rustfmt::skip]
@@ -359,10 +359,8 @@ impl Fixture {
 
 /// Sends the request of `row` as `caller` and returns the status.
 async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Caller) -> StatusCode {
-    // The agency form's `{code}` is an agency, every other `{code}` a category.
     let path = row
         .path
-        .replace("/agencies/{code}", "/agencies/madi")
         .replace("{number}", &fixture.number)
         .replace("{file_id}", &fixture.file_id)
         .replace("{variant}", "thumbnail")
@@ -374,6 +372,8 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
         .replace("{provider}", "mosru")
         .replace("{name}", "no-such-key");
     let request = match (row.method, row.path) {
+        // `{code}` is a category code elsewhere; this form needs an agency's.
+        ("GET", "/admin/catalog/agencies/{code}") => caller.request(service, Method::GET, "/admin/catalog/agencies/madi"),
         ("GET", _) => caller.request(service, Method::GET, &format!("{path}{}", query_of(row.path))),
 
         ("POST", "/login") => {
@@ -462,17 +462,14 @@ async fn send(service: &TestService, fixture: &Fixture, row: &Row, caller: &Call
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
         }
         ("POST", "/admin/catalog/agencies") => {
-            // A new agency without a code or name: the administrator gets the form back with the reason.
+            // A new agency without a code: the administrator gets the form back with the reason.
             caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("original_code", "_new")])
         }
-        ("POST", "/admin/catalog/routing") => {
-            // A rule for an unknown category: the administrator gets the page back with the reason.
-            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("category", "no-such-category"), ("district", ""), ("agency", "madi")])
-        }
-        ("POST", "/admin/catalog/routing/remove") => {
-            // No such rule.
-            caller.request(service, Method::POST, &path).form(&[("csrf_token", caller.csrf_token.as_str()), ("category", "no-such-category"), ("district", "")])
-        }
+        // A district code that no district has: the administrator's rule is rejected and there
+        // is no rule to remove, so the matrix changes no routing.
+        ("POST", "/admin/catalog/routing") | ("POST", "/admin/catalog/routing/remove") => caller
+            .request(service, Method::POST, &path)
+            .form(&[("csrf_token", caller.csrf_token.as_str()), ("category", CATEGORY), ("district", "00000000"), ("agency", "oati")]),
         ("POST", "/admin/staff/{id}") => caller
             .request(service, Method::POST, &path)
             .form(&[("csrf_token", caller.csrf_token.as_str()), ("role", "executor"), ("agency", "madi")]),
