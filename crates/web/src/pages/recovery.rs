@@ -259,13 +259,14 @@ async fn find_user(state: &AppState, login: &Login) -> Result<Option<User>, ApiE
     Ok(found.map(|(user, _)| user))
 }
 
-/// Stores a recovery request for review when the login belongs to an enabled account, and
-/// responds with the same confirmation page either way. A request for an unknown login, or over
+/// Stores a recovery request for review when the login belongs to an enabled resident's account,
+/// and responds with the same confirmation page either way. A request for another login, or over
 /// the limit of the account, is dropped with its scan.
 pub async fn submit(State(state): State<AppState>, ClientAddress(address): ClientAddress, headers: HeaderMap, multipart: Multipart) -> Response {
     let mut submission = match read_submission(&state, multipart).await {
         Ok(submission) => submission,
         Err((mut submission, error)) => {
+            tracing::info!(code = %error.problem.code, "recovery request could not be read");
             submission.discard(&state).await;
             return error_page(error);
         }
@@ -304,6 +305,7 @@ pub async fn submit(State(state): State<AppState>, ClientAddress(address): Clien
     match store_request(&state, &mut submission, &login, full_name, &new_contact).await {
         Ok(()) => Redirect::to("/password/recovery/sent").into_response(),
         Err(error) => {
+            tracing::warn!(code = %error.problem.code, "recovery request could not be stored");
             submission.discard(&state).await;
             error_page(error)
         }
