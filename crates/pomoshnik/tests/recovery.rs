@@ -258,6 +258,11 @@ async fn approval_issues_temporary_password(service: &TestService, gateway: &Gat
         assert!(page.contains("Нет доступа к телефону или почте?"), "{path} has no recovery link text");
     }
 
+    // The authenticator was lost with the phone.
+    let store = &service.state.store;
+    let account = store.user_by_email(LOST_EMAIL).await.expect("lookup failed").expect("no account").0;
+    store.set_two_factor(account.id, Some("JBSWY3DPEHPK3PXP"), &["0".repeat(64)]).await.expect("two-factor not enabled");
+
     let scan = Scan::photo();
     let (status, location, _) = submit(service, &Request::default(), &scan).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the request was not accepted");
@@ -308,6 +313,9 @@ async fn approval_issues_temporary_password(service: &TestService, gateway: &Gat
     assert_eq!(messages[0].to, NEW_PHONE_NORMALISED);
     let password = temporary_password(&messages[0].text);
     assert!(messages[0].text.contains("72 часа"), "the SMS does not say how long the password works");
+    assert!(messages[0].text.contains("одноразовым кодам отключён"), "the SMS does not say that two-factor sign-in is off");
+    assert_eq!(store.totp_secret(account.id).await.expect("secret not read"), None, "two-factor authentication survived the approval");
+    assert_eq!(store.unused_recovery_codes(account.id).await.expect("codes not counted"), 0, "recovery codes survived the approval");
 
     let response = resident.get(service.url("/my/reports")).send().await.expect("GET /my/reports failed");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the resident's old session survived the approval");

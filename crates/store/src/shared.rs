@@ -1875,10 +1875,12 @@ macro_rules! impl_store {
                 .await?;
                 let request = row.ok_or($crate::StoreError::NotFound)?.into_request()?;
 
-                // The new contact replaces both old ones, because the lost contact must not receive codes.
+                // The new contact replaces both old ones, because the lost contact must not receive
+                // codes. Two-factor authentication is turned off as well: the authenticator is
+                // usually lost with the phone, and the passport check proved the person.
                 let is_phone = request.new_contact.starts_with('+');
                 let (phone, email) = if is_phone { (Some(&request.new_contact), None) } else { (None, Some(&request.new_contact)) };
-                sqlx::query("UPDATE users SET password_hash = $1, phone = $2, email = $3, confirmed = TRUE WHERE id = $4")
+                sqlx::query("UPDATE users SET password_hash = $1, phone = $2, email = $3, confirmed = TRUE, totp_secret = NULL, totp_last_step = NULL WHERE id = $4")
                     .bind(&approval.password_hash)
                     .bind(phone)
                     .bind(email)
@@ -1902,6 +1904,7 @@ macro_rules! impl_store {
                     .bind(request.user_id)
                     .execute(&mut *transaction)
                     .await?;
+                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(request.user_id).execute(&mut *transaction).await?;
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(request.user_id).execute(&mut *transaction).await?;
                 transaction.commit().await?;
                 Ok(request)

@@ -213,8 +213,6 @@ pub async fn approve(State(state): State<AppState>, PageUser(signed): PageUser, 
         Err(error) => return error_page(error.into()),
     }
 
-    // NOTE: two-factor authentication stays as it was, so a resident who lost the authenticator
-    // with the phone still needs a recovery code to sign in.
     let password = recovery::generate_temporary_password();
     let password_hash = match auth::hash_password(password.clone()).await {
         Ok(hash) => hash,
