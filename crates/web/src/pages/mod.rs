@@ -9,6 +9,7 @@ mod cabinet;
 mod calendar_admin;
 mod card;
 mod catalog_admin;
+mod dashboard;
 mod deliveries;
 mod dialogue;
 mod filing;
@@ -73,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/unsubscribe/{token}", get(deliveries::confirm_unsubscribe).post(deliveries::unsubscribe))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/audit", get(audit_log::show))
+        .route("/admin/dashboard", get(dashboard::show))
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))
@@ -153,13 +155,15 @@ pub struct Layout {
     pub is_staff: bool,
     /// Moderators and administrators answer the support questions.
     pub handles_support: bool,
+    /// Administrators and agency supervisors read the dashboard.
+    pub shows_dashboard: bool,
     pub unread: i64,
     pub csrf_token: String,
 }
 
 impl Layout {
     pub fn anonymous(title: String) -> Layout {
-        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, unread: 0, csrf_token: String::new() }
+        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, shows_dashboard: false, unread: 0, csrf_token: String::new() }
     }
 
     pub async fn for_user(state: &AppState, signed: &Signed, title: String) -> Layout {
@@ -170,6 +174,7 @@ impl Layout {
             is_resident: signed.user.role == Role::Resident,
             is_staff: signed.user.role.is_staff(),
             handles_support: matches!(signed.user.role, Role::Moderator | Role::Admin),
+            shows_dashboard: crate::dashboard::access_of(&signed.user).is_ok(),
             unread,
             csrf_token: signed.session.csrf_token.clone(),
         }
