@@ -212,7 +212,8 @@ pub async fn load(state: &AppState, catalog: &Catalog, period: Period, agency: O
     let by_day: BTreeMap<NaiveDate, i64> = daily.iter().map(|count| (count.day, count.reports)).collect();
     let days = period.days().map(|date| DayCount { date, reports: by_day.get(&date).copied().unwrap_or(0) }).collect();
     let category_name = |code: &str| catalog.categories.iter().find(|category| category.code == code).map(|category| category.name.clone());
-    let map = crate::district_map::DistrictMap::shared();
+    // The first call parses the district boundaries, so it runs off the async workers.
+    let map = tokio::task::spawn_blocking(crate::district_map::DistrictMap::shared).await.map_err(ApiError::internal)?;
 
     Ok(Dashboard {
         period,
