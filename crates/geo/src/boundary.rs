@@ -2,11 +2,11 @@
 //!
 //! The origin, date and license of each file are in `data/moscow/SOURCES.md`.
 
-use geo::{MultiPolygon, Polygon};
+use geo::{MultiPolygon, Polygon, Simplify};
 use geojson::{FeatureCollection, GeoJson};
 use serde::Serialize;
 
-use crate::GeoError;
+use crate::{GeoError, LatLon};
 
 /// OSM relation 102269 (the city of Moscow, admin_level 4).
 pub(crate) const CITY_BOUNDARY_GEOJSON: &str =
@@ -202,4 +202,34 @@ pub(crate) fn load_city_boundary() -> Result<MultiPolygon<f64>, GeoError> {
         .flat_map(|multi| multi.0)
         .collect();
     Ok(MultiPolygon(polygons))
+}
+
+/// A district's boundary for drawing, such as on a map of figures per district.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistrictOutline {
+    pub district: District,
+    pub okrug: Okrug,
+    /// Outer and inner rings of every part, each closed (its last point repeats the first).
+    /// Drawn with the even-odd fill rule, the inner rings leave holes.
+    pub rings: Vec<Vec<LatLon>>,
+}
+
+/// Returns the outlines of the embedded districts, ordered by OKTMO code, simplified with the
+/// Ramer–Douglas–Peucker algorithm so that no point moves more than `tolerance_degrees`.
+/// Rings that simplification reduces below a triangle are dropped.
+pub fn district_outlines(tolerance_degrees: f64) -> Result<Vec<DistrictOutline>, GeoError> {
+    let shapes = load_districts()?;
+    let mut outlines = Vec::with_capacity(shapes.len());
+    for shape in shapes {
+        let simplified = shape.geometry.simplify(tolerance_degrees);
+        let rings = simplified
+            .0
+            .iter()
+            .flat_map(|polygon| std::iter::once(polygon.exterior()).chain(polygon.interiors()))
+            .filter(|ring| ring.0.len() >= 4)
+            .map(|ring| ring.0.iter().map(|point| LatLon { lat: point.y, lon: point.x }).collect())
+            .collect();
+        outlines.push(DistrictOutline { district: shape.district, okrug: shape.okrug, rings });
+    }
+    Ok(outlines)
 }

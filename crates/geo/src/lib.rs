@@ -25,7 +25,7 @@ mod nominatim;
 mod pip;
 
 pub use address::{AddressKey, normalize_address, normalize_district_name};
-pub use boundary::{District, OKRUGS, Okrug};
+pub use boundary::{District, DistrictOutline, OKRUGS, Okrug, district_outlines};
 pub use gazetteer::{ADDRESSES_CSV, Gazetteer, REVERSE_RADIUS_M};
 pub use geocoder::{GeocodeError, Geocoder, Place};
 pub use h3::{

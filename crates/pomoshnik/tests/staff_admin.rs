@@ -163,7 +163,7 @@ async fn admin_sections_reached_from_header(service: &TestService) {
     let (status, index) = get_page(service, &admin, "/admin").await;
     assert_eq!(status, StatusCode::OK);
     let sections: Vec<&str> = index.split(r#"<a href=""#).skip(1).filter_map(|rest| rest.split('"').next()).filter(|path| path.starts_with("/admin/") || path.starts_with("/staff/")).collect();
-    for expected in ["/admin/staff", "/admin/catalog", "/admin/catalog/agencies", "/admin/catalog/routing", "/admin/calendar", "/admin/api-keys", "/admin/deliveries", "/admin/webhooks", "/admin/audit", "/staff/recovery"] {
+    for expected in ["/admin/dashboard", "/admin/staff", "/admin/catalog", "/admin/catalog/agencies", "/admin/catalog/routing", "/admin/calendar", "/admin/api-keys", "/admin/deliveries", "/admin/webhooks", "/admin/audit", "/staff/recovery"] {
         assert!(sections.contains(&expected), "/admin does not link {expected}: {sections:?}");
     }
     for path in sections {

@@ -3,6 +3,7 @@
 //! the dialects agree and pass the same conformance suite.
 
 mod changes;
+mod dashboard;
 mod model;
 mod postgres;
 mod rows;
@@ -17,6 +18,7 @@ use pomoshnik_core::catalog::Catalog;
 use pomoshnik_core::number::ReportNumber;
 
 pub use changes::Change;
+pub use dashboard::{AgencyFigures, CodeCount, DailyCount, DashboardScope, OverdueReport};
 pub use model::*;
 pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
@@ -353,6 +355,24 @@ pub trait Store: Send + Sync {
     /// The `(number, dispatched at, deadline)` of every open report with a deadline: the dates
     /// between the two are the working days its deadline was counted over.
     async fn open_deadline_spans(&self) -> Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>>;
+
+    // Dashboards: figures for administrators and agency supervisors, computed in SQL with the
+    // same results on both backends. The definitions are in `dashboard.rs`.
+
+    /// Reports of the scope per Moscow calendar day, by ascending day; days without reports
+    /// are left out.
+    async fn dashboard_daily_counts(&self, scope: &DashboardScope) -> Result<Vec<DailyCount>>;
+    /// Reports of the scope per category code, largest count first.
+    async fn dashboard_category_counts(&self, scope: &DashboardScope) -> Result<Vec<CodeCount>>;
+    /// Reports of the scope per district code, largest count first; reports outside every
+    /// district have no code and come last among equal counts.
+    async fn dashboard_district_counts(&self, scope: &DashboardScope) -> Result<Vec<CodeCount>>;
+    /// Per agency: answered share, resolution time percentiles and ratings of the scope's
+    /// reports, and the reports overdue at `now` (filed at any time). Ordered by agency code.
+    async fn dashboard_agency_figures(&self, scope: &DashboardScope, now: DateTime<Utc>) -> Result<Vec<AgencyFigures>>;
+    /// Open reports past their deadline at `now`, of one agency or all, longest overdue first,
+    /// at most `limit`.
+    async fn dashboard_overdue_reports(&self, agency: Option<&str>, now: DateTime<Utc>, limit: i64) -> Result<Vec<OverdueReport>>;
 
     /// Returns the user linked to the provider's subject, disabled or not.
     async fn user_by_identity(&self, provider: &str, subject: &str) -> Result<Option<User>>;

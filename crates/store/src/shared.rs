@@ -1765,6 +1765,80 @@ macro_rules! impl_store {
                 Ok(escalations)
             }
 
+            // Dashboards
+
+            async fn dashboard_daily_counts(&self, scope: &$crate::DashboardScope) -> $crate::Result<Vec<$crate::DailyCount>> {
+                let mut select = sqlx::query_as(sqlx::AssertSqlSafe($crate::dashboard::daily_counts_sql(scope)))
+                    .bind($crate::rows::to_millis(scope.from))
+                    .bind($crate::rows::to_millis(scope.to));
+                if let Some(agency) = &scope.agency {
+                    select = select.bind(agency);
+                }
+                let rows: Vec<(i64, i64)> = select.fetch_all(&self.pool).await?;
+                rows.into_iter().map(|(day, reports)| Ok($crate::DailyCount { day: $crate::dashboard::moscow_day(day)?, reports })).collect()
+            }
+
+            async fn dashboard_category_counts(&self, scope: &$crate::DashboardScope) -> $crate::Result<Vec<$crate::CodeCount>> {
+                self.dashboard_code_counts(scope, "category_code").await
+            }
+
+            async fn dashboard_district_counts(&self, scope: &$crate::DashboardScope) -> $crate::Result<Vec<$crate::CodeCount>> {
+                self.dashboard_code_counts(scope, "district_code").await
+            }
+
+            async fn dashboard_agency_figures(
+                &self,
+                scope: &$crate::DashboardScope,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Vec<$crate::AgencyFigures>> {
+                use $crate::dashboard;
+                use $crate::rows::to_millis;
+
+                let (from, to) = (to_millis(scope.from), to_millis(scope.to));
+                let mut counts = sqlx::query_as(sqlx::AssertSqlSafe(dashboard::agency_counts_sql(scope))).bind(from).bind(to);
+                let mut percentiles = sqlx::query_as(sqlx::AssertSqlSafe(dashboard::agency_percentiles_sql(scope))).bind(from).bind(to);
+                let mut ratings = sqlx::query_as(sqlx::AssertSqlSafe(dashboard::agency_ratings_sql(scope))).bind(from).bind(to);
+                let mut overdue = sqlx::query_as(sqlx::AssertSqlSafe(dashboard::overdue_counts_sql(scope.agency.as_deref()))).bind(to_millis(now));
+                if let Some(agency) = &scope.agency {
+                    counts = counts.bind(agency);
+                    percentiles = percentiles.bind(agency);
+                    ratings = ratings.bind(agency);
+                    overdue = overdue.bind(agency);
+                }
+                let counts: Vec<(String, i64, i64, i64)> = counts.fetch_all(&self.pool).await?;
+                let percentiles: Vec<(String, Option<i64>, Option<i64>)> = percentiles.fetch_all(&self.pool).await?;
+                let ratings: Vec<(String, i64, i64)> = ratings.fetch_all(&self.pool).await?;
+                let overdue: Vec<(String, i64)> = overdue.fetch_all(&self.pool).await?;
+
+                Ok(dashboard::merge_agency_figures(counts, percentiles, ratings, overdue))
+            }
+
+            async fn dashboard_overdue_reports(
+                &self,
+                agency: Option<&str>,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::OverdueReport>> {
+                let mut select = sqlx::query_as(sqlx::AssertSqlSafe($crate::dashboard::overdue_reports_sql(agency))).bind($crate::rows::to_millis(now)).bind(limit);
+                if let Some(agency) = agency {
+                    select = select.bind(agency);
+                }
+                let rows: Vec<(i64, i64, String, String, String, i64)> = select.fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|(year, sequence, category_code, category_name, agency, deadline_at)| {
+                        let deadline_at = $crate::rows::from_millis(deadline_at)?;
+                        Ok($crate::OverdueReport {
+                            number: $crate::rows::report_number(year, sequence)?.to_string(),
+                            category_code,
+                            category_name,
+                            agency,
+                            deadline_at,
+                            days_overdue: $crate::dashboard::days_overdue(deadline_at, now),
+                        })
+                    })
+                    .collect()
+            }
+
             async fn register_user(&self, registration: &$crate::NewRegistration) -> $crate::Result<$crate::User> {
                 let row: $crate::rows::UserRow = sqlx::query_as(concat!(
                     "INSERT INTO users (email, phone, password_hash, role, confirmed, created_at) VALUES ($1, $2, $3, 'resident', FALSE, $4) RETURNING ",
@@ -2031,6 +2105,20 @@ macro_rules! impl_store {
         }
 
         impl $store {
+            /// Reports of the dashboard scope per value of `column`, sorted by [`$crate::dashboard::sort_counts`].
+            async fn dashboard_code_counts(&self, scope: &$crate::DashboardScope, column: &str) -> $crate::Result<Vec<$crate::CodeCount>> {
+                let mut select = sqlx::query_as(sqlx::AssertSqlSafe($crate::dashboard::code_counts_sql(scope, column)))
+                    .bind($crate::rows::to_millis(scope.from))
+                    .bind($crate::rows::to_millis(scope.to));
+                if let Some(agency) = &scope.agency {
+                    select = select.bind(agency);
+                }
+                let rows: Vec<(Option<String>, i64)> = select.fetch_all(&self.pool).await?;
+                let mut counts: Vec<$crate::CodeCount> = rows.into_iter().map(|(code, reports)| $crate::CodeCount { code, reports }).collect();
+                $crate::dashboard::sort_counts(&mut counts);
+                Ok(counts)
+            }
+
             /// Claims up to `limit` due rows of an outbox table (`deliveries` or
             /// `webhook_deliveries`) for a worker until `lease_until`, counts the attempt and
             /// returns their ids. `channel` limits the claim to the rows of one channel, for the

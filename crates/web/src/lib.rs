@@ -7,6 +7,8 @@ mod api;
 pub mod audit;
 pub mod calendar_import;
 mod auth;
+mod dashboard;
+mod district_map;
 pub mod error;
 mod evidence;
 mod files;

@@ -32,6 +32,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/geocode/search", "get"),
     ("/geocode/reverse", "get"),
     ("/notifications", "get"),
+    ("/dashboard", "get"),
     ("/public/reports", "get"),
     ("/open-data/reports", "get"),
 ];

@@ -2,6 +2,7 @@
 //! document served at `/api/v1/openapi.json`.
 
 mod categories;
+mod dashboard;
 mod extract;
 mod geo;
 
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{number}/files/{file_id}", get(crate::files::download_for_api))
         .route("/reports/{number}/files/{file_id}/{variant}", get(crate::files::derived_for_api))
         .route("/notifications", get(notifications::list))
+        .route("/dashboard", get(dashboard::show))
         .route("/public/reports", get(public::reports))
         .route("/open-data/reports", get(open_data::reports))
         .fallback(|| async { crate::error::ApiError::not_found() })

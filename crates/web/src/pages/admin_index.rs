@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 /// The sections as (path, title message, description message), in the order shown.
 const SECTIONS: &[(&str, &str, &str)] = &[
+    ("/admin/dashboard", "dashboard-title", "admin-index-dashboard"),
     ("/admin/staff", "admin-staff-title", "admin-index-staff"),
     ("/admin/catalog", "admin-catalog-title", "admin-index-catalog"),
     ("/admin/catalog/agencies", "agencies-title", "admin-index-agencies"),

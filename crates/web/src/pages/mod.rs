@@ -11,6 +11,7 @@ mod cabinet;
 mod calendar_admin;
 mod card;
 mod catalog_admin;
+mod dashboard;
 mod deliveries;
 mod dialogue;
 mod filing;
@@ -87,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin_index::show))
         .route("/admin/deliveries", get(deliveries::failed))
         .route("/admin/audit", get(audit_log::show))
+        .route("/admin/dashboard", get(dashboard::show))
         .route("/admin/deliveries/retry", post(deliveries::retry))
         .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/admin/api-keys/{name}/revoke", post(api_keys::revoke))
@@ -172,13 +174,15 @@ pub struct Layout {
     /// Moderators and administrators answer the support questions.
     pub handles_support: bool,
     pub is_admin: bool,
+    /// Administrators and agency supervisors read the dashboard.
+    pub shows_dashboard: bool,
     pub unread: i64,
     pub csrf_token: String,
 }
 
 impl Layout {
     pub fn anonymous(title: String) -> Layout {
-        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, is_admin: false, unread: 0, csrf_token: String::new() }
+        Layout { title, signed_in: false, is_resident: false, is_staff: false, handles_support: false, is_admin: false, shows_dashboard: false, unread: 0, csrf_token: String::new() }
     }
 
     pub async fn for_user(state: &AppState, signed: &Signed, title: String) -> Layout {
@@ -190,6 +194,7 @@ impl Layout {
             is_staff: signed.user.role.is_staff(),
             handles_support: matches!(signed.user.role, Role::Moderator | Role::Admin),
             is_admin: signed.user.role == Role::Admin,
+            shows_dashboard: crate::dashboard::access_of(&signed.user).is_ok(),
             unread,
             csrf_token: signed.session.csrf_token.clone(),
         }
