@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod open311;
 mod pages;
 pub mod push;
+pub mod sms;
 mod reports;
 mod state;
 pub mod two_factor;
