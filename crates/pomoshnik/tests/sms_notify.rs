@@ -126,9 +126,7 @@ struct Setup<'a> {
 
 async fn with_gateway(kind: DatabaseKind, scenario: impl AsyncFnOnce(&Setup<'_>)) {
     let gateway = Gateway::start().await;
-    let mut accounts = AccountsConfig::default();
-    accounts.sms = gateway.sender();
-    accounts.sms_notifications = true;
+    let accounts = AccountsConfig { sms: gateway.sender(), sms_notifications: true, ..AccountsConfig::default() };
     let service = TestService::start_with_accounts(kind, accounts).await;
     let store = service.state.store.clone();
     let channels = DeliveryChannels { email: true, push: false, sms: true };
