@@ -280,10 +280,11 @@ struct SmsArgs {
 #[derive(clap::Args)]
 struct SmsGatewayArgs {
     /// URL of an SMS gateway that takes POST with the JSON body {"to": "+7…", "text": "…"} and
-    /// Authorization: Bearer with the token of POMOSHNIK_SMS_GATEWAY_TOKEN. With it, one-time
-    /// codes go to phones and residents with a confirmed phone can turn on SMS notifications
-    /// (off until they do). Without it codes are written to the log (with the phone masked)
-    /// instead of being sent, for development only, and no notification goes out by SMS.
+    /// Authorization: Bearer with the token of POMOSHNIK_SMS_GATEWAY_TOKEN. With it, `serve`
+    /// sends one-time codes to phones, and residents with a confirmed phone can turn on SMS
+    /// notifications (off until they do). Without it `serve` writes codes to the log (with the
+    /// phone masked) instead of sending them, for development only, and no notification goes
+    /// out by SMS.
     #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_URL")]
     sms_gateway_url: Option<String>,
 
