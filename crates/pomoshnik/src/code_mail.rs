@@ -30,15 +30,15 @@ impl SmtpMailSender {
 #[async_trait::async_trait]
 impl MailSender for SmtpMailSender {
     async fn send(&self, address: &str, subject: &str, text: &str) -> Result<(), SendError> {
-        let recipient: Mailbox = address.parse().map_err(|_| SendError("invalid recipient address".to_owned()))?;
+        let recipient: Mailbox = address.parse().map_err(|_| SendError::permanent("invalid recipient address"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(recipient)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(text.to_owned())
-            .map_err(|error| SendError(format!("message not built: {error}")))?;
-        self.transport.send(message).await.map_err(|error| SendError(format!("SMTP relay failed: {error}")))?;
+            .map_err(|error| SendError::permanent(format!("message not built: {error}")))?;
+        self.transport.send(message).await.map_err(|error| SendError::transient(format!("SMTP relay failed: {error}")))?;
         Ok(())
     }
 }

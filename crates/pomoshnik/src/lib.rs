@@ -4,7 +4,9 @@
 pub mod code_mail;
 pub use pomoshnik_web::calendar_import;
 pub mod copy;
+pub mod escalation;
 pub mod push;
+pub mod sms;
 pub mod registry;
 pub mod webhook;
 pub mod worker;
@@ -139,18 +141,29 @@ impl Installation {
     }
 }
 
-/// Enables the channels for new notifications that a worker will deliver. E-mail: `mail` is set
-/// for a worker in this process, `external_worker` for a separate `pomoshnik worker`. Without
-/// either the channel is disabled, so that unsent deliveries do not pile up. Web Push: `push`.
+/// Enables the channels for new notifications that a worker will deliver, SMS excepted. E-mail:
+/// `mail` is set for a worker in this process, `external_worker` for a separate `pomoshnik
+/// worker`. Without either the channel is disabled, so that unsent deliveries do not pile up.
+/// Web Push: `push`.
 pub async fn configure_delivery(store: &dyn Store, mail: Option<&worker::MailConfig>, push: bool, external_worker: bool) -> anyhow::Result<()> {
-    let mut channels = Vec::new();
-    if mail.is_some() || external_worker {
-        channels.push(worker::EMAIL_CHANNEL);
-    }
-    if push {
-        channels.push(push::PUSH_CHANNEL);
-    }
-    store.set_delivery_channels(&channels).await.context("failed to configure delivery channels")?;
+    configure_channels(store, DeliveryChannels { email: mail.is_some() || external_worker, push, sms: false }).await
+}
+
+/// The channels that new notifications get deliveries on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeliveryChannels {
+    pub email: bool,
+    pub push: bool,
+    /// SMS, for the people with a confirmed phone who turned it on.
+    pub sms: bool,
+}
+
+/// Enables exactly the `channels` for new notifications. Deliveries written before keep their
+/// channel.
+pub async fn configure_channels(store: &dyn Store, channels: DeliveryChannels) -> anyhow::Result<()> {
+    let enabled = [(channels.email, worker::EMAIL_CHANNEL), (channels.push, push::PUSH_CHANNEL), (channels.sms, sms::SMS_CHANNEL)];
+    let codes: Vec<&str> = enabled.into_iter().filter(|(on, _)| *on).map(|(_, code)| code).collect();
+    store.set_delivery_channels(&codes).await.context("failed to configure delivery channels")?;
     Ok(())
 }
 
@@ -179,6 +192,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
 
 /// Serves HTTP on `listener` until `shutdown` completes. New connections are then refused, and
 /// requests in flight get up to `drain_limit` to finish before the remaining ones are dropped.
+/// The periodic cleanup and the escalation sweep run alongside.
 pub async fn serve_with_drain_limit(
     listener: TcpListener,
     state: AppState,
@@ -187,8 +201,10 @@ pub async fn serve_with_drain_limit(
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let cleanup = tokio::spawn(clean_up_periodically(state.clone()));
+    let escalation = tokio::spawn(escalation::EscalationSweep::new(state.store.clone()).run(state.stopping.clone().cancelled_owned()));
     let store = state.store.clone();
     let stopping = state.stopping.clone();
+    let sweep_stopping = state.stopping.clone();
 
     let (signalled, signal_received) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
@@ -216,6 +232,11 @@ pub async fn serve_with_drain_limit(
     };
 
     cleanup.abort();
+    // The server can also end with an error before any signal, so stop the sweep here too.
+    sweep_stopping.cancel();
+    if let Err(error) = escalation.await {
+        tracing::warn!(%error, "the escalation sweep panicked");
+    }
     store.close().await;
     tracing::info!("stopped");
     result

@@ -1,6 +1,7 @@
-//! The `pomoshnik` command: `serve` runs the service, `worker` sends e-mail, `user add` creates
-//! accounts, `copy-to-postgres` moves an embedded installation to PostgreSQL. Every option of
-//! `serve` and `worker` can also be set by the environment variable shown in `--help`.
+//! The `pomoshnik` command: `serve` runs the service, `worker` sends notifications and webhooks,
+//! `user add` creates accounts, `copy-to-postgres` moves an embedded installation to
+//! PostgreSQL. Every option of `serve` and `worker` can also be set by the environment variable
+//! shown in `--help`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use pomoshnik::registry::{HttpRegistry, RegistryWorker, VehicleRegistry};
 use pomoshnik::webhook::{WebhookWorker, configure_webhooks};
 use pomoshnik::push::PushConfig;
+use pomoshnik::escalation::EscalationSweep;
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik_web::push::DEFAULT_ENDPOINT_HOSTS;
 use pomoshnik::{Installation, UserRequest};
@@ -94,7 +96,8 @@ enum Command {
         #[arg(long, env = "POMOSHNIK_HOTLINE")]
         hotline: Option<String>,
 
-        /// E-mail and webhooks are sent by a separate `pomoshnik worker`, not by this process.
+        /// Notifications (e-mail, Web Push, SMS) and webhooks are sent by a separate `pomoshnik
+        /// worker`, not by this process.
         #[arg(long, env = "POMOSHNIK_EXTERNAL_WORKER")]
         external_worker: bool,
 
@@ -118,8 +121,9 @@ enum Command {
         #[command(flatten)]
         sms: SmsArgs,
     },
-    /// Send e-mail notifications and webhooks only, for a deployment where the web service runs
-    /// with --external-worker.
+    /// Send notifications (e-mail, Web Push, SMS) and webhooks, look up vehicle owners and
+    /// escalate overdue reports, for a deployment where the web service runs with
+    /// --external-worker.
     Worker {
         /// Public address of the service, for links in the e-mails.
         #[arg(long, env = "POMOSHNIK_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
@@ -130,6 +134,9 @@ enum Command {
 
         #[command(flatten)]
         push: PushArgs,
+
+        #[command(flatten)]
+        sms: SmsGatewayArgs,
 
         /// Seconds a worker holds the deliveries it claimed. If it dies, other workers send them
         /// once this has passed, so it must exceed the time one SMTP delivery can take.
@@ -257,19 +264,12 @@ impl PushArgs {
     }
 }
 
-/// Local accounts: the SMS gateway for the one-time codes of phone accounts, and two-factor
-/// authentication of staff.
+/// Local accounts: the SMS gateway for the one-time codes of phone accounts and for SMS
+/// notifications, and two-factor authentication of staff.
 #[derive(clap::Args)]
 struct SmsArgs {
-    /// URL of an SMS gateway that takes POST with the JSON body {"to": "+7…", "text": "…"} and
-    /// Authorization: Bearer with the token of POMOSHNIK_SMS_GATEWAY_TOKEN. Without it codes are
-    /// written to the log (with the phone masked) instead of being sent: for development only.
-    #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_URL")]
-    sms_gateway_url: Option<String>,
-
-    /// Seconds to wait for the SMS gateway's response.
-    #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
-    sms_gateway_timeout: u64,
+    #[command(flatten)]
+    gateway: SmsGatewayArgs,
 
     /// Staff members (moderators, executors, administrators) must turn on two-factor
     /// authentication before they can open any other page.
@@ -277,16 +277,41 @@ struct SmsArgs {
     staff_two_factor_required: bool,
 }
 
+#[derive(clap::Args)]
+struct SmsGatewayArgs {
+    /// URL of an SMS gateway that takes POST with the JSON body {"to": "+7…", "text": "…"} and
+    /// Authorization: Bearer with the token of POMOSHNIK_SMS_GATEWAY_TOKEN. With it, `serve`
+    /// sends one-time codes to phones, and residents with a confirmed phone can turn on SMS
+    /// notifications (off until they do). Without it `serve` writes codes to the log (with the
+    /// phone masked) instead of sending them, for development only, and no notification goes
+    /// out by SMS.
+    #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_URL")]
+    sms_gateway_url: Option<String>,
+
+    /// Seconds to wait for the SMS gateway's response.
+    #[arg(long, env = "POMOSHNIK_SMS_GATEWAY_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    sms_gateway_timeout: u64,
+}
+
+impl SmsGatewayArgs {
+    /// Builds the HTTP client of the SMS gateway, or returns None without a gateway URL.
+    fn sender(&self) -> anyhow::Result<Option<Arc<dyn pomoshnik_web::accounts::SmsSender>>> {
+        let Some(url) = &self.sms_gateway_url else { return Ok(None) };
+        let token = std::env::var("POMOSHNIK_SMS_GATEWAY_TOKEN").context("POMOSHNIK_SMS_GATEWAY_TOKEN is not set: the SMS gateway needs its access token")?;
+        let timeout = std::time::Duration::from_secs(self.sms_gateway_timeout);
+        let sender = pomoshnik_web::accounts::HttpSmsSender::new(url, &token, timeout).map_err(|error| anyhow::anyhow!("invalid SMS gateway settings: {error}"))?;
+        Ok(Some(Arc::new(sender)))
+    }
+}
+
 impl SmsArgs {
-    /// Builds the senders of one-time codes: the SMS gateway if configured and the SMTP relay of
-    /// `mail` if configured, otherwise the log.
-    fn accounts_config(&self, mail: Option<&MailConfig>) -> anyhow::Result<pomoshnik_web::accounts::AccountsConfig> {
+    /// Builds the senders of one-time codes: the SMS gateway `gateway` if configured and the
+    /// SMTP relay of `mail` if configured, otherwise the log.
+    fn accounts_config(&self, gateway: Option<&Arc<dyn pomoshnik_web::accounts::SmsSender>>, mail: Option<&MailConfig>) -> anyhow::Result<pomoshnik_web::accounts::AccountsConfig> {
         let mut accounts = pomoshnik_web::accounts::AccountsConfig { staff_two_factor_required: self.staff_two_factor_required, ..Default::default() };
-        if let Some(url) = &self.sms_gateway_url {
-            let token = std::env::var("POMOSHNIK_SMS_GATEWAY_TOKEN").context("POMOSHNIK_SMS_GATEWAY_TOKEN is not set: the SMS gateway needs its access token")?;
-            let timeout = std::time::Duration::from_secs(self.sms_gateway_timeout);
-            let sender = pomoshnik_web::accounts::HttpSmsSender::new(url, &token, timeout).map_err(|error| anyhow::anyhow!("invalid SMS gateway settings: {error}"))?;
-            accounts.sms = std::sync::Arc::new(sender);
+        if let Some(gateway) = gateway {
+            accounts.sms = gateway.clone();
+            accounts.sms_notifications = true;
         }
         if let Some(mail) = mail {
             accounts.mail = std::sync::Arc::new(pomoshnik::code_mail::SmtpMailSender::new(mail)?);
@@ -498,6 +523,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mail = mail.config(&public_url);
             let push = push.config(&cli.data_dir, &public_url)?;
             let registry = registry.registry(&config)?;
+            let sms_gateway = sms.gateway.sender()?;
+            let sms_public_url = public_url.clone();
             let mut rate_limits = pomoshnik_web::limits::RateLimits::default();
             rate_limits.reports_per_resident.max = i64::from(reports_per_hour);
             let web = WebConfig {
@@ -509,10 +536,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 client_address_header,
                 rate_limits,
                 push: push.as_ref().map(PushConfig::settings),
-                accounts: sms.accounts_config(mail.as_ref())?,
+                accounts: sms.accounts_config(sms_gateway.as_ref(), mail.as_ref())?,
             };
             let state = installation.app_state(web, geocoder_url.as_deref()).await?;
-            pomoshnik::configure_delivery(state.store.as_ref(), mail.as_ref(), push.is_some(), external_worker).await?;
+            let channels = pomoshnik::DeliveryChannels { email: mail.is_some() || external_worker, push: push.is_some(), sms: sms_gateway.is_some() };
+            pomoshnik::configure_channels(state.store.as_ref(), channels).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
 
             configure_webhooks(state.store.as_ref(), &config.webhooks).await?;
@@ -525,6 +553,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(push) = push.filter(|_| !external_worker) {
                 let worker = DeliveryWorker::push(state.store.clone(), push, WorkerConfig::default())?;
+                workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+            }
+            if let Some(gateway) = sms_gateway.filter(|_| !external_worker) {
+                let worker = DeliveryWorker::sms(state.store.clone(), gateway, &sms_public_url, WorkerConfig::default());
                 workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
             }
             if !external_worker && !config.webhooks.is_empty() {
@@ -542,14 +574,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             served
         }
-        Command::Worker { public_url, mail, push, lease_seconds, concurrency, batch, registry } => {
+        Command::Worker { public_url, mail, push, sms, lease_seconds, concurrency, batch, registry } => {
             let config = pomoshnik::config::Config::load(cli.config.as_deref(), &cli.data_dir)?;
             let mail = mail.config(&public_url);
             let push = push.config(&cli.data_dir, &public_url)?;
+            let sms_gateway = sms.sender()?;
             let registry = registry.registry(&config)?;
-            if mail.is_none() && push.is_none() && config.webhooks.is_empty() && registry.is_none() {
+            if mail.is_none() && push.is_none() && sms_gateway.is_none() && config.webhooks.is_empty() && registry.is_none() {
                 anyhow::bail!(
-                    "`pomoshnik worker` has nothing to do: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, --push-contact for Web Push, [webhooks.NAME] tables in the configuration file, or --registry-url for owner lookups"
+                    "`pomoshnik worker` has nothing to do: give --smtp-url (or POMOSHNIK_SMTP_URL) for e-mail, --push-contact for Web Push, --sms-gateway-url for SMS, [webhooks.NAME] tables in the configuration file, or --registry-url for owner lookups"
                 );
             }
             let store = installation.open_store().await?;
@@ -557,7 +590,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let stop = stop_on_signal();
             let worker_config = WorkerConfig { batch, lease: std::time::Duration::from_secs(lease_seconds.max(1)), ..WorkerConfig::default() };
             let mut workers = Vec::new();
-            pomoshnik::configure_delivery(store.as_ref(), mail.as_ref(), push.is_some(), false).await?;
+            let channels = pomoshnik::DeliveryChannels { email: mail.is_some(), push: push.is_some(), sms: sms_gateway.is_some() };
+            pomoshnik::configure_channels(store.as_ref(), channels).await?;
+            workers.push(tokio::spawn(EscalationSweep::new(store.clone()).run(stop.clone().cancelled_owned())));
             if let Some(mail) = mail {
                 for _ in 0..concurrency {
                     let worker = DeliveryWorker::new(store.clone(), &mail, worker_config.clone())?;
@@ -567,6 +602,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(push) = push {
                 for _ in 0..concurrency {
                     let worker = DeliveryWorker::push(store.clone(), push.clone(), worker_config.clone())?;
+                    workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
+                }
+            }
+            if let Some(gateway) = sms_gateway {
+                for _ in 0..concurrency {
+                    let worker = DeliveryWorker::sms(store.clone(), gateway.clone(), &public_url, worker_config);
                     workers.push(tokio::spawn(worker.run(stop.clone().cancelled_owned())));
                 }
             }

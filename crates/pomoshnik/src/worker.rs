@@ -1,7 +1,8 @@
-//! The delivery worker: sends the e-mails and Web Push messages of the notification outbox. It claims due deliveries
-//! with a lease, sends each (or one digest per recipient) and records the outcome. Failures are
-//! retried with exponential backoff until the attempts run out, then listed for administrators.
-//! It runs inside `pomoshnik serve` by default and alone as `pomoshnik worker`.
+//! The delivery worker: sends the e-mails, Web Push messages and SMS of the notification
+//! outbox. It claims due deliveries with a lease, sends each (or one digest per recipient) and
+//! records the outcome. Failures are retried with exponential backoff until the attempts run
+//! out, then listed for administrators. It runs inside `pomoshnik serve` by default and alone as
+//! `pomoshnik worker`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use pomoshnik_store::{Delivery, Store};
 use pomoshnik_web::mail::{digest_email, notification_email};
 
 use crate::push::{PUSH_CHANNEL, PushConfig, PushSender};
+use crate::sms::{SMS_CHANNEL, SmsChannelSender};
 
 /// The channel code of e-mail deliveries.
 pub const EMAIL_CHANNEL: &str = "email";
@@ -66,21 +68,18 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Sends the deliveries of one channel of one store: e-mail through an SMTP relay, or Web Push.
+/// Sends the deliveries of one channel of one store: e-mail through an SMTP relay, Web Push, or
+/// SMS through the gateway.
 pub struct DeliveryWorker {
     store: Arc<dyn Store>,
     sender: Sender,
     config: WorkerConfig,
-    /// When this worker last looked for overdue reports to escalate.
-    last_sweep: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
-
-/// How often a worker looks for overdue reports to escalate to their agency's supervisors.
-pub const ESCALATION_INTERVAL: chrono::Duration = chrono::Duration::minutes(5);
 
 enum Sender {
     Email(EmailSender),
     Push(PushSender),
+    Sms(SmsChannelSender),
 }
 
 struct EmailSender {
@@ -101,12 +100,18 @@ impl DeliveryWorker {
         let from: Mailbox = mail.from.parse().with_context(|| format!("invalid --mail-from {:?}: expected Name <address@domain>", mail.from))?;
         let domain = from.email.domain().to_owned();
         let sender = EmailSender { transport, from, domain, public_url: mail.public_url.trim_end_matches('/').to_owned() };
-        Ok(DeliveryWorker { store, sender: Sender::Email(sender), config, last_sweep: std::sync::Mutex::new(None) })
+        Ok(DeliveryWorker { store, sender: Sender::Email(sender), config })
     }
 
     /// Returns a worker that sends the Web Push deliveries.
     pub fn push(store: Arc<dyn Store>, push: PushConfig, config: WorkerConfig) -> anyhow::Result<DeliveryWorker> {
-        Ok(DeliveryWorker { store, sender: Sender::Push(PushSender::new(push)?), config, last_sweep: std::sync::Mutex::new(None) })
+        Ok(DeliveryWorker { store, sender: Sender::Push(PushSender::new(push)?), config })
+    }
+
+    /// Returns a worker that sends the SMS deliveries through `gateway`, with links to the
+    /// service at `public_url`.
+    pub fn sms(store: Arc<dyn Store>, gateway: Arc<dyn pomoshnik_web::accounts::SmsSender>, public_url: &str, config: WorkerConfig) -> DeliveryWorker {
+        DeliveryWorker { store, sender: Sender::Sms(SmsChannelSender::new(gateway, public_url)), config }
     }
 
     /// Runs until `shutdown` completes, finishing the batch in progress first.
@@ -117,7 +122,6 @@ impl DeliveryWorker {
 
     /// Claims and sends one batch of deliveries due at `now`, and returns how many were claimed.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
-        self.escalate(now).await?;
         let channel = self.sender.channel();
         let lease_until = now + chrono::Duration::from_std(self.config.lease)?;
         let deliveries = self.store.claim_deliveries(channel, now, lease_until, self.config.batch).await?;
@@ -129,6 +133,7 @@ impl DeliveryWorker {
             let sent = match &self.sender {
                 Sender::Email(sender) => sender.send(&group).await,
                 Sender::Push(sender) => sender.send(self.store.as_ref(), &group).await,
+                Sender::Sms(sender) => sender.send(&group).await,
             };
             match sent {
                 Ok(()) => {
@@ -142,23 +147,6 @@ impl DeliveryWorker {
         let pending = self.store.pending_deliveries().await?;
         metrics::gauge!(DELIVERY_QUEUE_DEPTH).set(pending as f64);
         Ok(claimed)
-    }
-
-    /// Notifies, at most once per [`ESCALATION_INTERVAL`], the supervisors of reports that became
-    /// overdue, so that their deliveries go out in this round. The store records each escalation,
-    /// so workers of several channels sweeping at once notify once.
-    async fn escalate(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
-        {
-            let mut last = self.last_sweep.lock().expect("the sweep time lock is poisoned");
-            if last.is_some_and(|at| now - at < ESCALATION_INTERVAL && now >= at) {
-                return Ok(());
-            }
-            *last = Some(now);
-        }
-        for escalation in self.store.escalate_overdue(now).await? {
-            tracing::info!(report_id = escalation.report_id, supervisor_id = escalation.supervisor_id, "overdue report escalated");
-        }
-        Ok(())
     }
 
     async fn record_failure(&self, ids: &[i64], attempts: i64, failure: &SendFailure, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -184,6 +172,7 @@ impl Sender {
         match self {
             Sender::Email(_) => EMAIL_CHANNEL,
             Sender::Push(_) => PUSH_CHANNEL,
+            Sender::Sms(_) => SMS_CHANNEL,
         }
     }
 }

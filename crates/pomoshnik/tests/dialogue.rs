@@ -13,6 +13,7 @@ use chrono::Utc;
 use common::*;
 use futures_util::StreamExt;
 use mailparse::MailHeaderMap;
+use pomoshnik::escalation::EscalationSweep;
 use pomoshnik::worker::{DeliveryWorker, MailConfig, WorkerConfig};
 use pomoshnik_core::role::Role;
 use pomoshnik_store::{NotificationFilter, NotificationKind};
@@ -248,6 +249,7 @@ async fn overdue_report_escalated_once(service: &TestService) {
     let mail = MailConfig { smtp_url: smtp.url(), from: "Помощник города <noreply@pomoshnik.test>".to_owned(), public_url: service.base_url.clone() };
     pomoshnik::configure_delivery(store.as_ref(), Some(&mail), false, false).await.expect("configuring delivery failed");
     let worker = DeliveryWorker::new(store.clone(), &mail, WorkerConfig::default()).expect("the worker configuration is valid");
+    let sweep = EscalationSweep::new(store.clone());
 
     let resident = service.resident("overdue-author@example.org").await;
     let moderator = service.user("overdue-moderator@example.org", Role::Moderator, None).await;
@@ -258,7 +260,9 @@ async fn overdue_report_escalated_once(service: &TestService) {
     let before = smtp.messages().len();
 
     let later = Utc::now() + chrono::Duration::days(90);
+    assert_eq!(sweep.run_once(later).await.expect("escalation sweep failed"), 1, "one supervisor of OATI to notify");
     worker.run_once(later).await.expect("delivery round failed");
+    assert_eq!(sweep.run_once(later + chrono::Duration::days(1)).await.expect("escalation sweep failed"), 0, "the escalation was repeated");
     worker.run_once(later + chrono::Duration::days(1)).await.expect("delivery round failed");
 
     let messages = smtp.messages();

@@ -147,7 +147,8 @@ pub trait Store: Send + Sync {
 
     /// Replaces the list of channels that new notifications are delivered through.
     async fn set_delivery_channels(&self, channels: &[&str]) -> Result<()>;
-    /// Returns the modes the user chose, by channel. A channel not listed is immediate.
+    /// Returns the modes the user chose, by channel. A channel not listed has the mode of
+    /// [`DeliveryMode::default_for`].
     async fn delivery_modes(&self, user_id: i64) -> Result<Vec<(String, DeliveryMode)>>;
     /// Sets the user's mode for one channel. Deliveries already written keep their mode.
     async fn set_delivery_mode(&self, user_id: i64, channel: &str, mode: DeliveryMode, at: DateTime<Utc>) -> Result<()>;

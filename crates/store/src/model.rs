@@ -452,6 +452,12 @@ impl DeliveryMode {
     pub fn from_code(code: &str) -> Option<DeliveryMode> {
         DeliveryMode::ALL.into_iter().find(|mode| mode.code() == code)
     }
+
+    /// Returns the mode of a channel for a person who has not chosen one: off for `sms`,
+    /// because every text message costs the city money, and immediate for the other channels.
+    pub fn default_for(channel: &str) -> DeliveryMode {
+        if channel == "sms" { DeliveryMode::Off } else { DeliveryMode::Immediate }
+    }
 }
 
 /// A delivery of one notification through one channel, claimed by a worker until `locked_until`.
@@ -459,7 +465,8 @@ impl DeliveryMode {
 pub struct Delivery {
     pub id: i64,
     pub channel: String,
-    /// The recipient's e-mail address.
+    /// The recipient's address on the channel: the e-mail address, or the phone (+7XXXXXXXXXX)
+    /// for `sms`. Empty when the account has none, and unused by Web Push.
     pub recipient: String,
     pub digest: bool,
     /// Attempts so far, this one included.

@@ -953,7 +953,8 @@ macro_rules! impl_store {
                 for chunk in ids.chunks($crate::shared::MAX_LISTED_IDS) {
                     let sql = format!(
                         concat!(
-                            "SELECT deliveries.id AS delivery_id, deliveries.channel, COALESCE(users.email, '') AS recipient, deliveries.digest, \
+                            "SELECT deliveries.id AS delivery_id, deliveries.channel, \
+                             CASE WHEN deliveries.channel = 'sms' THEN COALESCE(users.phone, '') ELSE COALESCE(users.email, '') END AS recipient, deliveries.digest, \
                              deliveries.attempts, deliveries.unsubscribe_token, notifications.id AS notification_id, \
                              notifications.user_id, reports.year, reports.sequence, reports.category_code, reports.category_name, \
                              notifications.created_at AS notification_created_at, notifications.read_at, notifications.kind AS notification_kind, report_messages.text AS message_text, ",
@@ -2442,7 +2443,10 @@ macro_rules! impl_store {
         }
 
         /// Writes a notification and, in the same transaction, its deliveries through every
-        /// enabled channel that the user has not turned off.
+        /// enabled channel that the user has not turned off and can be reached on: e-mail needs an
+        /// address, Web Push a subscribed browser and SMS a confirmed phone. Without a stored
+        /// preference SMS is off and the other channels are immediate, as
+        /// [`crate::DeliveryMode::default_for`] returns.
         async fn insert_notification(
             connection: &mut <$crate::shared::DatabaseOf<$store> as sqlx::Database>::Connection,
             user_id: i64,
@@ -2467,10 +2471,13 @@ macro_rules! impl_store {
                  CASE WHEN notification_preferences.mode = 'digest' THEN 1 ELSE 0 END, 0, \
                  CASE WHEN notification_preferences.mode = 'digest' THEN $4 ELSE $3 END, \
                  $5 || delivery_channels.code, $3 \
-                 FROM delivery_channels LEFT JOIN notification_preferences \
+                 FROM delivery_channels JOIN users ON users.id = $2 LEFT JOIN notification_preferences \
                  ON notification_preferences.user_id = $2 AND notification_preferences.channel = delivery_channels.code \
-                 WHERE (notification_preferences.mode IS NULL OR notification_preferences.mode <> 'off') \
-                 AND (delivery_channels.code <> 'push' OR EXISTS (SELECT 1 FROM push_subscriptions WHERE push_subscriptions.user_id = $2))",
+                 WHERE (notification_preferences.mode IN ('immediate', 'digest') \
+                 OR (notification_preferences.mode IS NULL AND delivery_channels.code <> 'sms')) \
+                 AND (delivery_channels.code <> 'email' OR COALESCE(users.email, '') <> '') \
+                 AND (delivery_channels.code <> 'push' OR EXISTS (SELECT 1 FROM push_subscriptions WHERE push_subscriptions.user_id = $2)) \
+                 AND (delivery_channels.code <> 'sms' OR (users.phone IS NOT NULL AND users.confirmed))",
             )
             .bind(notification_id)
             .bind(user_id)

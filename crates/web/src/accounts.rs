@@ -193,9 +193,26 @@ pub async fn check_code(state: &AppState, user_id: i64, purpose: &str, entered: 
     Ok(if attempts >= CODE_ATTEMPTS { CodeCheck::TooManyAttempts } else { CodeCheck::Wrong { left: CODE_ATTEMPTS - attempts } })
 }
 
+/// A message that a sender could not hand over.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SendError(pub String);
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    /// Sending the same message again would fail the same way, such as a recipient the
+    /// gateway rejected. Delivery workers then stop retrying it.
+    pub permanent: bool,
+}
+
+impl SendError {
+    /// Returns an error that a later attempt may not repeat, such as an unreachable gateway.
+    pub fn transient(message: impl Into<String>) -> SendError {
+        SendError { message: message.into(), permanent: false }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> SendError {
+        SendError { message: message.into(), permanent: true }
+    }
+}
 
 /// Sends text messages to mobile phones.
 #[async_trait::async_trait]
@@ -235,6 +252,9 @@ impl MailSender for LogMailSender {
 
 /// An SMS gateway that takes `POST <url>` with `Authorization: Bearer <token>` and the JSON
 /// body `{"to": "+79161234567", "text": "…"}`, and returns 2xx once it accepted the message.
+/// A 400 or 422 response means the gateway rejected this message, so the error is permanent.
+/// Other failures, including 401 and 403 from a wrong token, are transient, so that messages
+/// go out once the settings are fixed.
 pub struct HttpSmsSender {
     client: reqwest::Client,
     url: String,
@@ -243,7 +263,7 @@ pub struct HttpSmsSender {
 
 impl HttpSmsSender {
     pub fn new(url: &str, token: &str, timeout: Duration) -> Result<HttpSmsSender, SendError> {
-        let client = reqwest::Client::builder().timeout(timeout).build().map_err(|error| SendError(error.to_string()))?;
+        let client = reqwest::Client::builder().timeout(timeout).build().map_err(|error| SendError::permanent(error.to_string()))?;
         Ok(HttpSmsSender { client, url: url.to_owned(), token: token.to_owned() })
     }
 }
@@ -260,9 +280,12 @@ impl SmsSender for HttpSmsSender {
             .body(body)
             .send()
             .await
-            .map_err(|error| SendError(format!("SMS gateway unreachable: {}", error.without_url())))?;
-        if !response.status().is_success() {
-            return Err(SendError(format!("SMS gateway responded with {}", response.status())));
+            .map_err(|error| SendError::transient(format!("SMS gateway unreachable: {}", error.without_url())))?;
+        let status = response.status();
+        if !status.is_success() {
+            let message = format!("SMS gateway responded with {status}");
+            let rejected = matches!(status, reqwest::StatusCode::BAD_REQUEST | reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+            return Err(if rejected { SendError::permanent(message) } else { SendError::transient(message) });
         }
         tracing::info!(phone = %mask_phone(phone), "SMS accepted by the gateway");
         Ok(())
@@ -285,6 +308,9 @@ pub struct AccountsConfig {
     pub recoveries_per_account: RateLimit,
     /// Staff members must turn on two-factor authentication before they can open other pages.
     pub staff_two_factor_required: bool,
+    /// Notifications go out by SMS too (an SMS gateway is configured), so residents with a
+    /// confirmed phone can choose them in their notification settings.
+    pub sms_notifications: bool,
 }
 
 impl Default for AccountsConfig {
@@ -300,13 +326,22 @@ impl Default for AccountsConfig {
             recoveries_per_address: RateLimit { max: 5, window: hour },
             recoveries_per_account: RateLimit { max: 3, window: chrono::Duration::days(1) },
             staff_two_factor_required: false,
+            sms_notifications: false,
         }
     }
 }
 
 impl fmt::Debug for AccountsConfig {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("AccountsConfig").field("codes_per_account", &self.codes_per_account).field("resets_per_address", &self.resets_per_address).field("recoveries_per_address", &self.recoveries_per_address).field("recoveries_per_account", &self.recoveries_per_account).field("staff_two_factor_required", &self.staff_two_factor_required).finish_non_exhaustive()
+        formatter
+            .debug_struct("AccountsConfig")
+            .field("codes_per_account", &self.codes_per_account)
+            .field("resets_per_address", &self.resets_per_address)
+            .field("recoveries_per_address", &self.recoveries_per_address)
+            .field("recoveries_per_account", &self.recoveries_per_account)
+            .field("staff_two_factor_required", &self.staff_two_factor_required)
+            .field("sms_notifications", &self.sms_notifications)
+            .finish_non_exhaustive()
     }
 }
 

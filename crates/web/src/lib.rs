@@ -24,6 +24,7 @@ pub mod open311;
 mod pages;
 pub mod push;
 mod recovery;
+pub mod sms;
 mod reports;
 mod state;
 pub mod two_factor;

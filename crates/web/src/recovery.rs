@@ -38,7 +38,7 @@ pub async fn send_to_contact(state: &AppState, contact: &str, text: &str) -> Res
     match Login::parse(contact) {
         Some(Login::Phone(phone)) => senders.sms.send(&phone, text).await,
         Some(Login::Email(address)) => senders.mail.send(&address, &Tr.t("recovery-mail-subject"), text).await,
-        None => Err(SendError("the contact of the recovery request is neither a phone nor an e-mail address".to_owned())),
+        None => Err(SendError::permanent("the contact of the recovery request is neither a phone nor an e-mail address")),
     }
 }
 

@@ -48,7 +48,7 @@ pub struct TestService {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     // Declared last, so the database is removed after everything that uses it is dropped.
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 /// Starts the service on a new database of `kind`, runs `scenario` against it and stops it;
@@ -147,7 +147,7 @@ impl TestService {
             data_dir,
             shutdown: Some(shutdown),
             server: Some(server),
-            _database: database,
+            database,
         }
     }
 
@@ -167,6 +167,11 @@ impl TestService {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Returns the URL of the service's database, for a second node or a check in plain SQL.
+    pub fn database_url(&self) -> &str {
+        self.database.url()
     }
 
     /// Creates a confirmed account with [`PASSWORD`], as `pomoshnik user add` does.

@@ -61,6 +61,12 @@ struct NotificationsPage {
     /// Code of the chosen e-mail mode, checked in the settings form.
     email_mode: &'static str,
     push_mode: &'static str,
+    /// False for an account without an e-mail address, which gets no e-mail to set up.
+    has_email: bool,
+    /// The introduction of the SMS settings with the masked phone, when the person may choose
+    /// SMS notifications.
+    sms_intro: Option<String>,
+    sms_mode: &'static str,
     /// The VAPID public key when Web Push is on.
     push_key: Option<String>,
     modes: [&'static str; 3],
@@ -182,10 +188,12 @@ pub async fn notifications(State(state): State<AppState>, PageUser(signed): Page
         (Ok(notifications), Ok(unread)) => (notifications, unread),
         (Err(error), _) | (_, Err(error)) => return error_page(error.into()),
     };
-    let (email_mode, push_mode) = match super::deliveries::channel_modes(&state, signed.user.id).await {
-        Ok((email, push)) => (email.code(), push.code()),
+    let channel_modes = match super::deliveries::channel_modes(&state, signed.user.id).await {
+        Ok(modes) => modes,
         Err(error) => return error_page(error),
     };
+    let sms_phone = signed.user.phone.as_deref().filter(|_| super::deliveries::sms_offered(&state, &signed.user));
+    let sms_intro = sms_phone.map(|phone| Tr.t_with("sms-settings-intro", &[("phone", crate::accounts::mask_phone(phone).into())]));
 
     let groups = group_by_area(&notifications, &catalog);
     let statuses = Status::ALL.into_iter().map(|status| Choice { code: status.code().to_owned(), name: Tr.status(status) }).collect();
@@ -202,11 +210,14 @@ pub async fn notifications(State(state): State<AppState>, PageUser(signed): Page
         statuses,
         categories,
         unread,
-        email_mode,
-        push_mode,
+        email_mode: channel_modes.email.code(),
+        push_mode: channel_modes.push.code(),
+        has_email: !signed.user.email.is_empty(),
+        sms_intro,
+        sms_mode: channel_modes.sms.code(),
         push_key: state.config.push.as_ref().map(|push| push.public_key.clone()),
         modes,
-        saved: query.saved.map(|channel| if channel == "push" { channel } else { "email".to_owned() }),
+        saved: query.saved.map(|channel| if channel == "push" || channel == "sms" { channel } else { "email".to_owned() }),
         marked,
     })
 }

@@ -1,6 +1,7 @@
-//! Delivery pages: the resident's choice of timing per channel (e-mail, and Web Push when it is
-//! on), the unsubscribe link of every e-mail, and the administrators' list of messages that
-//! could not be delivered.
+//! Delivery pages: the resident's choice of timing per channel, the unsubscribe link of every
+//! e-mail, and the administrators' list of messages that could not be delivered. The channels
+//! are e-mail, Web Push when it is on, and SMS when the gateway is configured and the person has
+//! a confirmed phone.
 
 use askama::Template;
 use axum::Form;
@@ -22,6 +23,8 @@ use crate::views::moscow_time;
 const EMAIL: &str = "email";
 /// The Web Push channel, offered when the installation has a VAPID key.
 const PUSH: &str = "push";
+/// The SMS channel, offered when the installation has an SMS gateway.
+const SMS: &str = "sms";
 
 /// Failed deliveries listed on one page.
 const FAILED_LIMIT: i64 = 200;
@@ -34,7 +37,8 @@ pub struct ModeForm {
     channel: Option<String>,
 }
 
-/// `POST /notifications/settings`: stores how the signed-in person wants e-mail.
+/// `POST /notifications/settings`: stores how the signed-in person wants notifications on one
+/// channel. A channel that is not offered to the person is rejected with 400.
 pub async fn save_mode(State(state): State<AppState>, PageUser(signed): PageUser, Form(form): Form<ModeForm>) -> Response {
     if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
         return error_page(error);
@@ -45,6 +49,7 @@ pub async fn save_mode(State(state): State<AppState>, PageUser(signed): PageUser
     let channel = match form.channel.as_deref() {
         None | Some(EMAIL) => EMAIL,
         Some(PUSH) if state.config.push.is_some() => PUSH,
+        Some(SMS) if sms_offered(&state, &signed.user) => SMS,
         Some(_) => return error_page(ApiError::bad_request("invalid_delivery_mode")),
     };
     if let Err(error) = state.store.set_delivery_mode(signed.user.id, channel, mode, Utc::now()).await {
@@ -53,12 +58,25 @@ pub async fn save_mode(State(state): State<AppState>, PageUser(signed): PageUser
     Redirect::to(&format!("/notifications?saved={channel}")).into_response()
 }
 
-/// Returns the signed-in person's modes of e-mail and of Web Push, immediate unless chosen
-/// otherwise.
-pub async fn channel_modes(state: &AppState, user_id: i64) -> Result<(DeliveryMode, DeliveryMode), ApiError> {
+/// Returns whether the person may choose SMS notifications: the installation sends them and
+/// the account has a confirmed phone.
+pub fn sms_offered(state: &AppState, user: &pomoshnik_store::User) -> bool {
+    state.config.accounts.sms_notifications && user.phone.is_some() && user.confirmed
+}
+
+/// The signed-in person's mode on each channel, chosen or the channel's default.
+pub struct ChannelModes {
+    pub email: DeliveryMode,
+    pub push: DeliveryMode,
+    pub sms: DeliveryMode,
+}
+
+/// Returns the signed-in person's modes: SMS is off and the other channels are immediate
+/// unless chosen otherwise.
+pub async fn channel_modes(state: &AppState, user_id: i64) -> Result<ChannelModes, ApiError> {
     let modes = state.store.delivery_modes(user_id).await?;
-    let mode_of = |code: &str| modes.iter().find(|(channel, _)| channel == code).map_or(DeliveryMode::Immediate, |(_, mode)| *mode);
-    Ok((mode_of(EMAIL), mode_of(PUSH)))
+    let mode_of = |code: &str| modes.iter().find(|(channel, _)| channel == code).map_or(DeliveryMode::default_for(code), |(_, mode)| *mode);
+    Ok(ChannelModes { email: mode_of(EMAIL), push: mode_of(PUSH), sms: mode_of(SMS) })
 }
 
 #[derive(Template)]
@@ -102,6 +120,8 @@ struct FailedDeliveriesPage {
 
 struct FailedDeliveryView {
     id: i64,
+    /// Russian name of the channel, such as «SMS».
+    channel: String,
     report_number: String,
     user_id: i64,
     attempts: i64,
@@ -113,6 +133,7 @@ impl FailedDeliveryView {
     fn new(delivery: &FailedDelivery) -> FailedDeliveryView {
         FailedDeliveryView {
             id: delivery.id,
+            channel: channel_name(&delivery.channel),
             report_number: delivery.report_number.to_string(),
             user_id: delivery.user_id,
             attempts: delivery.attempts,
@@ -120,6 +141,12 @@ impl FailedDeliveryView {
             created_text: moscow_time(delivery.created_at),
         }
     }
+}
+
+/// Returns the Russian name of a delivery channel, or its code for a channel without one.
+fn channel_name(code: &str) -> String {
+    let id = format!("sms-channel-{code}");
+    if Tr.has(&id) { Tr.t(&id) } else { code.to_owned() }
 }
 
 /// `GET /admin/deliveries`: messages that failed for good, for administrators.
