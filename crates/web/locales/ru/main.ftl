@@ -427,12 +427,12 @@ unsubscribe-confirm = Отписаться
 unsubscribe-done = Готово: письма больше не будут приходить. Включить их снова можно на странице «Уведомления» в личном кабинете.
 
 ## Failed deliveries, for administrators
-failed-deliveries-title = Недоставленные письма
-failed-deliveries-empty = Все письма доставлены.
+failed-deliveries-title = Недоставленные уведомления
+failed-deliveries-empty = Все уведомления доставлены: по почте, SMS и в браузер.
 failed-deliveries-count = { $count ->
-    [one] { $count } письмо не удалось доставить после всех попыток.
-    [few] { $count } письма не удалось доставить после всех попыток.
-   *[many] { $count } писем не удалось доставить после всех попыток.
+    [one] { $count } уведомление не удалось доставить после всех попыток.
+    [few] { $count } уведомления не удалось доставить после всех попыток.
+   *[many] { $count } уведомлений не удалось доставить после всех попыток.
 }
 failed-deliveries-retry-all = Отправить все повторно
 failed-deliveries-retry = Отправить повторно
