@@ -5,19 +5,19 @@
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
+#[allow(dead_code, reason = "each test binary uses part of the gateway")]
+mod sms_support;
 mod smtp_support;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use axum::Json;
-use axum::http::HeaderMap;
 use common::*;
 use pomoshnik_store::AuditFilter;
 use pomoshnik_test_support::{DatabaseKind, on_both_backends};
-use pomoshnik_web::accounts::{AccountsConfig, HttpSmsSender};
+use pomoshnik_web::accounts::AccountsConfig;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
+use sms_support::{Gateway, Sms};
 
 on_both_backends!(with_gateway => phone_registration_confirmed_by_code, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => code_attempts_and_resend_limited, flavor = "multi_thread", worker_threads = 2);
@@ -32,67 +32,10 @@ const GATEWAY_TOKEN: &str = "gateway-test-token";
 const PHONE: &str = "8 (916) 123-45-67";
 const NEW_PASSWORD: &str = "зелёный трамвай 7";
 
-/// A text message the stand-in gateway received.
-#[derive(Debug, Clone)]
-struct Sms {
-    to: String,
-    text: String,
-}
-
-impl Sms {
-    fn code(&self) -> String {
-        let digits: Vec<char> = self.text.chars().collect();
-        let start = digits.windows(6).position(|window| window.iter().all(char::is_ascii_digit)).unwrap_or_else(|| panic!("no code in {:?}", self.text));
-        digits[start..start + 6].iter().collect()
-    }
-}
-
-/// An SMS gateway on loopback that speaks the HTTP JSON of `HttpSmsSender` and records what it
-/// accepted. Requests without the right bearer token get 401 and are not recorded.
-#[derive(Clone, Default)]
-struct Gateway {
-    messages: Arc<Mutex<Vec<Sms>>>,
-}
-
-impl Gateway {
-    async fn start() -> (Gateway, String) {
-        let gateway = Gateway::default();
-        let recorded = gateway.messages.clone();
-        let app = axum::Router::new().route(
-            "/messages",
-            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
-                let recorded = recorded.clone();
-                async move {
-                    let authorization = headers.get("authorization").and_then(|value| value.to_str().ok());
-                    if authorization != Some(&format!("Bearer {GATEWAY_TOKEN}")) {
-                        return StatusCode::UNAUTHORIZED;
-                    }
-                    let to = body["to"].as_str().unwrap_or_default().to_owned();
-                    let text = body["text"].as_str().unwrap_or_default().to_owned();
-                    recorded.lock().expect("gateway lock poisoned").push(Sms { to, text });
-                    StatusCode::ACCEPTED
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("failed to bind the gateway");
-        let url = format!("http://{}/messages", listener.local_addr().expect("no gateway address"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (gateway, url)
-    }
-
-    fn messages(&self) -> Vec<Sms> {
-        self.messages.lock().expect("gateway lock poisoned").clone()
-    }
-
-    fn last(&self) -> Sms {
-        self.messages().last().cloned().expect("the gateway received no message")
-    }
-}
-
 async fn with_gateway(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestService, &Gateway)) {
-    let (gateway, url) = Gateway::start().await;
+    let gateway = Gateway::start(GATEWAY_TOKEN).await;
     let mut accounts = AccountsConfig::default();
-    accounts.sms = Arc::new(HttpSmsSender::new(&url, GATEWAY_TOKEN, Duration::from_secs(5)).expect("invalid gateway settings"));
+    accounts.sms = gateway.sender();
     accounts.codes_per_account.max = 3;
     accounts.resets_per_address.max = 10;
     let service = TestService::start_with_accounts(kind, accounts).await;

@@ -6,23 +6,24 @@
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
+#[allow(dead_code, reason = "each test binary uses part of the gateway")]
+mod sms_support;
 mod smtp_support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
-use axum::http::HeaderMap;
 use common::*;
 use pomoshnik_core::role::Role;
 use pomoshnik_media::S3Config;
 use pomoshnik_store::{AuditFilter, RecoveryApproval, RecoveryState, StaffUpdate};
 use pomoshnik_test_support::s3::{ACCESS_KEY_ID, MotoServer, SECRET_ACCESS_KEY};
 use pomoshnik_test_support::{DatabaseKind, on_both_backends};
-use pomoshnik_web::accounts::{AccountsConfig, HttpSmsSender};
+use pomoshnik_web::accounts::AccountsConfig;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
+use sms_support::Gateway;
 
 on_both_backends!(with_gateway => approval_issues_temporary_password, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(on_backend => refusal_sends_reason_by_mail, flavor = "multi_thread", worker_threads = 2);
@@ -76,51 +77,6 @@ const CHOSEN_PASSWORD: &str = "зелёный трамвай 7";
 /// Requests one client address may send in the tests before the limit applies.
 const REQUESTS_PER_ADDRESS: i64 = 10;
 
-/// A text message the stand-in gateway received.
-#[derive(Debug, Clone)]
-struct Sms {
-    to: String,
-    text: String,
-}
-
-/// An SMS gateway on loopback that speaks the HTTP JSON of `HttpSmsSender` and records what it
-/// accepted.
-#[derive(Clone, Default)]
-struct Gateway {
-    messages: Arc<Mutex<Vec<Sms>>>,
-}
-
-impl Gateway {
-    async fn start() -> (Gateway, String) {
-        let gateway = Gateway::default();
-        let recorded = gateway.messages.clone();
-        let app = axum::Router::new().route(
-            "/messages",
-            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
-                let recorded = recorded.clone();
-                async move {
-                    let authorization = headers.get("authorization").and_then(|value| value.to_str().ok());
-                    if authorization != Some(&format!("Bearer {GATEWAY_TOKEN}")) {
-                        return StatusCode::UNAUTHORIZED;
-                    }
-                    let to = body["to"].as_str().unwrap_or_default().to_owned();
-                    let text = body["text"].as_str().unwrap_or_default().to_owned();
-                    recorded.lock().expect("gateway lock poisoned").push(Sms { to, text });
-                    StatusCode::ACCEPTED
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("failed to bind the gateway");
-        let url = format!("http://{}/messages", listener.local_addr().expect("no gateway address"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (gateway, url)
-    }
-
-    fn messages(&self) -> Vec<Sms> {
-        self.messages.lock().expect("gateway lock poisoned").clone()
-    }
-}
-
 fn test_accounts() -> AccountsConfig {
     let mut accounts = AccountsConfig::default();
     accounts.recoveries_per_address.max = REQUESTS_PER_ADDRESS;
@@ -129,9 +85,9 @@ fn test_accounts() -> AccountsConfig {
 }
 
 async fn with_gateway(kind: DatabaseKind, scenario: impl AsyncFnOnce(&TestService, &Gateway)) {
-    let (gateway, url) = Gateway::start().await;
+    let gateway = Gateway::start(GATEWAY_TOKEN).await;
     let mut accounts = test_accounts();
-    accounts.sms = Arc::new(HttpSmsSender::new(&url, GATEWAY_TOKEN, Duration::from_secs(5)).expect("invalid gateway settings"));
+    accounts.sms = gateway.sender();
     let service = TestService::start_with_accounts(kind, accounts).await;
     scenario(&service, &gateway).await;
     service.stop().await;

@@ -7,12 +7,11 @@
 
 #[allow(dead_code, reason = "the shared helpers include some that only other test binaries use")]
 mod common;
+#[allow(dead_code, reason = "each test binary uses part of the gateway")]
+mod sms_support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Json;
-use axum::http::HeaderMap;
 use chrono::Utc;
 use common::*;
 use pomoshnik::escalation::EscalationSweep;
@@ -23,9 +22,10 @@ use pomoshnik_core::role::Role;
 use pomoshnik_store::{NotificationFilter, NotificationKind};
 use pomoshnik_test_support::{DatabaseKind, on_both_backends};
 use pomoshnik_web::WebConfig;
-use pomoshnik_web::accounts::{AccountsConfig, HttpSmsSender};
+use pomoshnik_web::accounts::AccountsConfig;
 use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
+use sms_support::{Gateway, GatewayMode, Sms};
 
 on_both_backends!(with_gateway => status_change_sent_by_sms, flavor = "multi_thread", worker_threads = 2);
 on_both_backends!(with_gateway => sms_retried_after_outage, flavor = "multi_thread", worker_threads = 2);
@@ -39,83 +39,6 @@ const PHONE: &str = "+79161112233";
 /// The phone as `mask_phone` writes it for logs and pages.
 const MASKED_PHONE: &str = "+7*******33";
 
-/// A text message the stand-in gateway accepted.
-#[derive(Debug, Clone)]
-struct Sms {
-    to: String,
-    text: String,
-}
-
-/// The response of the stand-in gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GatewayMode {
-    /// 202 Accepted, and the message is recorded.
-    Accepting,
-    /// 503 Service Unavailable, as during an outage.
-    Unavailable,
-    /// 400 Bad Request, as for a number the operator does not serve.
-    Rejecting,
-}
-
-/// An SMS gateway on loopback that speaks the HTTP JSON of `HttpSmsSender` and records the
-/// messages it accepted. Requests without the right bearer token get 401.
-#[derive(Clone)]
-struct Gateway {
-    messages: Arc<Mutex<Vec<Sms>>>,
-    mode: Arc<Mutex<GatewayMode>>,
-    url: String,
-}
-
-impl Gateway {
-    async fn start() -> Gateway {
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let mode = Arc::new(Mutex::new(GatewayMode::Accepting));
-        let (recorded, answer) = (messages.clone(), mode.clone());
-        let app = axum::Router::new().route(
-            "/messages",
-            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
-                let (recorded, answer) = (recorded.clone(), answer.clone());
-                async move {
-                    let authorization = headers.get("authorization").and_then(|value| value.to_str().ok());
-                    if authorization != Some(&format!("Bearer {GATEWAY_TOKEN}")) {
-                        return StatusCode::UNAUTHORIZED;
-                    }
-                    match *answer.lock().expect("gateway lock poisoned") {
-                        GatewayMode::Unavailable => return StatusCode::SERVICE_UNAVAILABLE,
-                        GatewayMode::Rejecting => return StatusCode::BAD_REQUEST,
-                        GatewayMode::Accepting => {}
-                    }
-                    let to = body["to"].as_str().unwrap_or_default().to_owned();
-                    let text = body["text"].as_str().unwrap_or_default().to_owned();
-                    recorded.lock().expect("gateway lock poisoned").push(Sms { to, text });
-                    StatusCode::ACCEPTED
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("failed to bind the gateway");
-        let url = format!("http://{}/messages", listener.local_addr().expect("no gateway address"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Gateway { messages, mode, url }
-    }
-
-    fn set_mode(&self, mode: GatewayMode) {
-        *self.mode.lock().expect("gateway lock poisoned") = mode;
-    }
-
-    fn messages(&self) -> Vec<Sms> {
-        self.messages.lock().expect("gateway lock poisoned").clone()
-    }
-
-    /// Returns the messages accepted since the first `seen`.
-    fn since(&self, seen: usize) -> Vec<Sms> {
-        self.messages()[seen..].to_vec()
-    }
-
-    fn sender(&self) -> Arc<HttpSmsSender> {
-        Arc::new(HttpSmsSender::new(&self.url, GATEWAY_TOKEN, Duration::from_secs(5)).expect("invalid gateway settings"))
-    }
-}
-
 /// A service whose SMS gateway is the stand-in, with e-mail and SMS enabled for notifications,
 /// and the SMS delivery worker that a test runs round by round.
 struct Setup<'a> {
@@ -125,7 +48,7 @@ struct Setup<'a> {
 }
 
 async fn with_gateway(kind: DatabaseKind, scenario: impl AsyncFnOnce(&Setup<'_>)) {
-    let gateway = Gateway::start().await;
+    let gateway = Gateway::start(GATEWAY_TOKEN).await;
     let accounts = AccountsConfig { sms: gateway.sender(), sms_notifications: true, ..AccountsConfig::default() };
     let service = TestService::start_with_accounts(kind, accounts).await;
     let store = service.state.store.clone();
