@@ -185,6 +185,7 @@ async fn read_text_with_files(state: &AppState, signed: &Signed, report: &Report
         crate::upload::discard(state, &intake.files).await;
         return Err(error_page(error));
     }
+
     let kept_ids: Vec<i64> = intake.all("kept_file").filter_map(|id| id.parse().ok()).collect();
     let mut files = match state.store.pending_files(signed.user.id, &kept_ids).await {
         Ok(kept) => kept,
@@ -194,6 +195,7 @@ async fn read_text_with_files(state: &AppState, signed: &Signed, report: &Report
         }
     };
     files.extend(intake.files.iter().cloned());
+
     let typed = intake.field(text_field).unwrap_or_default().to_owned();
     let text = typed.trim().to_owned();
     let mut problems: Vec<String> = intake.problems.iter().map(|problem| problem.message.clone()).collect();
@@ -203,6 +205,7 @@ async fn read_text_with_files(state: &AppState, signed: &Signed, report: &Report
         crate::upload::discard(state, &extra).await;
     }
     let submitted = Submitted { intake, files, typed, text };
+
     let problem = match check_text(&submitted.typed) {
         Err(message) => Some(message),
         Ok(_) if !problems.is_empty() => Some(problems.join(" ")),

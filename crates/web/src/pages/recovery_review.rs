@@ -188,6 +188,17 @@ pub async fn scan(State(state): State<AppState>, PageUser(signed): PageUser, Pat
     (headers, Body::from_stream(content)).into_response()
 }
 
+/// Returns the request a decision form names once the CSRF token is checked, or the response to
+/// send instead: 404 for what the reviewer may not see, 409 for a request already decided.
+async fn pending_for_decision(state: &AppState, signed: &Signed, id: &str, csrf_token: Option<&str>) -> Result<RecoveryRequest, Response> {
+    let request = reviewable(state, signed, id).await.map_err(error_page)?;
+    signed.check_csrf(csrf_token).map_err(error_page)?;
+    if request.state != RecoveryState::Pending {
+        return Err(request_page(state, signed, &request, String::new(), Some(Tr.t("recovery-review-already")), StatusCode::CONFLICT).await);
+    }
+    Ok(request)
+}
+
 #[derive(Deserialize)]
 pub struct ApproveForm {
     csrf_token: Option<String>,
@@ -196,16 +207,10 @@ pub struct ApproveForm {
 /// Approves a request: the account gets a temporary password, the new contact and no sessions,
 /// the scan is deleted and the password goes to the new contact.
 pub async fn approve(State(state): State<AppState>, PageUser(signed): PageUser, Path(id): Path<String>, Form(form): Form<ApproveForm>) -> Response {
-    let request = match reviewable(&state, &signed, &id).await {
+    let request = match pending_for_decision(&state, &signed, &id, form.csrf_token.as_deref()).await {
         Ok(request) => request,
-        Err(error) => return error_page(error),
+        Err(response) => return response,
     };
-    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
-        return error_page(error);
-    }
-    if request.state != RecoveryState::Pending {
-        return request_page(&state, &signed, &request, String::new(), Some(Tr.t("recovery-review-already")), StatusCode::CONFLICT).await;
-    }
     // The form stores requests of residents only, but the role may have changed since.
     match state.store.user(request.user_id).await {
         Ok(Some(user)) if user.role == Role::Resident => {}
@@ -256,16 +261,10 @@ pub struct RefuseForm {
 
 /// Refuses a request with a reason, deletes the scan and sends the reason to the new contact.
 pub async fn refuse(State(state): State<AppState>, PageUser(signed): PageUser, Path(id): Path<String>, Form(form): Form<RefuseForm>) -> Response {
-    let request = match reviewable(&state, &signed, &id).await {
+    let request = match pending_for_decision(&state, &signed, &id, form.csrf_token.as_deref()).await {
         Ok(request) => request,
-        Err(error) => return error_page(error),
+        Err(response) => return response,
     };
-    if let Err(error) = signed.check_csrf(form.csrf_token.as_deref()) {
-        return error_page(error);
-    }
-    if request.state != RecoveryState::Pending {
-        return request_page(&state, &signed, &request, String::new(), Some(Tr.t("recovery-review-already")), StatusCode::CONFLICT).await;
-    }
     let reason = form.reason.trim().to_owned();
     if reason.is_empty() {
         return request_page(&state, &signed, &request, reason, Some(Tr.t("recovery-review-reason-missing")), StatusCode::UNPROCESSABLE_ENTITY).await;
